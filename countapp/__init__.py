@@ -1,0 +1,41 @@
+"""countapp: physical stock count campaigns, from the plan to the auditor's file."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from COUNTAPP_* variables, then ``config`` (tests)."""
+    from .config import load_config
+    from .extensions import babel, csrf, db, login, migrate
+
+    instance_path = os.environ.get("COUNTAPP_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+
+    from . import database, i18n, models  # noqa: F401  (models registered for migrations)
+
+    db.init_app(app)
+    database.configure_engine_events(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    csrf.init_app(app)
+    login.init_app(app)
+    i18n.init_app(app, babel)
+
+    from .web import register_blueprints
+    from .web.errors import register_error_handlers
+    from .web.security import init_security
+
+    init_security(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

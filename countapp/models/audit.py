@@ -1,0 +1,30 @@
+"""The append-only audit log: each event hashes the previous one (SHA-256 chain)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import created_at
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Null for events outside any campaign (users); those form their own chain.
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"))
+    seq: Mapped[int]
+    at: Mapped[datetime] = created_at()
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    user_login: Mapped[str] = mapped_column(sa.String(80), default="")
+    action: Mapped[str] = mapped_column(sa.String(60))
+    entity: Mapped[str] = mapped_column(sa.String(60), default="")
+    entity_id: Mapped[str] = mapped_column(sa.String(60), default="")
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -1,0 +1,1 @@
+"""Use cases: one function each, one transaction each. Views and CLI commands call these."""

@@ -1,0 +1,31 @@
+"""One translation point for errors: HTML pages flash, the API answers JSON, never a 500 for bad input."""
+from __future__ import annotations
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
+
+from tickets.errors import CountappError
+
+from ..extensions import db
+
+
+def error_message(error: CountappError) -> str:
+    return error.render(gettext)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CountappError)
+    def countapp_error(error: CountappError):
+        db.session.rollback()
+        message = error_message(error)
+        if request.path.startswith("/api/"):
+            return jsonify(error={"message": message, "field": error.field}), error.status
+        flash(message, "error")
+        return redirect(request.referrer or "/"), 303
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return jsonify(error={"message": error.description, "field": None}), error.code
+        return render_template("error.html", error=error), error.code
