@@ -1,0 +1,151 @@
+"""A campaign's settings (SPEC.md, "campaign settings (TOML)"): validate, merge, print.
+
+Pure: no Flask, no database. Stored in ``Campaign.settings`` as JSON with exact numbers kept
+as strings; printed back as TOML so that configure-then-show gives the same file.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from decimal import Decimal, InvalidOperation
+
+import tomli_w
+
+from tickets.errors import CountappError, N_
+
+VALUATIONS = ("book", "wac", "fifo", "lifo")
+LANGUAGES = ("fr", "en")
+DEPRECIATION_RATES = ("damaged", "obsolete", "expired", "slow_moving")
+DEFAULT_DEPRECIATION = {
+    "damaged": "50", "obsolete": "100", "expired": "100", "slow_moving": "0",
+    "slow_moving_days": 365, "market_price": True,
+}
+# Top-level keys that live in the campaign's own columns rather than in the settings JSON.
+COLUMN_KEYS = ("valuation", "language", "person_in_charge", "name", "company")
+
+
+def _tolerance_settings():
+    from tickets.tolerance import ToleranceSettings  # imported late: the CLI starts without it
+
+    return ToleranceSettings
+
+
+def defaults() -> dict:
+    ToleranceSettings = _tolerance_settings()
+    return {"tolerance": ToleranceSettings.from_dict({}).to_dict(), "depreciation": dict(DEFAULT_DEPRECIATION)}
+
+
+def parse_toml(text: str, filename: str = "settings.toml") -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CountappError(N_("%(file)s is not valid TOML: %(detail)s"), field="settings", file=filename,
+                            detail=str(exc)) from None
+
+
+def _percent(value, key: str) -> str:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        number = None
+    if isinstance(value, bool) or number is None or not number.is_finite() or number < 0 or number > 100:
+        raise CountappError(N_("%(key)s must be a percentage between 0 and 100, not %(value)s."), field=key,
+                            key=key, value=value)
+    return str(number)
+
+
+def _merge_depreciation(current: dict, given: dict) -> dict:
+    result = dict(current)
+    for key, value in given.items():
+        name = f"depreciation.{key}"
+        if key in DEPRECIATION_RATES:
+            result[key] = _percent(value, name)
+        elif key == "slow_moving_days":
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise CountappError(N_("%(key)s must be a whole number of days above 0, not %(value)s."),
+                                    field=name, key=name, value=value)
+            result[key] = value
+        elif key == "market_price":
+            if not isinstance(value, bool):
+                raise CountappError(N_("%(key)s must be true or false, not %(value)s."), field=name, key=name,
+                                    value=value)
+            result[key] = value
+        else:
+            raise CountappError(N_("Unknown setting %(key)s."), field=name, key=name)
+    return result
+
+
+def merge(columns: dict, settings: dict, given: dict, *, replace_tolerance: bool = False) -> tuple[dict, dict]:
+    """Apply ``given`` (a parsed TOML document) over the current values; keys not given keep theirs.
+
+    ``replace_tolerance`` takes the given tolerance table as complete (the settings page sends
+    every threshold, so a cleared category override must disappear).
+
+    Returns the new column values and the new settings JSON; raises on the first bad key.
+    """
+    columns, settings = dict(columns), copy.deepcopy(settings or defaults())
+    for key, value in given.items():
+        if key == "valuation":
+            if value not in VALUATIONS:
+                raise CountappError(N_("Unknown valuation method %(value)s: choose book, wac, fifo or lifo."),
+                                    field="valuation", value=value)
+            columns[key] = value
+        elif key == "language":
+            if value not in LANGUAGES:
+                raise CountappError(N_("Unknown language %(language)s: choose fr or en."), field="language",
+                                    language=value)
+            columns[key] = value
+        elif key in ("person_in_charge", "name", "company"):
+            if not isinstance(value, str):
+                raise CountappError(N_("%(key)s must be text."), field=key, key=key)
+            columns[key] = value.strip()
+        elif key == "tolerance":
+            if not isinstance(value, dict):
+                raise CountappError(N_("%(key)s must be a table."), field=key, key=key)
+            current = _tolerance_settings().from_dict({} if replace_tolerance else settings.get("tolerance", {}))
+            settings["tolerance"] = current.merged(value).to_dict()
+        elif key == "depreciation":
+            if not isinstance(value, dict):
+                raise CountappError(N_("%(key)s must be a table."), field=key, key=key)
+            settings["depreciation"] = _merge_depreciation(settings.get("depreciation", DEFAULT_DEPRECIATION), value)
+        else:
+            raise CountappError(N_("Unknown setting %(key)s."), field=key, key=key)
+    return columns, settings
+
+
+def _toml_number(text):
+    number = Decimal(str(text))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def to_toml(columns: dict, settings: dict) -> str:
+    """The settings as the TOML file ``campaign configure`` reads."""
+    settings = settings or defaults()
+    document: dict = {key: columns[key] for key in COLUMN_KEYS if columns.get(key) is not None}
+
+    def numbers(table: dict) -> dict:
+        out = {}
+        for key, value in table.items():
+            if isinstance(value, dict):
+                out[key] = numbers(value)
+            elif isinstance(value, bool) or isinstance(value, int):
+                out[key] = value
+            elif value is None:
+                continue
+            else:
+                out[key] = _toml_number(value)
+        return out
+
+    document["tolerance"] = numbers(settings.get("tolerance", {}))
+    document["depreciation"] = numbers(settings.get("depreciation", DEFAULT_DEPRECIATION))
+    return tomli_w.dumps(document)
+
+
+def tolerance_settings(settings: dict):
+    return _tolerance_settings().from_dict((settings or {}).get("tolerance", {}))
+
+
+def depreciation_settings(settings: dict) -> dict:
+    """Rates as Decimal percents, with the defaults for anything unset."""
+    merged = {**DEFAULT_DEPRECIATION, **(settings or {}).get("depreciation", {})}
+    return {key: (Decimal(str(v)) if key in DEPRECIATION_RATES else v) for key, v in merged.items()}

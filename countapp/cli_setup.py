@@ -1,0 +1,95 @@
+"""Commands for setting a campaign up: imports and teams."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from .cli import command, fail, root
+
+import_cli = click.Group("import", help="Load ERP exports into a campaign (checked whole first).")
+team_cli = click.Group("team", help="Counting teams.")
+root.add_command(import_cli)
+root.add_command(team_cli)
+
+
+def _run_import(kind: str, code: str, file: str) -> None:
+    from .services import imports
+
+    bar = {"bar": None}
+
+    def on_checked(total: int) -> None:
+        click.echo(f"{file}: {total} lines checked, no error; writing...", err=True)
+        bar["bar"] = click.progressbar(length=total, label="importing", file=click.get_text_stream("stderr"))
+        bar["bar"].__enter__()
+
+    def progress(done: int, **_) -> None:
+        if bar["bar"] is not None:
+            bar["bar"].update(done - bar["bar"].pos)
+
+    try:
+        counts = imports.import_file(kind, code, file, progress=progress, on_checked=on_checked)
+    except imports.ImportRefused as refused:
+        for error in refused.errors:
+            click.echo(error.render(), err=True)
+        fail(refused)
+    finally:
+        if bar["bar"] is not None:
+            bar["bar"].__exit__(None, None, None)
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        click.echo(imports.describe(kind, counts))
+
+
+for _kind, _help in (("stock", "Items, locations and book stock at the count date."),
+                     ("movements", "Dated stock movements (valuation layers, cut-off)."),
+                     ("opening", "Last year's closing value and depreciation by category.")):
+    def _make(kind):
+        @command(import_cli, kind, help=_help)
+        @click.argument("code")
+        @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+        def _import(code, file):
+            _run_import(kind, code, file)
+        return _import
+    _make(_kind)
+
+
+def _datetime(value):
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+
+
+@command(team_cli, "add")
+@click.argument("code")
+@click.argument("number", type=int)
+@click.option("--round", "round_", required=True, type=click.IntRange(1, 2), help="1st or 2nd count.")
+@click.option("--leader", required=True, help="Login of the team leader.")
+@click.option("--member", "members", multiple=True, help="Login of a member (repeat).")
+@click.option("--zone", "zones", multiple=True, help="Zone the team counts (repeat).")
+@click.option("--starts-at", help="When the team starts (YYYY-MM-DDTHH:MM).")
+@click.option("--ends-at", help="When the team ends (YYYY-MM-DDTHH:MM).")
+def team_add(code, number, round_, leader, members, zones, starts_at, ends_at):
+    """Add counting team NUMBER to campaign CODE."""
+    from .services import teams
+
+    team = teams.add_team(code, number, round=round_, leader=leader, members=list(members), zones=list(zones),
+                          starts_at=_datetime(starts_at), ends_at=_datetime(ends_at))
+    click.echo(f"Team {team.number} (round {team.round}) added: leader {team.leader.login}, "
+               f"{len(team.members)} members, zones {', '.join(sorted(z.code for z in team.zones)) or '-'}.")
+
+
+@command(team_cli, "storekeeper")
+@click.argument("code")
+@click.argument("zone")
+@click.argument("login")
+def team_storekeeper(code, zone, login):
+    """Mark LOGIN as the storekeeper of ZONE (they answer questions, never count it)."""
+    from .services import teams
+
+    teams.set_storekeeper(code, zone, login)
+    click.echo(f"{login} is storekeeper of zone {zone}.")

@@ -1,0 +1,262 @@
+"""Imports of ERP exports: book stock, movements, opening values.
+
+The whole file is checked first (``countapp.filecheck``) and every error is listed; nothing is
+written unless the whole file is good, and then in one transaction. Files are read twice
+(check, then write) so that memory stays bounded whatever their size.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext, ngettext
+
+from tickets.errors import CountappError, N_
+
+from .. import filecheck, tabular
+from ..filecheck import ImportRefused
+from ..extensions import db
+from ..models import (BookLine, Campaign, CampaignStatus, Item, Location, Movement, OpeningBalance, Site, Zone)
+from . import audit
+from . import campaigns as campaign_service
+from .stock_writer import write_stock
+
+KINDS = ("stock", "movements", "opening")
+PREVIEW_ERRORS = 200
+PREVIEW_ROWS = 15
+
+
+def error_text(error, gettext_=None) -> str:
+    """An import error's message alone (without file and line), translated when ``gettext_`` is given."""
+    return error.text(gettext_)
+
+
+def fiscal_year(campaign: Campaign) -> tuple[date, date]:
+    """First and last day of the campaign's fiscal year, which ends on the closing date."""
+    closing = campaign.closing_date
+    try:
+        start = closing.replace(year=closing.year - 1) + timedelta(days=1)
+    except ValueError:  # closing on 29 February
+        start = date(closing.year - 1, 3, 1)
+    return start, closing
+
+
+def _check(kind: str, campaign: Campaign, path, filename: str, *, keep_rows: bool = True):
+    """Read and check the whole file; the result lists every error and, when there is none, the rows."""
+    if kind not in KINDS:
+        raise CountappError(N_("Unknown import %(kind)s: choose stock, movements or opening."), field="kind",
+                            kind=kind)
+    options: dict = {}
+    if kind == "stock":
+        options["keep_rows"] = keep_rows
+    elif kind == "movements":
+        start, end = fiscal_year(campaign)
+        options.update(
+            known_items=set(db.session.scalars(sa.select(Item.reference).where(Item.campaign_id == campaign.id))),
+            known_locations=set(db.session.scalars(sa.select(Location.code)
+                                                   .where(Location.campaign_id == campaign.id))),
+            fiscal_year_start=start, fiscal_year_end=end)
+    return filecheck.check_file(kind, path, filename=filename, **options)
+
+
+def _check_campaign_accepts(kind: str, campaign: Campaign) -> None:
+    campaign_service.check_not_closed(campaign)
+    if kind == "stock" and campaign.status != CampaignStatus.PLANNING:
+        raise CountappError(
+            N_("Counting has started in campaign %(code)s: its book stock snapshot can no longer be replaced."),
+            field="file", code=campaign.code)
+
+
+# --- writers -------------------------------------------------------------------------------------
+
+def _write_movements(campaign: Campaign, rows, progress) -> dict:
+    items = dict(db.session.execute(sa.select(Item.reference, Item.id).where(Item.campaign_id == campaign.id)).all())
+    locations = dict(db.session.execute(sa.select(Location.code, Location.id)
+                                        .where(Location.campaign_id == campaign.id)).all())
+    db.session.execute(sa.delete(Movement).where(Movement.campaign_id == campaign.id))
+    batch, written = [], 0
+    for row in rows:
+        batch.append({"campaign_id": campaign.id, "item_id": items[row.reference],
+                      "location_id": locations.get(row.location), "lot": row.lot or "", "date": row.date,
+                      "quantity": row.quantity, "unit_cost": row.unit_cost,
+                      "kind": getattr(row.kind, "value", row.kind), "document": row.document or ""})
+        written += 1
+        if len(batch) >= 20_000:
+            db.session.execute(sa.insert(Movement), batch)
+            batch.clear()
+            if progress:
+                progress(written)
+    if batch:
+        db.session.execute(sa.insert(Movement), batch)
+    return {"movements": written}
+
+
+def _write_opening(campaign: Campaign, rows, progress) -> dict:
+    db.session.execute(sa.delete(OpeningBalance).where(OpeningBalance.campaign_id == campaign.id))
+    n = 0
+    for row in rows:
+        db.session.add(OpeningBalance(campaign_id=campaign.id, category=getattr(row.category, "value", row.category),
+                                      opening_value=row.opening_value,
+                                      opening_depreciation=row.opening_depreciation or 0, purchases=row.purchases))
+        n += 1
+    return {"categories": n}
+
+
+def _write(kind: str, campaign: Campaign, rows, progress) -> dict:
+    if kind == "stock":
+        result = write_stock(campaign, rows, progress=progress)
+        return {"lines": result.lines, "inserted": result.inserted, "updated": result.updated,
+                "removed": result.removed, "zeroed": result.zeroed, "items": result.items,
+                "locations": result.locations}
+    if kind == "movements":
+        return _write_movements(campaign, rows, progress)
+    return _write_opening(campaign, rows, progress)
+
+
+def import_file(kind: str, code: str, path, *, filename: str | None = None, by=None,
+                progress: Callable[[int], None] | None = None,
+                on_checked: Callable[[int], None] | None = None) -> dict:
+    """Check the whole file, then write it in one transaction; raise ImportRefused listing every error."""
+    campaign = campaign_service.get(code)
+    _check_campaign_accepts(kind, campaign)
+    filename = filename or Path(str(path)).name
+    checked = _check(kind, campaign, path, filename)
+    checked.raise_for_errors()
+    if on_checked:
+        on_checked(checked.lines)
+    try:
+        counts = _write(kind, campaign, checked.rows, progress)
+        audit.record(f"import.{kind}", campaign=campaign, entity="file", entity_id=filename, user=by,
+                     after={"file": filename, **counts})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return counts
+
+
+def describe(kind: str, counts: dict) -> str:
+    """One sentence for the user, in their language."""
+    if kind == "stock":
+        return gettext("%(lines)s book lines imported (%(inserted)s new, %(updated)s updated, %(removed)s removed); "
+                       "%(items)s items, %(locations)s locations.", **counts)
+    if kind == "movements":
+        return ngettext("%(num)d movement imported.", "%(num)d movements imported.", counts["movements"])
+    return ngettext("%(num)d opening value imported.", "%(num)d opening values imported.", counts["categories"])
+
+
+# --- the upload page -------------------------------------------------------------------------------
+
+def _uploads() -> Path:
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_upload(stream, filename: str) -> str:
+    """Keep the uploaded file until it is imported; returns its token."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename or "upload")[-80:] or "upload"
+    token = f"{uuid.uuid4().hex}__{safe}"
+    with (_uploads() / token).open("wb") as out:
+        while chunk := stream.read(1 << 20):
+            out.write(chunk)
+    return token
+
+
+def upload_path(token: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{32}__[A-Za-z0-9._-]+", token or ""):
+        raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
+    path = _uploads() / token
+    if not path.exists():
+        raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
+    return path
+
+
+@dataclass
+class Preview:
+    kind: str
+    upload: str
+    filename: str
+    lines: int = 0
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+    columns: list = field(default_factory=list)
+    sample: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def preview(kind: str, campaign: Campaign, upload: str) -> Preview:
+    """Check an uploaded file and show its errors, or its first lines."""
+    path = upload_path(upload)
+    filename = upload.split("__", 1)[1]
+    result = Preview(kind=kind, upload=upload, filename=filename)
+    try:
+        _check_campaign_accepts(kind, campaign)
+        checked = _check(kind, campaign, path, filename, keep_rows=False)
+    except CountappError as error:
+        result.errors = [{"line": None, "column": error.field, "text": error.render(gettext)}]
+        result.error_count = 1
+        return result
+    result.lines = checked.lines
+    result.error_count = checked.error_count
+    result.errors = [{"line": e.line, "column": e.column, "text": error_text(e, gettext)}
+                     for e in checked.errors[:PREVIEW_ERRORS]]
+    if not checked.error_count:
+        head = checked.rows[:PREVIEW_ROWS]
+        if not head and kind == "stock":  # a stock file is checked without keeping its rows: read the head
+            with tabular.read_table(path, filename) as table:
+                head = filecheck.check_stock(_first(table, PREVIEW_ROWS), filename=filename).rows
+        if head:
+            result.columns = [c for c in head[0].__dataclass_fields__ if c != "line"]
+            result.sample = [[_cell(getattr(row, c)) for c in result.columns] for row in head]
+        if kind == "stock" and db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)
+                                                 .where(BookLine.campaign_id == campaign.id)):
+            result.notes.append(gettext("This file replaces the book stock already loaded for this campaign."))
+    return result
+
+
+def _first(rows, n: int):
+    for i, row in enumerate(rows):
+        if i >= n:
+            break
+        yield row
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+def start_import_job(kind: str, campaign: Campaign, upload: str, *, by) -> str:
+    from . import jobs
+
+    path = upload_path(upload)
+    filename = upload.split("__", 1)[1]
+    user_id, code = by.id if by is not None else None, campaign.code
+
+    def run(progress, kind, code, path, filename):
+        from ..models import User
+
+        user = db.session.get(User, user_id) if user_id else None
+        counts = import_file(kind, code, path, filename=filename, by=user, progress=progress,
+                             on_checked=lambda n: progress(0, total=n))
+        path.unlink(missing_ok=True)
+        return {"counts": counts, "summary": describe(kind, counts)}
+
+    return jobs.start(f"import.{kind}", code, run, kind, code, path, filename)
+
+
+def summary(campaign: Campaign) -> dict:
+    def count(model):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.campaign_id == campaign.id))
+
+    return {"book_lines": count(BookLine), "items": count(Item), "locations": count(Location),
+            "movements": count(Movement), "openings": count(OpeningBalance), "zones": count(Zone),
+            "sites": count(Site)}

@@ -1,0 +1,61 @@
+"""Between the settings form and the settings document that ``campaign configure`` reads."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..labels import CATEGORIES
+from .forms import SIDES, THRESHOLDS, SettingsForm, tolerance_field_name
+
+
+def _number(value):
+    if value is None or value == "":
+        return None
+    value = Decimal(str(value))
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def fill_form(form: SettingsForm, campaign) -> None:
+    settings = campaign.settings or {}
+    form.name.data, form.company.data = campaign.name, campaign.company
+    form.person_in_charge.data = campaign.person_in_charge
+    form.count_date.data, form.closing_date.data = campaign.count_date, campaign.closing_date
+    form.valuation.data, form.language.data = campaign.valuation.value, campaign.language
+    depreciation = settings.get("depreciation", {})
+    for key in ("damaged", "obsolete", "expired", "slow_moving"):
+        getattr(form, key).data = Decimal(str(depreciation.get(key, 0)))
+    form.slow_moving_days.data = depreciation.get("slow_moving_days", 365)
+    form.market_price.data = depreciation.get("market_price", True)
+    tolerance = settings.get("tolerance", {})
+    for scope in ("", *CATEGORIES):
+        source = tolerance if not scope else tolerance.get("category", {}).get(scope, {})
+        for side, _ in SIDES:
+            for key, _ in THRESHOLDS:
+                value = source.get(side, {}).get(key)
+                getattr(form, tolerance_field_name(scope, side, key)).data = (
+                    Decimal(str(value)) if value not in (None, "") else None)
+
+
+def settings_document(form: SettingsForm) -> dict:
+    """The form as the TOML-shaped document of SPEC.md (what campaigns.configure applies)."""
+    document = {
+        "name": form.name.data or "", "company": form.company.data or "",
+        "person_in_charge": form.person_in_charge.data or "", "valuation": form.valuation.data,
+        "language": form.language.data, "count_date": form.count_date.data, "closing_date": form.closing_date.data,
+        "depreciation": {key: _number(getattr(form, key).data) or 0
+                         for key in ("damaged", "obsolete", "expired", "slow_moving")},
+    }
+    document["depreciation"]["slow_moving_days"] = form.slow_moving_days.data or 365
+    document["depreciation"]["market_price"] = bool(form.market_price.data)
+    tolerance: dict = {"category": {}}
+    for scope in ("", *CATEGORIES):
+        for side, _ in SIDES:
+            values = {key: _number(getattr(form, tolerance_field_name(scope, side, key)).data)
+                      for key, _ in THRESHOLDS}
+            if scope:
+                given = {k: v for k, v in values.items() if v is not None}
+                if given:
+                    tolerance["category"].setdefault(scope, {})[side] = given
+            else:
+                tolerance[side] = {k: (v if v is not None else 0) for k, v in values.items()}
+    document["tolerance"] = tolerance
+    return document
