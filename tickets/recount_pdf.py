@@ -1,0 +1,154 @@
+"""The third-count sheet: the tickets to recount, blank columns for the result, three signatures.
+
+The sheet is blind: it carries what identifies each ticket's goods and nothing counted
+(neither round's quantity nor book stock), so the recount cannot be steered by earlier figures.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .pdf_fonts import UNICODE_BOLD, unicode_font
+from .ticket_texts import RECOUNT_TEXTS, texts_for
+
+PAGE = landscape(A4)
+MARGIN = 12 * mm
+# Ticket, reference, designation, location, lot, unit, recounted quantity, state, remarks (mm).
+COLUMNS = (27, 32, 62, 40, 24, 16, 32, 12, 28)
+ROW_PADDING = 5.5  # points above and below each row: a one-line row is 7 mm, room to write by hand
+
+
+@dataclass(frozen=True)
+class RecountLineView:
+    """One ticket to recount: what it is and where, never a quantity."""
+
+    ticket: str
+    reference: str | None = None
+    designation: str | None = None
+    location: str | None = None
+    lot: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class RecountSheetView:
+    """One recount sheet: who recounts (the two team leaders) under whom, and which tickets."""
+
+    number: str
+    campaign: str
+    leader_round1: str
+    leader_round2: str
+    supervisor: str
+    lines: Sequence[RecountLineView] = field(default_factory=tuple)
+    date: str | None = None
+
+
+def write_recount_sheet(sheet: RecountSheetView, out: BinaryIO, language: str = "fr") -> int:
+    """Write the sheet as a landscape A4 PDF into ``out``; return the number of pages."""
+    t = texts_for(RECOUNT_TEXTS, language)
+    font = unicode_font()
+    styles = _styles(font)
+    footer = f"{t['sheet']} {sheet.number} · {sheet.campaign}"
+    doc = SimpleDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                            bottomMargin=MARGIN + 6 * mm, title=f"{t['title']} {sheet.number}",
+                            author="countapp", creator="countapp")
+    pages: list[int] = []
+    doc.build(_story(sheet, t, styles), canvasmaker=_numbered_canvas(t, footer, font, pages))
+    return pages[0]
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=11)
+    return {
+        "title": ParagraphStyle("title", parent=base, fontName=UNICODE_BOLD, fontSize=16, leading=20),
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "head": ParagraphStyle("head", parent=base, fontName=UNICODE_BOLD, fontSize=8, leading=10),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10),
+    }
+
+
+def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text or ""), style)
+
+
+def _story(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> list:
+    story = [_p(t["title_number"] % {"number": sheet.number}, st["title"]), Spacer(1, 3 * mm)]
+    people = [[_p(t["campaign"], st["head"]), _p(sheet.campaign, st["body"]),
+               _p(t["date"], st["head"]), _p(sheet.date or "", st["body"])],
+              [_p(t["leader1"], st["head"]), _p(sheet.leader_round1, st["body"]),
+               _p(t["leader2"], st["head"]), _p(sheet.leader_round2, st["body"])],
+              [_p(t["supervisor"], st["head"]), _p(sheet.supervisor, st["body"]),
+               _p(t["count"] % {"count": len(sheet.lines)}, st["small"]), ""]]
+    info = Table(people, colWidths=[62 * mm, 74 * mm, 62 * mm, 75 * mm])
+    info.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+    story += [info, Spacer(1, 2 * mm), _p(t["intro"], st["small"]), _p(t["states"], st["small"]),
+              Spacer(1, 3 * mm), _lines_table(sheet, t, st), Spacer(1, 6 * mm), _signatures(sheet, t, st)]
+    return story
+
+
+def _lines_table(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> Table:
+    keys = ("ticket", "reference", "designation", "location", "lot", "unit", "quantity", "state", "remarks")
+    rows = [[_p(t[k], st["head"]) for k in keys]]
+    for line in sheet.lines:
+        # The last three columns stay empty: the recount is written there by hand.
+        rows.append([_p(line.ticket, st["cell"]), _p(line.reference, st["cell"]), _p(line.designation, st["cell"]),
+                     _p(line.location, st["cell"]), _p(line.lot, st["cell"]), _p(line.unit, st["cell"]), "", "", ""])
+    table = Table(rows, colWidths=[w * mm for w in COLUMNS], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.88, 0.88, 0.88)),
+        ("BACKGROUND", (6, 1), (-1, -1), colors.Color(0.97, 0.97, 1)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 1), (-1, -1), ROW_PADDING),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), ROW_PADDING),
+    ]))
+    return table
+
+
+def _signatures(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> KeepTogether:
+    people = ((t["leader1"], sheet.leader_round1), (t["leader2"], sheet.leader_round2),
+              (t["supervisor"], sheet.supervisor))
+    row = [[_p(role, st["head"]), _p(name, st["body"]), Spacer(1, 2 * mm), _p(t["sign_here"], st["small"])]
+           for role, name in people]
+    boxes = Table([row], colWidths=[91 * mm] * 3, rowHeights=[34 * mm])
+    boxes.setStyle(TableStyle([("BOX", (0, 0), (0, 0), 0.6, colors.black), ("BOX", (1, 0), (1, 0), 0.6, colors.black),
+                               ("BOX", (2, 0), (2, 0), 0.6, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return KeepTogether([_p(t["signatures"], st["head"]), Spacer(1, 2 * mm), boxes])
+
+
+def _numbered_canvas(t: dict[str, str], footer: str, font: str, pages: list[int]):
+    """A canvas that holds its pages back to print "Page X of Y" once Y is known."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict] = []
+
+        def showPage(self) -> None:
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved)
+            pages.append(total)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self.setFont(font, 8)
+                self.setFillGray(0.3)
+                self.drawString(MARGIN, MARGIN, footer)
+                self.drawRightString(PAGE[0] - MARGIN, MARGIN,
+                                     t["page"] % {"page": self._pageNumber, "pages": total})
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
