@@ -1,0 +1,234 @@
+"""The engine's input frames, checked and turned into exact int64 arrays.
+
+Three pandas DataFrames come in; column names are exact (lower case); extra columns are ignored.
+Numbers may be ``Decimal`` objects (what the database gives), ints, strings or floats (read by
+their shortest repr); they are held internally as scaled integers (see ``reports.exact``), so no
+cent is ever lost. Dates are ``datetime.date`` objects, ISO strings or datetime64.
+
+**book** — one row per book line (item × location × lot) at the count date:
+    ``book_line_id`` int, unique · ``reference`` · ``designation`` · ``category`` (``raw_materials``,
+    ``other_supplies``, ``wip_goods``, ``wip_services``, ``products``, ``goods_for_resale``, or the
+    account ``31``…``37``) · ``unit`` · ``site`` · ``zone`` · ``location`` · ``lot`` (empty for none)
+    · ``owner`` (``own`` | ``third_party`` | ``at_third_party``) · ``book_qty`` (≤ 4 decimals)
+    · ``unit_cost`` (≤ 6 decimals) · ``last_movement_date`` (nullable) · ``market_price`` (nullable,
+    ≤ 6 decimals). Only the identifiers, ``book_qty`` and ``unit_cost`` are required; the others
+    default to empty (``owner`` to ``own``).
+
+**counts** — one row per ticket with its final result (round 3 if any, else the agreed count):
+    ``ticket`` (the printed number, e.g. ``000123/2025``) · ``book_line_id`` (nullable: blank tickets)
+    · ``reference`` · ``location`` · ``lot`` (what a blank ticket says; a blank ticket naming a book
+    line's place counts for that line) · ``counted_qty`` (nullable: not counted) · ``state``
+    (``good`` | ``damaged`` | ``obsolete`` | ``expired``; empty = good) · ``status`` (the ticket's
+    status; ``voided`` tickets are listed, never counted). Optional, for blank tickets on places the
+    book does not know: ``category``, ``designation``, ``unit``, ``owner``.
+
+**movements** — dated stock movements:
+    ``date`` · ``reference`` · ``location`` (nullable) · ``lot`` · ``quantity`` (signed: + in, − out)
+    · ``unit_cost`` (receipts and opening; nullable) · ``kind`` (``opening`` | ``receipt`` | ``issue`` |
+    ``transfer`` | ``adjustment``) · ``document`` (optional).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tickets.errors import CountappError, N_
+
+from . import exact
+from .model import ACCOUNT_TO_CATEGORY, CATEGORIES, KINDS, OWNERS, STATES
+
+BOOK_REQUIRED = ("book_line_id", "reference", "location", "book_qty", "unit_cost")
+COUNTS_REQUIRED = ("ticket", "book_line_id", "counted_qty")
+MOVEMENTS_REQUIRED = ("date", "reference", "quantity")
+STATE_BITS = {"good": 0, "damaged": 1, "obsolete": 2, "expired": 4}
+NO_DATE = np.iinfo(np.int64).min  # days since epoch for a missing date
+
+
+def _require(df: pd.DataFrame, columns: tuple[str, ...], frame: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise CountappError(N_("The %(frame)s data must be a table."), field=frame, frame=frame)
+    for name in columns:
+        if name not in df.columns:
+            raise CountappError(N_("The %(frame)s data has no %(column)s column."), field=name, frame=frame,
+                                column=name)
+
+
+def text(df: pd.DataFrame, name: str, default: str = "") -> np.ndarray:
+    """A text column as an object array of str, missing values as ``default``."""
+    if name not in df.columns:
+        return np.full(len(df), default, dtype=object)
+    values = df[name].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
+        return values
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = default
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):  # ints as references
+        values = np.array([v if type(v) is str else str(v) for v in values], dtype=object)
+    return values
+
+
+def isin(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    """``np.isin`` for text, by hashing (numpy sorts object arrays, which is slow)."""
+    return pd.Index(allowed).get_indexer(values) >= 0
+
+
+def days(values, field: str) -> np.ndarray:
+    """Dates as int64 days since 1970-01-01 (``NO_DATE`` where missing)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    try:
+        if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            series = pd.to_datetime(series, errors="raise")
+    except (ValueError, TypeError):
+        raise CountappError(N_("%(column)s holds a value that is not a date."), field=field, column=field) from None
+    out = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    out[series.isna().to_numpy()] = NO_DATE
+    return out
+
+
+def day(value) -> int:
+    return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def _check_values(values: np.ndarray, allowed: tuple[str, ...], field: str, frame: str) -> None:
+    bad = ~isin(values, allowed)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise CountappError(N_("Unknown %(column)s %(value)s on row %(row)s of the %(frame)s data."),
+                            field=field, value=values[row], row=row + 1, frame=frame, column=field)
+
+
+def categories(values: np.ndarray, frame: str) -> np.ndarray:
+    """Category names, the PCG account (31…37) accepted in their place."""
+    if len(values) and not isin(values, CATEGORIES + ("",)).all():
+        values = np.array([ACCOUNT_TO_CATEGORY.get(v.strip(), v.strip()) for v in values], dtype=object)
+        _check_values(values, CATEGORIES + ("",), "category", frame)
+    return values
+
+
+@dataclass
+class Book:
+    ids: np.ndarray
+    reference: np.ndarray
+    location: np.ndarray
+    lot: np.ndarray
+    category: np.ndarray
+    owner: np.ndarray
+    designation: np.ndarray
+    unit: np.ndarray
+    site: np.ndarray
+    zone: np.ndarray
+    qty: np.ndarray            # QTY units
+    cost: np.ndarray           # COST units
+    last_day: np.ndarray       # days, NO_DATE when unknown
+    market: np.ndarray         # COST units
+    market_missing: np.ndarray
+
+
+def prepare_book(df: pd.DataFrame) -> Book:
+    """Check the book lines and hold their numbers exactly."""
+    _require(df, BOOK_REQUIRED, "book")
+    ids = pd.to_numeric(df["book_line_id"], errors="coerce")
+    if ids.isna().any():
+        raise CountappError(N_("Every book line needs a book_line_id."), field="book_line_id")
+    ids = ids.to_numpy(dtype=np.int64)
+    owner = text(df, "owner", "own")
+    owner = np.where(owner == "", "own", owner)
+    _check_values(owner, OWNERS, "owner", "book")
+    qty, _ = exact.to_scaled(df["book_qty"], exact.QTY, "book_qty")
+    cost, _ = exact.to_scaled(df["unit_cost"], exact.COST, "unit_cost")
+    if (cost < 0).any():
+        raise CountappError(N_("A unit cost cannot be negative."), field="unit_cost")
+    if "market_price" in df.columns:
+        market, market_missing = exact.to_scaled(df["market_price"], exact.COST, "market_price", nullable=True)
+    else:
+        market, market_missing = np.zeros(len(df), np.int64), np.ones(len(df), bool)
+    last = days(df["last_movement_date"], "last_movement_date") if "last_movement_date" in df.columns \
+        else np.full(len(df), NO_DATE, np.int64)
+    book = Book(ids=ids, reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
+                category=categories(text(df, "category"), "book"), owner=owner,
+                designation=text(df, "designation"), unit=text(df, "unit"), site=text(df, "site"),
+                zone=text(df, "zone"), qty=qty, cost=cost, last_day=last, market=market,
+                market_missing=market_missing)
+    if len(np.unique(ids)) != len(ids):
+        raise CountappError(N_("A book_line_id appears twice in the book stock."), field="book_line_id")
+    return book
+
+
+@dataclass
+class Counts:
+    ticket: np.ndarray
+    book_line_id: np.ndarray   # int64, -1 for blank tickets
+    reference: np.ndarray
+    location: np.ndarray
+    lot: np.ndarray
+    qty: np.ndarray
+    counted: np.ndarray        # bool: has a final quantity
+    state_bits: np.ndarray
+    voided: np.ndarray
+    category: np.ndarray
+    designation: np.ndarray
+    unit: np.ndarray
+    owner: np.ndarray
+
+
+def prepare_counts(df: pd.DataFrame | None) -> Counts:
+    """Check the tickets' final results."""
+    if df is None:
+        df = pd.DataFrame({c: [] for c in COUNTS_REQUIRED})
+    _require(df, COUNTS_REQUIRED, "counts")
+    ids = pd.to_numeric(df["book_line_id"], errors="coerce")
+    qty, missing = exact.to_scaled(df["counted_qty"], exact.QTY, "counted_qty", nullable=True)
+    if (qty < 0).any():
+        raise CountappError(N_("A counted quantity cannot be negative."), field="counted_qty")
+    state = text(df, "state", "good")
+    state = np.where(state == "", "good", state)
+    _check_values(state, STATES, "state", "counts")
+    status = text(df, "status")
+    owner = text(df, "owner", "own")
+    owner = np.where(owner == "", "own", owner)
+    _check_values(owner, OWNERS, "owner", "counts")
+    voided = status == "voided"
+    return Counts(ticket=text(df, "ticket"), book_line_id=ids.fillna(-1).to_numpy(dtype=np.int64),
+                  reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
+                  qty=qty, counted=~missing & ~voided,
+                  state_bits=np.array([STATE_BITS[s] for s in state], dtype=np.int8) if len(state)
+                  else np.zeros(0, np.int8),
+                  voided=voided, category=categories(text(df, "category"), "counts"),
+                  designation=text(df, "designation"), unit=text(df, "unit"), owner=owner)
+
+
+@dataclass
+class Movements:
+    day: np.ndarray
+    reference: np.ndarray
+    location: np.ndarray
+    lot: np.ndarray
+    qty: np.ndarray
+    cost: np.ndarray
+    cost_missing: np.ndarray
+    kind: np.ndarray
+
+
+def prepare_movements(df: pd.DataFrame | None) -> Movements:
+    """Check the dated movements."""
+    if df is None:
+        df = pd.DataFrame({c: [] for c in MOVEMENTS_REQUIRED})
+    _require(df, MOVEMENTS_REQUIRED, "movements")
+    kind = text(df, "kind", "adjustment")
+    _check_values(kind, KINDS, "kind", "movements")
+    d = days(df["date"], "date")
+    if (d == NO_DATE).any():
+        raise CountappError(N_("Every movement needs a date."), field="date")
+    qty, _ = exact.to_scaled(df["quantity"], exact.QTY, "quantity")
+    if "unit_cost" in df.columns:
+        cost, cost_missing = exact.to_scaled(df["unit_cost"], exact.COST, "unit_cost", nullable=True)
+    else:
+        cost, cost_missing = np.zeros(len(df), np.int64), np.ones(len(df), bool)
+    if (cost[~cost_missing] < 0).any():
+        raise CountappError(N_("A unit cost cannot be negative."), field="unit_cost")
+    return Movements(day=d, reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
+                     qty=qty, cost=cost, cost_missing=cost_missing, kind=kind)

@@ -1,0 +1,227 @@
+"""The reconciliation's rows: book lines, tickets joined to them, and the cut-off roll-forward.
+
+A *place* is one (reference, location, lot). Rows are, in this order: every book line; each place
+counted on blank tickets that the book does not know; each place with movements between the count
+and the closing date but neither book line nor ticket; then every voided ticket.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tickets.errors import CountappError, N_
+
+from .frames import NO_DATE, Book, Counts, Movements
+
+BOOK, UNKNOWN, ROLLFORWARD_ONLY = 0, 1, 2
+
+
+@dataclass
+class Places:
+    kind: np.ndarray
+    book_pos: np.ndarray        # row in the book, -1 when none
+    item: np.ndarray            # index into ``item_refs``
+    item_refs: np.ndarray
+    move_item: np.ndarray       # each movement's index into ``item_refs``
+    reference: np.ndarray
+    location: np.ndarray
+    lot: np.ndarray
+    category: np.ndarray
+    owner: np.ndarray
+    designation: np.ndarray
+    unit: np.ndarray
+    site: np.ndarray
+    zone: np.ndarray
+    book_line_id: np.ndarray    # -1 when none
+    book_qty: np.ndarray
+    counted_qty: np.ndarray
+    counted: np.ndarray
+    rollforward: np.ndarray
+    state_bits: np.ndarray
+    tickets: np.ndarray
+    last_day: np.ndarray
+    market: np.ndarray
+    market_missing: np.ndarray
+    voided: pd.DataFrame        # one row per voided ticket (text columns only)
+
+
+def _codes(*parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(np.concatenate(parts), use_na_sentinel=False)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _combine(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
+    codes, _ = pd.factorize(a * max(nb, 1) + b)
+    return codes.astype(np.int64)
+
+
+def _first(values: np.ndarray, n: int) -> np.ndarray:
+    """For each code 0..n-1, the position of its first occurrence in ``values`` (-1 if none)."""
+    out = np.full(n, -1, dtype=np.int64)
+    uniques, first = np.unique(values, return_index=True)
+    out[uniques] = first
+    return out
+
+
+def _pick(first: np.ndarray, source: np.ndarray, default: str = "") -> np.ndarray:
+    out = np.full(len(first), default, dtype=object)
+    has = first >= 0
+    out[has] = source[first[has]]
+    return out
+
+
+def _join_tickets(place: np.ndarray, tickets: np.ndarray, n: int) -> np.ndarray:
+    """Each place's ticket numbers ("" when none; several joined by ", ")."""
+    out = np.full(n, "", dtype=object)
+    if not len(place):
+        return out
+    order = np.argsort(place, kind="stable")
+    place, tickets = place[order], tickets[order]
+    per_place = np.bincount(place, minlength=n)
+    single = per_place[place] == 1
+    out[place[single]] = tickets[single]
+    if (~single).any():
+        joined = pd.Series(tickets[~single]).groupby(place[~single]).agg(lambda t: ", ".join(sorted(t)))
+        out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    return out
+
+
+def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, closing_day: int) -> Places:
+    """Join tickets to book lines, find unknown places, and roll every place forward to closing."""
+    nb, nc, nm = len(book.ids), len(counts.ticket), len(moves.day)
+    ref, ref_uniques = _codes(book.reference, counts.reference, moves.reference)
+    loc, loc_uniques = _codes(book.location, counts.location, moves.location)
+    lot, lot_uniques = _codes(book.lot, counts.lot, moves.lot)
+    key = _combine(_combine(ref, loc, len(loc_uniques)), lot, len(lot_uniques))
+    n_keys = int(key.max()) + 1 if len(key) else 0
+    key_ref = np.zeros(n_keys, np.int64)
+    key_ref[key] = ref
+    key_loc = np.zeros(n_keys, np.int64)
+    key_loc[key] = loc
+    key_lot = np.zeros(n_keys, np.int64)
+    key_lot[key] = lot
+    bkey, ckey, mkey = key[:nb], key[nb:nb + nc], key[nb + nc:]
+
+    key_book = np.full(n_keys, -1, np.int64)
+    key_book[bkey[::-1]] = np.arange(nb)[::-1]
+    if nb and len(np.unique(bkey)) != nb:
+        dup = int(np.flatnonzero(key_book[bkey] != np.arange(nb))[0])
+        raise CountappError(N_("Two book lines share reference %(reference)s, location %(location)s and lot "
+                               "%(lot)s."), field="reference", reference=book.reference[dup],
+                            location=book.location[dup], lot=book.lot[dup])
+
+    # Tickets find their book line by id, blank ones by the place they name.
+    pos = key_book[ckey] if nc else np.zeros(0, np.int64)
+    has_id = counts.book_line_id >= 0
+    if has_id.any():
+        found = pd.Index(book.ids).get_indexer(counts.book_line_id[has_id])
+        if (found < 0).any():
+            bad = int(np.flatnonzero(has_id)[np.flatnonzero(found < 0)[0]])
+            raise CountappError(N_("Ticket %(ticket)s names book line %(id)s, which is not in the book stock."),
+                                field="book_line_id", ticket=counts.ticket[bad], id=int(counts.book_line_id[bad]))
+        pos[has_id] = found
+    active = ~counts.voided
+    unknown_tickets = active & (pos < 0) & counts.counted
+    ukeys = np.unique(ckey[unknown_tickets])
+
+    # Cut-off: after the count date and up to the closing date rolls forward.
+    window = (moves.day > count_day) & (moves.day <= closing_day)
+    rf_by_key = np.zeros(n_keys, np.int64)
+    np.add.at(rf_by_key, mkey[window], moves.qty[window])
+    placed = np.zeros(n_keys, bool)
+    placed[bkey] = True
+    placed[ukeys] = True
+    rkeys = np.flatnonzero((rf_by_key != 0) & ~placed)
+
+    nu, nr = len(ukeys), len(rkeys)
+    n = nb + nu + nr
+    pkey = np.concatenate([bkey, ukeys, rkeys]).astype(np.int64)
+    kind = np.repeat(np.array([BOOK, UNKNOWN, ROLLFORWARD_ONLY], np.int8), [nb, nu, nr])
+    key_place = np.full(n_keys, -1, np.int64)
+    key_place[pkey] = np.arange(n)
+    tplace = np.where(pos >= 0, pos, np.where(unknown_tickets, key_place[ckey] if nc else -1, -1))
+    tplace = np.where(active, tplace, -1)
+
+    counting = (tplace >= 0) & counts.counted
+    counted_qty = np.zeros(n, np.int64)
+    np.add.at(counted_qty, tplace[counting], counts.qty[counting])
+    counted = np.zeros(n, bool)
+    counted[tplace[counting]] = True
+    state_bits = np.zeros(n, np.int8)
+    np.bitwise_or.at(state_bits, tplace[counting], counts.state_bits[counting])
+    with_place = tplace >= 0
+    tickets = _join_tickets(tplace[with_place], counts.ticket[with_place], n)
+
+    # What the book says of the item (and of the location) fills in rows the book lacks.
+    item_first = _first(ref[:nb], len(ref_uniques))
+    loc_first = _first(loc[:nb], len(loc_uniques))
+    extra = slice(nb, n)
+    eref, eloc = key_ref[pkey[extra]], key_loc[pkey[extra]]
+    first_ticket = _first(tplace[with_place], n)[extra]
+    first_ticket = np.where(first_ticket >= 0, np.flatnonzero(with_place)[np.maximum(first_ticket, 0)], -1)
+
+    def extra_text(book_col: np.ndarray, ticket_col: np.ndarray | None, by: np.ndarray) -> np.ndarray:
+        from_book = _pick(by, book_col)
+        if ticket_col is None:
+            return from_book
+        from_ticket = _pick(first_ticket, ticket_col)
+        return np.where(from_ticket != "", from_ticket, from_book)
+
+    ifirst, lfirst = item_first[eref], loc_first[eloc]
+    owner_extra = _pick(first_ticket, counts.owner, "own")
+    owner_extra[owner_extra == ""] = "own"
+
+    last_by_key = np.full(n_keys, NO_DATE, np.int64)
+    physical = (moves.kind != "opening") & (moves.day <= closing_day)
+    np.maximum.at(last_by_key, mkey[physical], moves.day[physical])
+    last_day = np.maximum(np.concatenate([book.last_day, np.full(nu + nr, NO_DATE, np.int64)]),
+                          last_by_key[pkey])
+
+    # Rows the book lacks take the lowest market price the book gives for the item.
+    big = np.iinfo(np.int64).max
+    market_by_ref = np.full(len(ref_uniques), big, np.int64)
+    priced = ~book.market_missing
+    np.minimum.at(market_by_ref, ref[:nb][priced], book.market[priced])
+    emarket = market_by_ref[eref]
+
+    voided = counts.voided
+    vpos = pos[voided]
+    vbook = vpos >= 0
+
+    def voided_text(book_col: np.ndarray, ticket_col: np.ndarray) -> np.ndarray:
+        return np.where(vbook, book_col[np.maximum(vpos, 0)] if nb else "", ticket_col[voided])
+
+    voided_rows = pd.DataFrame({
+        "ticket": counts.ticket[voided],
+        "reference": voided_text(book.reference, counts.reference),
+        "location": voided_text(book.location, counts.location),
+        "lot": voided_text(book.lot, counts.lot),
+        "category": voided_text(book.category, counts.category),
+        "owner": voided_text(book.owner, counts.owner),
+        "designation": voided_text(book.designation, counts.designation),
+        "unit": voided_text(book.unit, counts.unit),
+        "site": voided_text(book.site, np.full(nc, "", object)),
+        "zone": voided_text(book.zone, np.full(nc, "", object)),
+        "book_line_id": np.where(vbook, book.ids[np.maximum(vpos, 0)] if nb else -1, -1),
+    })
+
+    return Places(
+        kind=kind, book_pos=np.concatenate([np.arange(nb), np.full(nu + nr, -1)]).astype(np.int64),
+        item=key_ref[pkey], item_refs=ref_uniques, move_item=ref[nb + nc:],
+        reference=ref_uniques[key_ref[pkey]], location=loc_uniques[key_loc[pkey]], lot=lot_uniques[key_lot[pkey]],
+        category=np.concatenate([book.category, extra_text(book.category, counts.category, ifirst)]),
+        owner=np.concatenate([book.owner, owner_extra]),
+        designation=np.concatenate([book.designation, extra_text(book.designation, counts.designation, ifirst)]),
+        unit=np.concatenate([book.unit, extra_text(book.unit, counts.unit, ifirst)]),
+        site=np.concatenate([book.site, extra_text(book.site, None, lfirst)]),
+        zone=np.concatenate([book.zone, extra_text(book.zone, None, lfirst)]),
+        book_line_id=np.concatenate([book.ids, np.full(nu + nr, -1, np.int64)]),
+        book_qty=np.concatenate([book.qty, np.zeros(nu + nr, np.int64)]),
+        counted_qty=counted_qty, counted=counted, rollforward=rf_by_key[pkey], state_bits=state_bits,
+        tickets=tickets, last_day=last_day,
+        market=np.concatenate([book.market, np.where(emarket == big, 0, emarket)]),
+        market_missing=np.concatenate([book.market_missing, emarket == big]),
+        voided=voided_rows,
+    )

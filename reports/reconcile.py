@@ -1,0 +1,193 @@
+"""Counted vs book, rolled forward to the closing date, valued and written down (issues 8 and 9).
+
+``reconcile(book, counts, movements, settings)`` returns a ``Reconciliation`` whose ``lines`` frame
+has one row per book line, per place counted on blank tickets unknown to the book, per place
+with only roll-forward movements, and per voided ticket (``reports.model.STATUSES`` documents
+the statuses). Quantities are at the count date except ``rollforward_qty`` and ``closing_qty``:
+
+- ``closing_qty = counted_qty + rollforward_qty`` (``at_third_party``: ``book_qty + rollforward``;
+  roll-forward-only places: ``rollforward_qty``); empty when nothing was counted — never a zero;
+- ``diff_qty = counted_qty − book_qty``;
+- every value is its quantity × ``unit_cost`` rounded half up to the cent (``reports.valuation``
+  for the cost, ``reports.depreciation`` for the write-down); ``third_party`` rows carry no value.
+
+Numbers come out as ``Decimal`` (None where empty); totals are sums of the rounded lines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import exact, totals
+from .depreciation import depreciate
+from .frames import NO_DATE, day, prepare_book, prepare_counts, prepare_movements
+from .model import ReconcileSettings
+from .places import BOOK, ROLLFORWARD_ONLY, UNKNOWN, Places, build_places
+from .texts import Notice
+from .valuation import item_book_costs, item_costs, layers
+
+COLUMNS = (
+    "ticket", "reference", "location", "lot", "category", "owner", "book_qty", "counted_qty", "diff_qty",
+    "rollforward_qty", "closing_qty", "unit_cost", "book_value", "counted_value", "diff_value", "closing_value",
+    "depreciation", "net_value", "status", "cause",
+    # additions to SPEC.md's columns
+    "depreciation_reason", "exception", "state", "designation", "unit", "site", "zone", "book_line_id",
+    "last_movement_date", "market_price",
+)
+QTY_COLUMNS = ("book_qty", "counted_qty", "diff_qty", "rollforward_qty", "closing_qty")
+MONEY_COLUMNS = ("book_value", "counted_value", "diff_value", "closing_value", "depreciation", "net_value")
+COST_COLUMNS = ("unit_cost", "market_price")
+_STATE_TEXT = np.array([",".join(s for s, bit in (("damaged", 1), ("obsolete", 2), ("expired", 4)) if bits & bit)
+                        for bits in range(8)], dtype=object)
+
+
+@dataclass
+class Reconciliation:
+    """The reconciliation's rows, its totals, and the warnings to show."""
+
+    lines: pd.DataFrame
+    by_category: pd.DataFrame
+    by_owner: pd.DataFrame
+    warnings: list[Notice]
+    settings: ReconcileSettings
+    own_totals: dict = field(default_factory=dict)
+
+    @property
+    def exceptions(self) -> pd.DataFrame:
+        return self.lines[self.lines["exception"] != ""]
+
+    @property
+    def not_counted(self) -> pd.DataFrame:
+        return self.lines[self.lines["status"] == "not_counted"]
+
+    @property
+    def third_party(self) -> pd.DataFrame:
+        return self.lines[self.lines["owner"] == "third_party"]
+
+
+def _causes(places: Places, causes) -> np.ndarray:
+    """Each row's cause from a mapping keyed by book_line_id (int) or by ticket number (str)."""
+    n = len(places.kind)
+    if not causes:
+        return np.full(n, "", dtype=object)
+    by_id = {int(k): v for k, v in causes.items() if not isinstance(k, str)}
+    by_ticket = {k: v for k, v in causes.items() if isinstance(k, str)}
+    first_ticket = pd.Series(places.tickets, dtype=object).str.split(", ").str[0]
+    found = pd.Series(places.book_line_id).map(by_id).fillna(first_ticket.map(by_ticket))
+    return found.fillna("").astype(object).to_numpy(dtype=object)
+
+
+def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
+    return np.select([c for c, _ in conditions], [v for _, v in conditions], default="").astype(object) \
+        if n else np.zeros(0, dtype=object)
+
+
+def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.DataFrame | None,
+              settings: ReconcileSettings, causes: dict | None = None) -> Reconciliation:
+    """Reconcile counts with book stock, value closing stock and its depreciation."""
+    count_day, closing_day = day(settings.count_date), day(settings.closing_date)
+    b, c, m = prepare_book(book), prepare_counts(counts), prepare_movements(movements)
+    p = build_places(b, c, m, count_day, closing_day)
+    n, n_items = len(p.kind), len(p.item_refs)
+
+    at_third = p.owner == "at_third_party"
+    third = p.owner == "third_party"
+    rf_only = p.kind == ROLLFORWARD_ONLY
+    closing = np.where(at_third, p.book_qty, p.counted_qty) + p.rollforward
+    closing_missing = ~(at_third | rf_only | p.counted)
+    diff = p.counted_qty - p.book_qty
+    diff_missing = ~p.counted | rf_only
+    valued = ~third & ~closing_missing
+
+    # The item's quantity to value and its cost by the method (valuation layers).
+    quantity = np.zeros(n_items, np.int64)
+    np.add.at(quantity, p.item[valued], closing[valued])
+    own_book = (p.kind == BOOK) & ~third
+    book_rows = p.book_pos[own_book]
+    book_cost = item_book_costs(p.item[own_book], b.qty[book_rows], b.cost[book_rows], n_items)
+    frame = layers(m, p.move_item, closing_day, settings.method)
+    cost_by_item, short = item_costs(settings.method, quantity, book_cost, frame)
+    cost = cost_by_item[p.item]
+
+    scale = 10**(exact.QTY + exact.COST - exact.MONEY)
+    book_value = exact.mul_div_round(p.book_qty, cost, scale)
+    counted_value = exact.mul_div_round(np.where(diff_missing, 0, p.counted_qty), cost, scale)
+    diff_value = exact.mul_div_round(np.where(diff_missing, 0, diff), cost, scale)
+    closing_value = exact.mul_div_round(np.where(closing_missing, 0, closing), cost, scale)
+    depreciation = np.zeros(n, np.int64)
+    reason = np.full(n, "", dtype=object)
+    if valued.any():
+        depreciation[valued], reason[valued] = depreciate(
+            settings.depreciation, closing_day, closing_value[valued], closing[valued], cost[valued],
+            p.state_bits[valued], p.last_day[valued], p.market[valued], p.market_missing[valued])
+    net_value = closing_value - depreciation
+
+    status = _first_true((rf_only, "rollforward_only"), (at_third, "at_third_party"), (~p.counted, "not_counted"),
+                         (third, "third_party"), (p.kind == UNKNOWN, "unknown_to_book"),
+                         (diff != 0, "difference"), (np.ones(n, bool), "agreed"), n=n)
+    cause = _causes(p, causes)
+    exception = _first_true(
+        (status == "not_counted", "not_counted"), (status == "unknown_to_book", "unknown_to_book"),
+        (rf_only, "rollforward_only"), (~closing_missing & (closing < 0), "negative_closing"),
+        (p.category == "", "no_category"), (~diff_missing & (diff != 0) & (cause == ""), "difference_without_cause"),
+        n=n)
+
+    ints = {"book_qty": (p.book_qty, np.zeros(n, bool)), "counted_qty": (p.counted_qty, ~p.counted),
+            "diff_qty": (diff, diff_missing), "rollforward_qty": (p.rollforward, np.zeros(n, bool)),
+            "closing_qty": (closing, closing_missing), "unit_cost": (cost, third),
+            "book_value": (book_value, third), "counted_value": (counted_value, third | diff_missing),
+            "diff_value": (diff_value, third | diff_missing), "closing_value": (closing_value, ~valued),
+            "depreciation": (depreciation, ~valued), "net_value": (net_value, ~valued),
+            "market_price": (p.market, p.market_missing)}
+    texts = {"ticket": p.tickets, "reference": p.reference, "location": p.location, "lot": p.lot,
+             "category": p.category, "owner": p.owner, "status": status, "cause": cause,
+             "depreciation_reason": reason, "exception": exception, "state": _STATE_TEXT[p.state_bits],
+             "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone}
+    lines = _lines_frame(ints, texts, p)
+    by_category, by_owner, own_totals = totals.summarise(ints, texts, p.kind, valued)
+
+    notices = [Notice("lifo")] if settings.method == "lifo" else []
+    for key, count in (("not_counted", int((status == "not_counted").sum())),
+                       ("unknown_to_book", int((status == "unknown_to_book").sum())),
+                       ("rollforward_only", int(rf_only.sum())), ("layers_short", int(short.sum())),
+                       ("negative_closing", int((exception == "negative_closing").sum())),
+                       ("no_category", int((p.category == "").sum())), ("voided", len(p.voided))):
+        if count:
+            notices.append(Notice(key, {"n": count}))
+    return Reconciliation(lines=lines, by_category=by_category, by_owner=by_owner, warnings=notices,
+                          settings=settings, own_totals=own_totals)
+
+
+def _lines_frame(ints: dict, texts: dict, p: Places) -> pd.DataFrame:
+    voided = p.voided
+    nv = len(voided)
+    empty = np.full(nv, None, dtype=object)
+    data: dict[str, object] = {}
+    for name in COLUMNS:
+        if name in ints:
+            values, missing = ints[name]
+            if name in QTY_COLUMNS:
+                column = exact.to_decimal(values, missing, exact.QTY, min_digits=0)
+            elif name in COST_COLUMNS:
+                column = exact.to_decimal(values, missing, exact.COST, min_digits=2)
+            else:
+                column = exact.to_decimal(values, missing, exact.MONEY)
+            data[name] = np.concatenate([column, empty]) if nv else column
+        elif name in texts:
+            tail = voided[name].to_numpy(dtype=object) if name in voided.columns else np.full(nv, "", object)
+            data[name] = np.concatenate([texts[name], tail]) if nv else texts[name]
+        elif name == "book_line_id":
+            ids = np.concatenate([p.book_line_id, voided["book_line_id"].to_numpy(np.int64)])
+            data[name] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
+            data[name][ids < 0] = pd.NA
+        elif name == "last_movement_date":
+            dates = p.last_day.astype("datetime64[D]").astype(object)
+            dates[p.last_day == NO_DATE] = None
+            data[name] = np.concatenate([dates, empty]) if nv else dates
+    texts_tail = {"status": "voided", "exception": "voided"}
+    for name, value in texts_tail.items():
+        if nv:
+            data[name][-nv:] = value
+    return pd.DataFrame(data, columns=list(COLUMNS))

@@ -1,0 +1,52 @@
+"""Totals by category and by owner: sums of the rounded lines, never recomputed from quantities."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import exact
+from .model import CATEGORIES, CATEGORY_ACCOUNTS, OWNERS
+
+SUMMED = ("book_value", "counted_value", "diff_value", "closing_value", "depreciation", "net_value")
+COUNTS = ("lines", "counted", "not_counted", "differences")
+BY_CATEGORY = ("category", "stock_account") + COUNTS + SUMMED
+BY_OWNER = ("owner",) + COUNTS + SUMMED
+
+
+def _grouped(ints: dict, texts: dict, rows: np.ndarray, key: str) -> pd.DataFrame:
+    data = {key: texts[key][rows], "lines": np.ones(int(rows.sum()), np.int64),
+            "counted": ~ints["counted_qty"][1][rows], "not_counted": texts["status"][rows] == "not_counted"}
+    diff, diff_missing = ints["diff_qty"]
+    data["differences"] = ~diff_missing[rows] & (diff[rows] != 0)
+    for name in SUMMED:
+        values, missing = ints[name]
+        data[name] = np.where(missing, 0, values)[rows]
+    frame = pd.DataFrame(data)
+    return frame.groupby(key, sort=False).sum()
+
+
+def _order(index: pd.Index, known: tuple[str, ...]) -> list[str]:
+    return [k for k in known if k in index] + sorted(k for k in index if k not in known)
+
+
+def _finish(grouped: pd.DataFrame, key: str, known: tuple[str, ...], columns: tuple[str, ...]) -> pd.DataFrame:
+    grouped = grouped.reindex(_order(grouped.index, known))
+    out = pd.DataFrame({key: grouped.index.to_numpy(dtype=object)})
+    if key == "category":
+        out["stock_account"] = [CATEGORY_ACCOUNTS.get(c, ("",))[0] for c in out[key]]
+    for name in COUNTS:
+        out[name] = grouped[name].to_numpy(dtype=np.int64)
+    for name in SUMMED:
+        out[name] = exact.to_decimal(grouped[name].to_numpy(np.int64), None, exact.MONEY)
+    return out.reindex(columns=list(columns))
+
+
+def summarise(ints: dict, texts: dict, kind: np.ndarray, valued: np.ndarray
+              ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Own stock by category, every row by owner, and own stock's grand totals."""
+    own = texts["owner"] != "third_party"
+    by_category = _finish(_grouped(ints, texts, own, "category"), "category", CATEGORIES, BY_CATEGORY)
+    by_owner = _finish(_grouped(ints, texts, np.ones(len(own), bool), "owner"), "owner", OWNERS, BY_OWNER)
+    own_totals = {name: sum(by_category[name], exact.cents(0)) for name in SUMMED}
+    own_totals.update({name: int(by_category[name].sum()) for name in COUNTS})
+    return by_category, by_owner, own_totals
