@@ -1,0 +1,17 @@
+"""The written count instructions (issue 7): sections, what is missing, and the PDF.
+
+Pure: plain data in (``InstructionsData``), text or PDF bytes out; no Flask, no database.
+"""
+from .missing import Missing, missing_items, render_missing
+from .model import (AUDITOR_KINDS, LANGUAGES, VALUATION_METHODS, Auditor, Holding,
+                    InstructionsData, Place, Team)
+from .pdf import write_instructions_pdf
+from .sections import (SECTION_KEYS, default_text, placeholders, section_text,
+                       section_title)
+
+__all__ = [
+    "AUDITOR_KINDS", "LANGUAGES", "SECTION_KEYS", "VALUATION_METHODS", "Auditor", "Holding",
+    "InstructionsData", "Missing", "Place", "Team", "default_text", "missing_items",
+    "placeholders", "render_missing", "section_text", "section_title",
+    "write_instructions_pdf",
+]
