@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from datetime import date
 
@@ -177,8 +178,13 @@ def campaign_show(code):
     click.echo(campaigns.settings_toml(campaigns.get(code)), nl=False)
 
 
+# Modules whose commands add themselves to `root` when imported.
+COMMAND_MODULES = ("cli_setup", "cli_tickets", "cli_counts", "cli_instructions", "cli_reports")
+
+
 def register_commands(app: Flask) -> None:
-    from . import cli_setup  # noqa: F401  (imports, teams: their commands add themselves to `root`)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
 
     for name, cmd in root.commands.items():
         app.cli.add_command(cmd, name)

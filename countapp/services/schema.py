@@ -15,5 +15,5 @@ def current_revision() -> str | None:
 def upgrade() -> tuple[str | None, str | None]:
     """Bring the schema to the newest migration; returns (revision before, revision after)."""
     before = current_revision()
-    alembic_upgrade()
+    alembic_upgrade(revision="heads")
     return before, current_revision()

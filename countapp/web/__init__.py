@@ -1,19 +1,23 @@
 """Blueprints, one per area of the product."""
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 
 
-def register_blueprints(app: Flask) -> None:
-    from .auth.routes import bp as auth
-    from .campaigns.routes import bp as campaigns
-    from .main.routes import bp as main
-    from .setup.routes import bp as setup
+# Each area is a package ``countapp.web.<area>`` with a ``routes.bp`` blueprint, mounted at its prefix.
+AREAS = (
+    ("auth", ""), ("main", ""), ("campaigns", "/campaigns"), ("setup", "/campaigns"),
+    ("tickets", "/campaigns"), ("counting", "/count"), ("api", "/api"), ("centralisation", "/campaigns"),
+    ("instructions", "/campaigns"), ("review", "/campaigns"),
+)
 
-    app.register_blueprint(auth)
-    app.register_blueprint(main)
-    app.register_blueprint(campaigns, url_prefix="/campaigns")
-    app.register_blueprint(setup, url_prefix="/campaigns")
+
+def register_blueprints(app: Flask) -> None:
+    for area, prefix in AREAS:
+        module = importlib.import_module(f"{__name__}.{area}.routes")
+        app.register_blueprint(module.bp, url_prefix=prefix or None)
 
     from .formatting import register_filters
     from .labels import register_labels

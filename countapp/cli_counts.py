@@ -1,0 +1,2 @@
+"""Count commands: import counts (paper parts), recounts."""
+from __future__ import annotations

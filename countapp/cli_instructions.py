@@ -1,0 +1,2 @@
+"""The instructions command."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Reconciliation, entries, report and audit commands."""
+from __future__ import annotations
