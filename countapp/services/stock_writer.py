@@ -8,8 +8,10 @@ longer in the file are removed, or set to a book quantity of 0 when a ticket alr
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -33,52 +35,66 @@ class StockWriteResult:
 
 
 class _Places:
-    """Site/zone/location and item ids, created on first sight."""
+    """Site/zone/location and item ids: those the file names first are created in bulk, up front."""
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign_id = campaign.id
-        c = campaign.id
-        self.sites = dict(db.session.execute(sa.select(Site.code, Site.id).where(Site.campaign_id == c)).all())
-        self.zones = dict(db.session.execute(sa.select(Zone.code, Zone.id).where(Zone.campaign_id == c)).all())
-        self.locations = dict(db.session.execute(sa.select(Location.code, Location.id)
-                                                 .where(Location.campaign_id == c)).all())
-        self.items = {r: (i, d, u, cat) for r, i, d, u, cat in db.session.execute(
-            sa.select(Item.reference, Item.id, Item.designation, Item.unit, Item.category)
-            .where(Item.campaign_id == c)).all()}
+        self.sites = self._ids(Site, Site.code)
+        self.zones = self._ids(Zone, Zone.code)
+        self.locations = self._ids(Location, Location.code)
+        self.items = self._ids(Item, Item.reference)
         self.new_items = 0
 
-    def _insert(self, model, values: dict) -> int:
-        return db.session.execute(sa.insert(model).values(campaign_id=self.campaign_id, **values)
-                                  .returning(model.id)).scalar_one()
+    def _ids(self, model, key) -> dict[str, int]:
+        return dict(db.session.execute(sa.select(key, model.id).where(model.campaign_id == self.campaign_id)).all())
 
-    def location_id(self, site: str, zone: str, location: str) -> int:
-        found = self.locations.get(location)
-        if found is not None:
-            return found
-        site, zone = site or DEFAULT_SITE, zone or DEFAULT_ZONE
-        if site not in self.sites:
-            self.sites[site] = self._insert(Site, {"code": site, "name": ""})
-        if zone not in self.zones:
-            self.zones[zone] = self._insert(Zone, {"code": zone, "site_id": self.sites[site]})
-        self.locations[location] = self._insert(Location, {"code": location, "zone_id": self.zones[zone],
-                                                           "added_by_hand": False})
-        return self.locations[location]
+    def _create(self, model, key, rows: list[dict]) -> dict[str, int]:
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(sa.insert(model.__table__), [
+                {"campaign_id": self.campaign_id, **row} for row in rows[start:start + BATCH]])
+        return self._ids(model, key) if rows else {}
 
-    def item_id(self, row) -> int:
-        found = self.items.get(row.reference)
-        category = getattr(row.category, "value", row.category)
-        if found is not None:
-            item_id, designation, unit, old_category = found
-            if (designation, unit, getattr(old_category, "value", old_category)) != (row.designation, row.unit, category):
-                db.session.execute(sa.update(Item).where(Item.id == item_id).values(
-                    designation=row.designation, unit=row.unit, category=category))
-                self.items[row.reference] = (item_id, row.designation, row.unit, category)
-            return item_id
-        item_id = self._insert(Item, {"reference": row.reference, "designation": row.designation, "unit": row.unit,
-                                      "category": category})
-        self.items[row.reference] = (item_id, row.designation, row.unit, category)
-        self.new_items += 1
-        return item_id
+    def prepare(self, rows: list) -> None:
+        """Create every site, zone, location and item the rows name that the campaign lacks; update
+        items whose designation, unit or category changed."""
+        new_sites: dict[str, None] = {}
+        new_zones: dict[str, str] = {}
+        new_locations: dict[str, str] = {}
+        items: dict[str, tuple[str, str, str]] = {}
+        for row in rows:
+            if row.location not in self.locations and row.location not in new_locations:
+                site, zone = row.site or DEFAULT_SITE, row.zone or DEFAULT_ZONE
+                new_locations[row.location] = zone
+                if zone not in self.zones:
+                    new_zones.setdefault(zone, site)
+                if site not in self.sites:
+                    new_sites[site] = None
+            if row.reference not in items:
+                items[row.reference] = (row.designation, row.unit, getattr(row.category, "value", row.category))
+        if new_sites:
+            self.sites = self._create(Site, Site.code, [{"code": code, "name": ""} for code in new_sites])
+        if new_zones:
+            self.zones = self._create(Zone, Zone.code, [{"code": code, "site_id": self.sites[site]}
+                                                        for code, site in new_zones.items()])
+        if new_locations:
+            self.locations = self._create(Location, Location.code, [
+                {"code": code, "zone_id": self.zones[zone], "added_by_hand": False}
+                for code, zone in new_locations.items()])
+        known = {r: (d, u, getattr(c, "value", c)) for r, d, u, c in db.session.execute(
+            sa.select(Item.reference, Item.designation, Item.unit, Item.category)
+            .where(Item.campaign_id == self.campaign_id)).all()}
+        changed = [{"i_id": self.items[ref], "designation": d, "unit": u, "category": c}
+                   for ref, (d, u, c) in items.items() if ref in known and known[ref] != (d, u, c)]
+        if changed:
+            table = Item.__table__
+            db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("i_id")).values(
+                designation=sa.bindparam("designation"), unit=sa.bindparam("unit"),
+                category=sa.bindparam("category")), changed)
+        fresh = [{"reference": ref, "designation": d, "unit": u, "category": c}
+                 for ref, (d, u, c) in items.items() if ref not in known]
+        if fresh:
+            self.items = self._create(Item, Item.reference, fresh)
+            self.new_items = len(fresh)
 
 
 def _values(campaign_id: int, item_id: int, location_id: int, row) -> dict:
@@ -103,15 +119,29 @@ def _flush_inserts(batch: list[dict]) -> None:
                 for values in batch:
                     copy.write_row([values[c] for c in COLUMNS])
     else:
-        db.session.execute(sa.insert(BookLine), batch)
+        # SQLite: straight to the driver, values converted as SQLAlchemy's Numeric and Date types
+        # would (float, ISO text); skipping per-row statement processing halves the time.
+        sql = f"INSERT INTO book_line ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        db.session.connection().exec_driver_sql(sql, [tuple(_sqlite_value(values[c]) for c in COLUMNS)
+                                                      for values in batch])
     batch.clear()
+
+
+def _sqlite_value(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def write_stock(campaign: Campaign, rows: Iterable, *, progress: Callable[[int], None] | None = None
                 ) -> StockWriteResult:
     """Replace the campaign's book snapshot with ``rows`` (inside the caller's transaction)."""
     result = StockWriteResult()
+    rows = rows if isinstance(rows, list) else list(rows)
     places = _Places(campaign)
+    places.prepare(rows)
     existing = {
         (item_id, location_id, lot): line_id
         for line_id, item_id, location_id, lot in db.session.execute(
@@ -122,10 +152,8 @@ def write_stock(campaign: Campaign, rows: Iterable, *, progress: Callable[[int],
     inserts: list[dict] = []
     updates: list[dict] = []
     for row in rows:
-        item_id = places.item_id(row)
-        location_id = places.location_id(row.site, row.zone, row.location)
-        values = _values(campaign.id, item_id, location_id, row)
-        line_id = existing.get((item_id, location_id, values["lot"])) if existing else None
+        values = _values(campaign.id, places.items[row.reference], places.locations[row.location], row)
+        line_id = existing.get((values["item_id"], values["location_id"], values["lot"])) if existing else None
         if line_id is None:
             inserts.append(values)
             result.inserted += 1

@@ -323,3 +323,11 @@ def test_team_page_adds_a_team_and_shows_coverage(client_as, stocked):
         "team-number": "4", "team-round": "2", "team-leader": "lead2", "team-members": ["ann"],
         "team-zones": ["Z1"]}, follow_redirects=True)
     assert "ann" in refused.get_data(as_text=True)
+
+
+def test_reimport_updates_an_items_designation(runner, campaign, tmp_path):
+    assert runner.invoke(args=["import", "stock", "FY2025", _write(tmp_path, "a.csv", STOCK)]).exit_code == 0
+    renamed = STOCK.replace("Bolt M6", "Hex bolt M6")
+    assert runner.invoke(args=["import", "stock", "FY2025", _write(tmp_path, "b.csv", renamed)]).exit_code == 0
+    assert db.session.scalar(sa.select(Item.designation).where(Item.reference == "A-1")) == "Hex bolt M6"
+    assert _count(Item, campaign_id=campaign.id) == 3 and _count(BookLine, campaign_id=campaign.id) == 4

@@ -1,0 +1,108 @@
+"""Time ``countapp import stock`` of a realistic N-line export on SQLite and on PostgreSQL.
+
+    python bench/import_stock.py [--lines 1000000] [--style fr|en] [--db sqlite,postgresql]
+                                 [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Each run uses a fresh database (a temporary SQLite file; a throw-away PostgreSQL database
+created and dropped on the server of --pg-url), creates a campaign and runs the real command
+in its own process (`countapp import stock CODE FILE`), so the figures are what a user sees:
+wall time, lines/s and the peak resident memory of that process. Then it counts the book
+lines written. Goals (issue 3): 1,000,000 lines in under 30 s on SQLite and under 60 s on
+PostgreSQL, peak memory under 1 GiB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.gen_stock import generate_stock_csv  # noqa: E402
+
+COUNTAPP = str(Path(sys.executable).with_name("countapp"))
+
+
+def _database(kind: str, pg_url: str, work: Path):
+    if kind == "sqlite":
+        return f"sqlite:///{work / 'bench.sqlite'}", lambda: None
+    server = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    name = f"countapp_bench_{uuid.uuid4().hex[:8]}"
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+    return sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def measure(kind: str, stock: Path, lines: int, pg_url: str) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        url, drop = _database(kind, pg_url, work)
+        env = {**os.environ, "COUNTAPP_DATABASE_URL": url, "COUNTAPP_INSTANCE_PATH": str(work / "instance")}
+        try:
+            subprocess.run([COUNTAPP, "init"], env=env, check=True, capture_output=True)
+            subprocess.run([COUNTAPP, "campaign", "create", "BENCH", "--year", "2025", "--count-date", "2025-12-28",
+                            "--closing-date", "2025-12-31"], env=env, check=True, capture_output=True)
+            # A child process per measure, so ru_maxrss is this import's alone.
+            code = ("import resource,subprocess,sys,time;s=time.perf_counter();"
+                    "r=subprocess.run(sys.argv[1:],capture_output=True,text=True);w=time.perf_counter()-s;"
+                    "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode);"
+                    "sys.stderr.write(r.stdout[-2000:]+r.stderr[-2000:])")
+            done = subprocess.run([sys.executable, "-c", code, COUNTAPP, "import", "stock", "BENCH", str(stock)],
+                                  env=env, capture_output=True, text=True)
+            wall, peak_kib, rc = done.stdout.split()
+            if rc != "0":
+                raise SystemExit(f"import failed on {kind}:\n{done.stderr}")
+            engine = sa.create_engine(url)
+            with engine.connect() as connection:
+                written = connection.execute(sa.text("SELECT count(*) FROM book_line")).scalar_one()
+            engine.dispose()
+        finally:
+            drop()
+    wall = float(wall)
+    return {"db": kind, "lines": lines, "written": written, "seconds": wall, "lines_per_s": lines / wall,
+            "peak_mib": int(peak_kib) / 1024}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--style", choices=("fr", "en"), default="fr")
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args(argv)
+    goals = {"sqlite": 30.0 * args.lines / 1_000_000, "postgresql": 60.0 * args.lines / 1_000_000}
+    with tempfile.TemporaryDirectory() as folder:
+        stock = Path(folder) / f"stock_{args.style}.csv"
+        start = time.perf_counter()
+        generate_stock_csv(stock, args.lines, style=args.style)
+        print(f"generated {args.lines:,} lines ({args.style}, {stock.stat().st_size / 2**20:.0f} MiB) "
+              f"in {time.perf_counter() - start:.1f} s", flush=True)
+        print(f"{'database':<11} {'lines':>10} {'written':>10} {'seconds':>8} {'lines/s':>9} {'peak MiB':>9}  goal")
+        failed = False
+        for kind in args.db.split(","):
+            r = measure(kind, stock, args.lines, args.pg_url)
+            ok = r["seconds"] <= goals[kind] and r["peak_mib"] < 1024 and r["written"] == args.lines
+            failed |= not ok
+            print(f"{kind:<11} {r['lines']:>10,} {r['written']:>10,} {r['seconds']:>8.1f} {r['lines_per_s']:>9,.0f} "
+                  f"{r['peak_mib']:>9.0f}  {'met' if ok else 'MISSED'} (< {goals[kind]:.0f} s, < 1024 MiB)",
+                  flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
