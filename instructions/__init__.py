@@ -6,12 +6,13 @@ from .missing import Missing, missing_items, render_missing
 from .model import (AUDITOR_KINDS, LANGUAGES, VALUATION_METHODS, Auditor, Holding,
                     InstructionsData, Place, Team)
 from .pdf import write_instructions_pdf
+from .serialise import content, from_dict, to_dict
 from .sections import (SECTION_KEYS, default_text, placeholders, section_text,
                        section_title)
 
 __all__ = [
     "AUDITOR_KINDS", "LANGUAGES", "SECTION_KEYS", "VALUATION_METHODS", "Auditor", "Holding",
-    "InstructionsData", "Missing", "Place", "Team", "default_text", "missing_items",
-    "placeholders", "render_missing", "section_text", "section_title",
-    "write_instructions_pdf",
+    "InstructionsData", "Missing", "Place", "Team", "content", "default_text", "from_dict",
+    "missing_items", "placeholders", "render_missing", "section_text", "section_title",
+    "to_dict", "write_instructions_pdf",
 ]

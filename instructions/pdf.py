@@ -21,7 +21,7 @@ from .labels import LABELS
 from .missing import missing_items, render_missing
 from .model import InstructionsData
 from .pdf_tables import Styles, para
-from .sections import SECTION_KEYS, check_language, section_text, section_title
+from .sections import SECTION_KEYS, check_language, placeholders, section_text, section_title
 
 MARGIN = 2 * cm
 
@@ -43,10 +43,11 @@ def _story(data: InstructionsData, lab: dict, st: Styles) -> list[Flowable]:
     story += [_heading(lab["contents"], st, toc_key=None), toc, PageBreak()]
     if data.is_draft:
         story += _missing_section(data, lab, st)
+    values = placeholders(data)
     for number, key in enumerate(SECTION_KEYS, start=1):
         title = f"{number}. {section_title(key, data.language)}"
         story.append(_heading(title, st, toc_key=f"s-{key}"))
-        story += _body(section_text(data, key), st)
+        story += _body(section_text(data, key, values), st)
         extra = pdf_tables.EXTRAS.get(key)
         if extra:
             story += extra(data, lab, st)
@@ -130,6 +131,16 @@ class _Doc(BaseDocTemplate):
         on_page = _watermark(lab["draft"]) if data.is_draft else None
         kw = {"onPage": on_page} if on_page else {}
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], **kw)])
+        self._pass = 0
+
+    def beforeDocument(self) -> None:
+        # The first pass only finds on which page each section starts (for the contents): long
+        # grids skip their drawing there, as its output is thrown away.
+        self._pass += 1
+        self.canv.countapp_dry_run = self._pass == 1
+
+    def _allSatisfied(self) -> bool:
+        return self._pass > 1 and super()._allSatisfied()
 
     def afterFlowable(self, flowable: Flowable) -> None:
         key = getattr(flowable, "toc_key", None)

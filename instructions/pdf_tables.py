@@ -11,7 +11,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, LongTable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from . import formatting as fmt
 from .fonts import FAMILY, printable
@@ -58,6 +58,9 @@ def _natural(text: str) -> list:
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", text)]
 
 
+PAGE_ROWS = 60  # more rows than an A4 page holds (about 47): a long grid is cut from slices this long
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
           st: Styles, row_height: float | None = None) -> Flowable:
     """A grid with a bold header row repeated on every page it flows onto."""
@@ -70,19 +73,79 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence
             return Paragraph(escape(text), st.cell)
         return text
 
-    data = [[Paragraph(escape(printable(h)), st.cell_head) for h in header]]
-    data += [[cell(v, w) for v, w in zip(row, col_widths)] for row in rows]
-    cls = LongTable if len(rows) > 50 else Table
-    heights = [None] + [row_height] * len(rows) if row_height else None
-    t = cls(data, colWidths=col_widths, rowHeights=heights, repeatRows=1)
-    t.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FAMILY), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e9f0")),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#8a94a3")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-    ]))
-    return t
+    head = [Paragraph(escape(printable(h)), st.cell_head) for h in header]
+    body = [[cell(v, w) for v, w in zip(row, col_widths)] for row in rows]
+
+    def grid(part: Sequence[list]) -> Table:
+        heights = [None] + [row_height] * len(part) if row_height else None
+        t = _Grid([head, *part], colWidths=col_widths, rowHeights=heights, repeatRows=1)
+        t.setStyle(_GRID_STYLE)
+        return t
+
+    return _PagedRows(grid, body, 0, {}) if len(body) > PAGE_ROWS else grid(body)
+
+
+_GRID_STYLE = TableStyle([
+    ("FONTNAME", (0, 0), (-1, -1), FAMILY), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e9f0")),
+    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#8a94a3")),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+])
+
+
+class _Grid(Table):
+    """A table that skips drawing on a dry-run canvas (the pass that only finds page numbers)."""
+
+    def draw(self) -> None:
+        if not getattr(self.canv, "countapp_dry_run", False):
+            super().draw()
+
+
+class _PagedRows(Flowable):
+    """A long grid laid out one page at a time from a slice of its rows.
+
+    Splitting one big table re-measures and copies all its remaining rows at every page break,
+    which grows with the square of the rows (20,000 locations took over a minute); here each page
+    costs the same whatever the length of the list. The second pass of the document (for the
+    contents' page numbers) lays out the same pages: ``memo`` hands back the first pass's cuts.
+    """
+
+    def __init__(self, grid: Callable[[Sequence[list]], Table], rows: Sequence[list], start: int,
+                 memo: dict) -> None:
+        super().__init__()
+        self._grid, self._rows, self._start, self._memo = grid, rows, start, memo
+        self._table: Table | None = None
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        if len(self._rows) - self._start > PAGE_ROWS:
+            self._table = None
+            return avail_width, avail_height + 1  # too tall for any page: the frame asks for a split
+        self._table = self._grid(self._rows[self._start:])
+        self.width, self.height = self._table.wrap(avail_width, avail_height)
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        key = (self._start, round(avail_width, 3), round(avail_height, 3))
+        if key not in self._memo:
+            self._memo[key] = self._cut(avail_width, avail_height)
+        return list(self._memo[key])
+
+    def _cut(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        size = PAGE_ROWS
+        while True:
+            pieces = self._grid(self._rows[self._start:self._start + size]).split(avail_width, avail_height)
+            if not pieces:
+                return []
+            if len(pieces) > 1:
+                used = len(pieces[0]._cellvalues) - 1  # less the header row
+                return [pieces[0], _PagedRows(self._grid, self._rows, self._start + used, self._memo)]
+            if self._start + size >= len(self._rows):
+                return pieces
+            size *= 2  # the whole slice fits on this page (unusually short rows): take more
+
+    def draw(self) -> None:
+        self._table.drawOn(self.canv, 0, 0)
 
 
 def _zone_teams(data: InstructionsData) -> dict[tuple[str, int], str]:
@@ -163,10 +226,11 @@ def holdings(data: InstructionsData, lab: dict, st: Styles, elsewhere: bool) -> 
     items = data.goods_elsewhere if elsewhere else data.third_party_goods
     if not items:
         return [para(lab["none_listed"], st.note)]
+    name = lambda h: (h.party or "").strip() or lab["party_unknown"]  # noqa: E731
     if elsewhere:  # a blank column the accountant fills in as confirmations come back
-        rows = [(h.party, h.lines, "") for h in items]
+        rows = [(name(h), h.lines, "") for h in items]
         return [table([lab["holder"], lab["lines"], lab["confirmation"]], rows, (0.5, 0.15, 0.35), st)]
-    rows = [(h.party, h.lines) for h in items]
+    rows = [(name(h), h.lines) for h in items]
     return [table([lab["owner"], lab["lines"]], rows, (0.75, 0.25), st)]
 
 

@@ -46,12 +46,13 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def section_text(data: InstructionsData, key: str) -> str:
-    """The section's text for this campaign: its override if any, else the default, filled."""
+def section_text(data: InstructionsData, key: str, values: Mapping[str, str] | None = None) -> str:
+    """The section's text for this campaign: its override if any, else the default, filled
+    (``values``: the placeholders, when the caller has them already)."""
     lang = check_language(data.language)
     override = (data.overrides or {}).get(key)
     template = override if override and override.strip() else default_text(key, lang)
-    text = fill(template, placeholders(data))
+    text = fill(template, placeholders(data) if values is None else values)
     return fmt.french_spacing(text) if lang == "fr" else text
 
 

@@ -5,7 +5,7 @@ The input frames are described in ``reports.frames``; the rules in DOMAIN.md ("R
 from .entries import build_entries
 from .export import entries_csv, reconciliation_csv, reconciliation_xlsx
 from .model import DepreciationRates, ReconcileSettings
-from .reconcile import Reconciliation, reconcile
+from .reconcile import Reconciliation, reconcile, with_causes
 
 __all__ = ["DepreciationRates", "ReconcileSettings", "Reconciliation", "build_entries", "entries_csv",
-           "reconcile", "reconciliation_csv", "reconciliation_xlsx"]
+           "reconcile", "reconciliation_csv", "reconciliation_xlsx", "with_causes"]

@@ -20,7 +20,7 @@ cent is ever lost. Dates are ``datetime.date`` objects, ISO strings or datetime6
     line's place counts for that line) · ``counted_qty`` (nullable: not counted) · ``state``
     (``good`` | ``damaged`` | ``obsolete`` | ``expired``; empty = good) · ``status`` (the ticket's
     status; ``voided`` tickets are listed, never counted). Optional, for blank tickets on places the
-    book does not know: ``category``, ``designation``, ``unit``, ``owner``.
+    book does not know: ``category``, ``designation``, ``unit``, ``owner``, ``site``, ``zone``.
 
 **movements** — dated stock movements:
     ``date`` · ``reference`` · ``location`` (nullable) · ``lot`` · ``quantity`` (signed: + in, − out)
@@ -173,6 +173,8 @@ class Counts:
     designation: np.ndarray
     unit: np.ndarray
     owner: np.ndarray
+    site: np.ndarray
+    zone: np.ndarray
 
 
 def prepare_counts(df: pd.DataFrame | None) -> Counts:
@@ -198,7 +200,8 @@ def prepare_counts(df: pd.DataFrame | None) -> Counts:
                   state_bits=np.array([STATE_BITS[s] for s in state], dtype=np.int8) if len(state)
                   else np.zeros(0, np.int8),
                   voided=voided, category=categories(text(df, "category"), "counts"),
-                  designation=text(df, "designation"), unit=text(df, "unit"), owner=owner)
+                  designation=text(df, "designation"), unit=text(df, "unit"), owner=owner, site=text(df, "site"),
+                  zone=text(df, "zone"))
 
 
 @dataclass

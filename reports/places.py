@@ -160,7 +160,9 @@ def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, c
     extra = slice(nb, n)
     eref, eloc = key_ref[pkey[extra]], key_loc[pkey[extra]]
     first_ticket = _first(tplace[with_place], n)[extra]
-    first_ticket = np.where(first_ticket >= 0, np.flatnonzero(with_place)[np.maximum(first_ticket, 0)], -1)
+    placed_tickets = np.flatnonzero(with_place)
+    first_ticket = np.where(first_ticket >= 0, placed_tickets[np.maximum(first_ticket, 0)], -1) \
+        if len(placed_tickets) else np.full(len(first_ticket), -1, np.int64)
 
     def extra_text(book_col: np.ndarray, ticket_col: np.ndarray | None, by: np.ndarray) -> np.ndarray:
         from_book = _pick(by, book_col)
@@ -202,8 +204,8 @@ def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, c
         "owner": voided_text(book.owner, counts.owner),
         "designation": voided_text(book.designation, counts.designation),
         "unit": voided_text(book.unit, counts.unit),
-        "site": voided_text(book.site, np.full(nc, "", object)),
-        "zone": voided_text(book.zone, np.full(nc, "", object)),
+        "site": voided_text(book.site, counts.site),
+        "zone": voided_text(book.zone, counts.zone),
         "book_line_id": np.where(vbook, book.ids[np.maximum(vpos, 0)] if nb else -1, -1),
     })
 
@@ -215,8 +217,8 @@ def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, c
         owner=np.concatenate([book.owner, owner_extra]),
         designation=np.concatenate([book.designation, extra_text(book.designation, counts.designation, ifirst)]),
         unit=np.concatenate([book.unit, extra_text(book.unit, counts.unit, ifirst)]),
-        site=np.concatenate([book.site, extra_text(book.site, None, lfirst)]),
-        zone=np.concatenate([book.zone, extra_text(book.zone, None, lfirst)]),
+        site=np.concatenate([book.site, extra_text(book.site, counts.site, lfirst)]),
+        zone=np.concatenate([book.zone, extra_text(book.zone, counts.zone, lfirst)]),
         book_line_id=np.concatenate([book.ids, np.full(nu + nr, -1, np.int64)]),
         book_qty=np.concatenate([book.qty, np.zeros(nu + nr, np.int64)]),
         counted_qty=counted_qty, counted=counted, rollforward=rf_by_key[pkey], state_bits=state_bits,

@@ -15,6 +15,7 @@ Numbers come out as ``Decimal`` (None where empty); totals are sums of the round
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 
 from . import exact, totals
 from .depreciation import depreciate
-from .frames import NO_DATE, day, prepare_book, prepare_counts, prepare_movements
+from .frames import NO_DATE, day, isin, prepare_book, prepare_counts, prepare_movements
 from .model import ReconcileSettings
 from .places import BOOK, ROLLFORWARD_ONLY, UNKNOWN, Places, build_places
 from .texts import Notice
@@ -53,6 +54,9 @@ class Reconciliation:
     warnings: list[Notice]
     settings: ReconcileSettings
     own_totals: dict = field(default_factory=dict)
+    # Each numeric column of ``lines`` as exact scaled integers and a missing mask (reports.exact
+    # units: QTY, COST or MONEY digits), for callers that sort, filter and sum (the review page).
+    numbers: dict = field(default_factory=dict, repr=False)
 
     @property
     def exceptions(self) -> pd.DataFrame:
@@ -67,16 +71,63 @@ class Reconciliation:
         return self.lines[self.lines["owner"] == "third_party"]
 
 
-def _causes(places: Places, causes) -> np.ndarray:
-    """Each row's cause from a mapping keyed by book_line_id (int) or by ticket number (str)."""
-    n = len(places.kind)
+def _lookup_causes(book_line_id: np.ndarray, tickets: np.ndarray, causes) -> np.ndarray:
+    """Each row's cause from a mapping keyed by book_line_id (int) or by ticket number (str).
+
+    ``book_line_id`` is -1 where a row has none; a row counted on several tickets (joined by
+    ", ") is found by its first one.
+    """
+    n = len(book_line_id)
+    found = np.full(n, "", dtype=object)
     if not causes:
-        return np.full(n, "", dtype=object)
+        return found
     by_id = {int(k): v for k, v in causes.items() if not isinstance(k, str)}
     by_ticket = {k: v for k, v in causes.items() if isinstance(k, str)}
-    first_ticket = pd.Series(places.tickets, dtype=object).str.split(", ").str[0]
-    found = pd.Series(places.book_line_id).map(by_id).fillna(first_ticket.map(by_ticket))
-    return found.fillna("").astype(object).to_numpy(dtype=object)
+    if by_id:
+        with_id = np.flatnonzero(book_line_id >= 0)
+        mapped = pd.Series(book_line_id[with_id]).map(by_id)
+        hit = mapped.notna().to_numpy()
+        found[with_id[hit]] = mapped[hit].to_numpy(dtype=object)
+    if by_ticket:
+        # Only rows the ids left without a cause look at their tickets (few rows, on big campaigns).
+        tickets = np.asarray(tickets, dtype=object)
+        rest = np.flatnonzero((found == "") & (tickets != ""))
+        first = pd.Series(tickets[rest], dtype=object)
+        several = first.str.contains(", ", regex=False).to_numpy(dtype=bool)
+        if several.any():
+            first[several] = first[several].str.split(", ").str[0]
+        mapped = first.map(by_ticket)
+        hit = mapped.notna().to_numpy()
+        found[rest[hit]] = mapped[hit].to_numpy(dtype=object)
+    return found
+
+
+def _causes(places: Places, causes) -> np.ndarray:
+    return _lookup_causes(places.book_line_id, places.tickets, causes)
+
+
+def _difference_without_cause(has_difference: np.ndarray, cause: np.ndarray) -> np.ndarray:
+    return has_difference & (cause == "")
+
+
+def with_causes(result: Reconciliation, causes: dict | None) -> Reconciliation:
+    """The same reconciliation with other causes: only ``cause`` and ``exception`` change.
+
+    Causes change no figure, so a caller may keep one reconciliation and lay the newest causes
+    over it (the review page does, at 100,000 lines). Voided rows never take a cause.
+    """
+    lines = result.lines
+    ids = lines["book_line_id"].to_numpy(dtype=np.float64, na_value=-1).astype(np.int64)
+    status = lines["status"].to_numpy(dtype=object)
+    cause = _lookup_causes(ids, lines["ticket"].to_numpy(dtype=object), causes)
+    cause[status == "voided"] = ""
+    exception = lines["exception"].to_numpy(dtype=object).copy()
+    # Every earlier reason for an exception does not depend on the cause: only the last one moves.
+    open_rows = isin(exception, ("", "difference_without_cause"))
+    diff, diff_missing = result.numbers["diff_qty"]
+    lacking = _difference_without_cause(~diff_missing & (diff != 0), cause)
+    exception[open_rows] = np.where(lacking[open_rows], "difference_without_cause", "")
+    return dataclasses.replace(result, lines=lines.assign(cause=cause, exception=exception))
 
 
 def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
@@ -131,7 +182,8 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     exception = _first_true(
         (status == "not_counted", "not_counted"), (status == "unknown_to_book", "unknown_to_book"),
         (rf_only, "rollforward_only"), (~closing_missing & (closing < 0), "negative_closing"),
-        (p.category == "", "no_category"), (~diff_missing & (diff != 0) & (cause == ""), "difference_without_cause"),
+        (p.category == "", "no_category"),
+        (_difference_without_cause(~diff_missing & (diff != 0), cause), "difference_without_cause"),
         n=n)
 
     ints = {"book_qty": (p.book_qty, np.zeros(n, bool)), "counted_qty": (p.counted_qty, ~p.counted),
@@ -145,7 +197,7 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
              "category": p.category, "owner": p.owner, "status": status, "cause": cause,
              "depreciation_reason": reason, "exception": exception, "state": _STATE_TEXT[p.state_bits],
              "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone}
-    lines = _lines_frame(ints, texts, p)
+    lines, numbers = _lines_frame(ints, texts, p)
     by_category, by_owner, own_totals = totals.summarise(ints, texts, p.kind, valued)
 
     notices = [Notice("lifo")] if settings.method == "lifo" else []
@@ -157,17 +209,20 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
         if count:
             notices.append(Notice(key, {"n": count}))
     return Reconciliation(lines=lines, by_category=by_category, by_owner=by_owner, warnings=notices,
-                          settings=settings, own_totals=own_totals)
+                          settings=settings, own_totals=own_totals, numbers=numbers)
 
 
-def _lines_frame(ints: dict, texts: dict, p: Places) -> pd.DataFrame:
+def _lines_frame(ints: dict, texts: dict, p: Places) -> tuple[pd.DataFrame, dict]:
     voided = p.voided
     nv = len(voided)
     empty = np.full(nv, None, dtype=object)
     data: dict[str, object] = {}
+    numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in COLUMNS:
         if name in ints:
             values, missing = ints[name]
+            numbers[name] = (np.concatenate([values, np.zeros(nv, np.int64)]) if nv else values,
+                             np.concatenate([missing, np.ones(nv, bool)]) if nv else missing)
             if name in QTY_COLUMNS:
                 column = exact.to_decimal(values, missing, exact.QTY, min_digits=0)
             elif name in COST_COLUMNS:
@@ -190,4 +245,4 @@ def _lines_frame(ints: dict, texts: dict, p: Places) -> pd.DataFrame:
     for name, value in texts_tail.items():
         if nv:
             data[name][-nv:] = value
-    return pd.DataFrame(data, columns=list(COLUMNS))
+    return pd.DataFrame(data, columns=list(COLUMNS)), numbers

@@ -9,7 +9,6 @@ Pure and linear in the number of tickets: 100,000 tickets take well under a seco
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -132,15 +131,14 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
     return [(a, b) for a, b in merged]
 
 
-def _covered(spans: list[Span], n: int) -> bool:
-    # spans are merged and sorted: the only candidate is the last one starting at or before n.
-    i = bisect_right(spans, (n, float("inf"))) - 1
-    return i >= 0 and spans[i][1] >= n
-
-
 def control(issued: Iterable[IssuedRange], returned: Iterable[ReturnedRange | tuple[int, int, int]],
-            facts: Iterable[TicketFact], highest: int) -> ControlReport:
-    """Account for every issued number (voided, counted in its round, returned, else missing), gaps and unissued."""
+            facts: Iterable[TicketFact], highest: int, generated: Iterable[Span] | None = None) -> ControlReport:
+    """Account for every issued number (voided, counted in its round, returned, else missing), gaps and unissued.
+
+    ``generated`` lists the numbers that exist as runs; when given, ``facts`` need only name the
+    tickets that were counted or voided (a campaign of 100,000 tickets then loads a few facts,
+    not 100,000). Without it, the generated numbers are those of ``facts``.
+    """
     by_sequence = {fact.sequence: fact for fact in facts}
     ranges = sorted(issued, key=lambda r: (r.round, r.first, r.team))
     returns_by_team: dict[int, list[Span]] = defaultdict(list)
@@ -151,26 +149,46 @@ def control(issued: Iterable[IssuedRange], returned: Iterable[ReturnedRange | tu
 
     controls = [_control_range(r, by_sequence, merged_returns.get(r.team, [])) for r in ranges]
 
-    top = max([highest, *by_sequence, *(r.last for r in ranges)], default=0)
-    generated = sorted(by_sequence)
-    gaps = _missing_from(generated, top)
-    issued_spans = _merge((r.first, r.last) for r in ranges)
-    not_issued = compact(n for n in generated if not _covered(issued_spans, n))
-    voided = tuple((n, by_sequence[n].voided_reason or "") for n in generated
+    spans = _merge(generated) if generated is not None else list(compact(sorted(by_sequence)))
+    top = max([highest, *(last for _, last in spans[-1:]), *(r.last for r in ranges)], default=0)
+    gaps = _missing_from_spans(spans, top)
+    not_issued = _subtract(spans, _merge((r.first, r.last) for r in ranges))
+    voided = tuple((n, by_sequence[n].voided_reason or "") for n in sorted(by_sequence)
                    if by_sequence[n].voided_reason is not None)
     return ControlReport(tuple(controls), top, gaps, not_issued, voided)
 
 
-def _missing_from(present: list[int], top: int) -> tuple[Span, ...]:
-    """The runs of 1..top absent from the sorted ``present`` numbers."""
+def _missing_from_spans(present: list[Span], top: int) -> tuple[Span, ...]:
+    """The runs of 1..top outside the sorted, merged ``present`` runs."""
     gaps, expected = [], 1
-    for n in present:
-        if n > expected:
-            gaps.append((expected, n - 1))
-        expected = max(expected, n + 1)
+    for first, last in present:
+        if first > expected:
+            gaps.append((expected, min(first - 1, top)))
+        expected = max(expected, last + 1)
     if expected <= top:
         gaps.append((expected, top))
-    return tuple(gaps)
+    return tuple((a, b) for a, b in gaps if a <= b)
+
+
+def _subtract(spans: list[Span], minus: list[Span]) -> tuple[Span, ...]:
+    """The parts of the sorted, merged ``spans`` outside the sorted, merged ``minus`` runs."""
+    out, j = [], 0
+    for first, last in spans:
+        n = first
+        while j < len(minus) and minus[j][1] < n:
+            j += 1
+        k = j
+        while n <= last:
+            if k < len(minus) and minus[k][0] <= last:
+                a, b = minus[k]
+                if a > n:
+                    out.append((n, a - 1))
+                n = max(n, b + 1)
+                k += 1
+            else:
+                out.append((n, last))
+                break
+    return tuple(out)
 
 
 def _control_range(issued: IssuedRange, facts: dict[int, TicketFact], returns: list[Span]) -> RangeControl:

@@ -205,11 +205,15 @@ class Decision:
 
 def decide(count1: Number, count2: Number, book_qty: Number, unit_cost: Number, between: Tolerance,
            vs_book: Tolerance) -> Decision:
-    """Agreed (count 2) when the counts agree and sit near book; else a third count with the reasons."""
-    first, second = _dec(count1), _dec(count2)
+    """Agreed (count 2) when the counts agree and sit near book; else a third count with the reasons.
+
+    Counts that disagree have no agreed count to hold against book; they are also far from book
+    when both of them are (whichever the third count confirms, the book is off): both reasons.
+    """
+    first, second, book = _dec(count1), _dec(count2), _dec(book_qty)
     if is_significant(second - first, max(first, second), unit_cost, between):
-        return Decision(RECOUNT, None, (COUNTS_DISAGREE,))
-    book = _dec(book_qty)
+        far = all(is_significant(count - book, book, unit_cost, vs_book) for count in (first, second))
+        return Decision(RECOUNT, None, (COUNTS_DISAGREE, FAR_FROM_BOOK) if far else (COUNTS_DISAGREE,))
     if is_significant(second - book, book, unit_cost, vs_book):
         return Decision(RECOUNT, second, (FAR_FROM_BOOK,))
     return Decision(AGREED, second, ())

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per part of the domain."""
 from .audit import AuditEvent
+from . import audit_work  # noqa: F401  (the auditor's own work: samples, audit round, confirmations)
 from .campaigns import Campaign, OpeningBalance
 from .counts import Count
 from .decisions import RecountSheet, TicketDecision, recount_sheet_ticket

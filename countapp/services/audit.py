@@ -42,6 +42,13 @@ def event_digest(prev_hash: str, campaign_id, seq: int, at: datetime, user_login
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+def digest_of(event: AuditEvent, prev_hash: str | None = None) -> str:
+    """The hash ``event`` must carry, recomputed from its stored content (chained after ``prev_hash``,
+    by default the one it names); what ``countapp audit verify`` compares with the stored hash."""
+    return event_digest(event.prev_hash if prev_hash is None else prev_hash, event.campaign_id, event.seq, event.at,
+                        event.user_login, event.action, event.entity, event.entity_id, event.before, event.after)
+
+
 def record(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
            before: dict | None = None, after: dict | None = None, user: User | None = None) -> AuditEvent:
     """Add one event to the current transaction, chained after the campaign's last one."""

@@ -105,8 +105,13 @@ def settings_toml(campaign: Campaign) -> str:
     return campaign_settings.to_toml(_columns(campaign), campaign.settings)
 
 
-def set_status(campaign: Campaign, status: CampaignStatus, *, by: User | None = None, reason: str = "") -> None:
-    """Move the campaign forward one step (or back with a reason); logged."""
+def set_status(campaign: Campaign, status: CampaignStatus, *, by: User | None = None, reason: str = "",
+               commit: bool = True) -> None:
+    """Move the campaign forward one step (or back with a reason); logged.
+
+    ``commit=False`` leaves the change in the caller's transaction (closing and reopening write
+    their archive and sign-off rows in the same one: services.closing).
+    """
     current = STATUS_ORDER.index(campaign.status)
     wanted = STATUS_ORDER.index(status)
     if wanted < current and not reason.strip():
@@ -115,4 +120,5 @@ def set_status(campaign: Campaign, status: CampaignStatus, *, by: User | None = 
     campaign.status = status
     audit.record("campaign.status", campaign=campaign, entity="campaign", entity_id=campaign.code, user=by,
                  before={"status": before}, after={"status": status, "reason": reason})
-    db.session.commit()
+    if commit:
+        db.session.commit()

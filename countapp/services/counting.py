@@ -7,8 +7,9 @@ index decides, under a row lock on the ticket).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,14 +23,24 @@ from tickets.tolerance import decide
 from .. import campaign_settings
 from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, CountMethod, CountSource, Item, Location,
-                      PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket)
-from ..models.decisions import RecountSheet
+                      PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket, team_member)
+from ..models.decisions import RecountSheet, TicketDecision
 from . import audit
 from . import campaigns as campaign_service
-from . import teams as team_service
 
 STATES = tuple(s.value for s in PhysicalState)
+# Ticket statuses in which a round's count is in (the status is kept by this module's writes).
+ROUND_DONE = {
+    1: frozenset({TicketStatus.COUNTED_1, TicketStatus.COUNTED_2, TicketStatus.RECOUNT, TicketStatus.FINAL}),
+    2: frozenset({TicketStatus.COUNTED_2, TicketStatus.RECOUNT, TicketStatus.FINAL}),
+    3: frozenset({TicketStatus.FINAL}),
+}
 METHODS = tuple(m.value for m in CountMethod)
+TEAM_ROLES = (Role.COUNTER, Role.LEADER)
+# A tablet's clock may drift a little; a count dated further ahead is a typing or clock error.
+FUTURE_SLACK = timedelta(hours=24)
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+LOT_LENGTH, TEXT_LENGTH = 80, 120
 
 
 @dataclass
@@ -71,22 +82,148 @@ def find_ticket(campaign: Campaign, text: str, *, lock: bool = False) -> Ticket:
     return ticket
 
 
+_LINE_ITEM = sa.orm.aliased(Item, name="line_item")   # made once: a fresh alias per call defeats the query cache
+
+
+def _find_ticket_and_unit(campaign: Campaign, text) -> tuple[Ticket, str | None]:
+    """The ticket, locked on PostgreSQL until the end of the transaction, and its unit, in one query."""
+    sequence = numbering.parse_number(str(text), campaign.fiscal_year)
+    line_item = _LINE_ITEM
+    query = (sa.select(Ticket, sa.func.coalesce(Item.unit, line_item.unit))
+             .outerjoin(Item, Item.id == Ticket.item_id)
+             .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
+             .outerjoin(line_item, line_item.id == BookLine.item_id)
+             .where(Ticket.campaign_id == campaign.id, Ticket.sequence == sequence))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(of=Ticket)
+    row = db.session.execute(query).first()
+    if row is None:
+        raise NotFound(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
+                       ticket=numbering.format_number(sequence, campaign.fiscal_year), code=campaign.code)
+    return row[0], row[1]
+
+
+_LATER = sa.orm.aliased(Count, name="later_count")
+
+
 def current_count(ticket_id: int, round_: int) -> Count | None:
     """The newest entry of a round: the original or its latest correction."""
-    superseded = sa.select(Count.supersedes_id).where(Count.supersedes_id.is_not(None)).scalar_subquery()
+    later = _LATER
+    newer_exists = sa.select(later.id).where(later.supersedes_id == Count.id).exists()
     return db.session.scalar(sa.select(Count).where(Count.ticket_id == ticket_id, Count.round == round_,
-                                                    Count.id.not_in(superseded)).order_by(Count.id.desc()).limit(1))
+                                                    ~newer_exists).order_by(Count.id.desc()).limit(1))
+
+
+def history(ticket_id: int, round_: int) -> list[Count]:
+    """Every entry of a round, oldest first: the original and its corrections (never overwritten)."""
+    return list(db.session.scalars(sa.select(Count).where(Count.ticket_id == ticket_id, Count.round == round_)
+                                   .order_by(Count.id)))
+
+
+def team_of(user: User, campaign: Campaign) -> Team | None:
+    """The user's team in the campaign, as leader or member (one query)."""
+    member = sa.select(team_member.c.team_id).where(team_member.c.user_id == user.id)
+    return db.session.scalar(sa.select(Team).where(
+        Team.campaign_id == campaign.id, sa.or_(Team.leader_id == user.id, Team.id.in_(member)))
+        .order_by(Team.number).limit(1))
 
 
 def _label(ticket: Ticket, campaign: Campaign) -> str:
     return numbering.format_number(ticket.sequence, campaign.fiscal_year)
 
 
-def _check_choice(value: str, allowed: tuple[str, ...], field_name: str, message: str) -> str:
+def _text(value, field_name: str, limit: int) -> str:
+    """Free text from a form or JSON: a string (numbers accepted), trimmed, not longer than ``limit``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CountappError(N_("%(name)s must be text."), field=field_name, name=field_name)
+    text = str(value).strip()
+    if "\x00" in text:
+        raise CountappError(N_("%(name)s contains a character that is not allowed."), field=field_name, name=field_name)
+    if len(text) > limit:
+        raise CountappError(N_("%(name)s is too long (at most %(n)s characters)."), field=field_name,
+                            n=limit, name=field_name)
+    return text
+
+
+def _check_choice(value, allowed: tuple[str, ...], field_name: str, message: str) -> str:
+    if value is not None and not isinstance(value, str):
+        raise CountappError(message, field=field_name, value=str(value)[:40])
     value = (value or allowed[0]).strip().lower()
     if value not in allowed:
         raise CountappError(message, field=field_name, value=value[:40])
     return value
+
+
+def _check_round(value) -> int:
+    if isinstance(value, bool):
+        value = None
+    try:
+        round_ = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        round_ = 0
+    if isinstance(value, float) and value != round_:
+        round_ = 0
+    if round_ not in (1, 2, 3):
+        raise CountappError(N_("The round must be 1, 2 or 3."), field="round")
+    return round_
+
+
+def _check_client_id(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        raise CountappError(N_("A client_id is 1 to 64 letters, digits, dots, dashes, underscores or colons."),
+                            field="client_id")
+    return value
+
+
+def _check_counted_at(value) -> datetime:
+    now = datetime.now(timezone.utc)
+    if value in (None, ""):
+        return now
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise CountappError(N_("counted_at must be a date and time like 2025-12-28T09:30:00+01:00."),
+                                field="counted_at") from None
+    if not isinstance(value, datetime):
+        raise CountappError(N_("counted_at must be a date and time like 2025-12-28T09:30:00+01:00."),
+                            field="counted_at")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    if value > now + FUTURE_SLACK:
+        raise CountappError(N_("counted_at is in the future: check the tablet's clock."), field="counted_at")
+    return value.astimezone(timezone.utc)   # SQLite keeps no offset: store every time in UTC
+
+
+def _who(count: Count | None) -> str:
+    if count is None:
+        return "?"
+    return count.counted_by_name or (count.counted_by.login if count.counted_by else "?")
+
+
+def _when(count: Count | None) -> str:
+    if count is None:
+        return "?"
+    moment = count.counted_at
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _already_counted(label: str, round_: int, earlier: Count | None) -> Conflict:
+    return Conflict(N_("Ticket %(ticket)s already has its count for round %(round)s, entered by %(who)s at "
+                       "%(when)s."), field="ticket", ticket=label, round=round_, who=_who(earlier),
+                    when=_when(earlier))
+
+
+def on_recount_sheet_of(ticket: Ticket, user: User) -> bool:
+    return db.session.scalar(
+        sa.select(RecountSheet.id).join(recount_sheet_ticket, recount_sheet_ticket.c.sheet_id == RecountSheet.id)
+        .where(recount_sheet_ticket.c.ticket_id == ticket.id,
+               sa.or_(RecountSheet.leader1_id == user.id, RecountSheet.leader2_id == user.id)).limit(1)) is not None
 
 
 def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, source: CountSource,
@@ -96,15 +233,11 @@ def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, sour
     if round_ == 3:
         if user.role in (Role.MANAGER, Role.CENTRALISER):
             return None
-        on_sheet = db.session.scalar(
-            sa.select(RecountSheet.id).join(recount_sheet_ticket, recount_sheet_ticket.c.sheet_id == RecountSheet.id)
-            .where(recount_sheet_ticket.c.ticket_id == ticket.id,
-                   sa.or_(RecountSheet.leader1_id == user.id, RecountSheet.leader2_id == user.id)))
-        if on_sheet is None:
+        if not on_recount_sheet_of(ticket, user):
             raise Forbidden(N_("Ticket %(ticket)s is not on a recount sheet of yours."), field="ticket", ticket=label)
         return None
-    issued_to = ticket.team1 if round_ == 1 else ticket.team2
     if source == CountSource.IMPORT and user.role in (Role.MANAGER, Role.CENTRALISER):
+        issued_to = ticket.team1 if round_ == 1 else ticket.team2
         if issued_to is None:
             raise CountappError(N_("Ticket %(ticket)s was not issued to a team for round %(round)s."), field="ticket",
                                 ticket=label, round=round_)
@@ -113,26 +246,29 @@ def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, sour
                                    "team %(team)s."), field="team", ticket=label, issued=issued_to.number,
                                 round=round_, team=team_number)
         return issued_to
-    if user.role not in (Role.COUNTER, Role.LEADER):
+    if user.role not in TEAM_ROLES:
         raise Forbidden(N_("Only counting teams enter counts of rounds 1 and 2."), field="round")
-    team = team_service.team_of(user, campaign)
+    team = team_of(user, campaign)
     if team is None:
         raise Forbidden(N_("You are not in a counting team of campaign %(code)s."), field="ticket", code=campaign.code)
     if team.round != round_:
         raise Forbidden(N_("Your team counts round %(team_round)s, not round %(round)s."), field="round",
                         team_round=team.round, round=round_)
-    if issued_to is None or issued_to.id != team.id:
+    if (ticket.team1_id if round_ == 1 else ticket.team2_id) != team.id:
         raise Forbidden(N_("Ticket %(ticket)s was not issued to your team for round %(round)s."), field="ticket",
                         ticket=label, round=round_)
     return team
 
 
-def _check_order(ticket: Ticket, round_: int, label: str) -> None:
+def _check_status(ticket: Ticket, label: str) -> None:
     if ticket.status == TicketStatus.VOIDED:
         raise CountappError(N_("Ticket %(ticket)s is voided: it cannot be counted."), field="ticket", ticket=label)
     if ticket.status == TicketStatus.CREATED:
         raise CountappError(N_("Ticket %(ticket)s has not been issued to a team yet."), field="ticket", ticket=label)
-    if round_ == 2 and current_count(ticket.id, 1) is None:
+
+
+def _check_order(ticket: Ticket, round_: int, label: str) -> None:
+    if round_ == 2 and ticket.status == TicketStatus.ISSUED:
         raise CountappError(N_("Ticket %(ticket)s needs its 1st count before the 2nd."), field="round", ticket=label)
     if round_ == 3 and ticket.status != TicketStatus.RECOUNT:
         raise CountappError(N_("Ticket %(ticket)s does not need a third count."), field="round", ticket=label)
@@ -142,23 +278,31 @@ def _blank_target(campaign: Campaign, ticket: Ticket, data: CountInput) -> tuple
     """A blank ticket's first count names the item and location it found."""
     if not ticket.is_blank or ticket.item_id is not None:
         return None, None, None
-    if not data.reference or not data.location:
+    reference = _text(data.reference, "reference", TEXT_LENGTH)
+    location = _text(data.location, "location", TEXT_LENGTH)
+    lot = _text(data.lot, "lot", LOT_LENGTH)
+    if not reference or not location:
         raise CountappError(N_("Ticket %(ticket)s is blank: give the reference and the location counted."),
-                            field="reference" if not data.reference else "location", ticket=_label(ticket, campaign))
+                            field="reference" if not reference else "location", ticket=_label(ticket, campaign))
     item_id = db.session.scalar(sa.select(Item.id).where(Item.campaign_id == campaign.id,
-                                                         Item.reference == data.reference.strip()))
+                                                         Item.reference == reference))
     if item_id is None:
-        raise CountappError(N_("Unknown reference %(reference)s."), field="reference", reference=data.reference[:60])
+        raise CountappError(N_("Unknown reference %(reference)s."), field="reference", reference=reference[:60])
     location_id = db.session.scalar(sa.select(Location.id).where(Location.campaign_id == campaign.id,
-                                                                 Location.code == data.location.strip()))
+                                                                 Location.code == location))
     if location_id is None:
-        raise CountappError(N_("Unknown location %(location)s."), field="location", location=data.location[:60])
-    return item_id, location_id, (data.lot or "").strip()
+        raise CountappError(N_("Unknown location %(location)s."), field="location", location=location[:60])
+    return item_id, location_id, lot
 
 
 def ticket_unit(ticket: Ticket) -> str | None:
-    item = ticket.item or (ticket.book_line.item if ticket.book_line else None)
-    return item.unit if item else None
+    """The unit of what the ticket counts (None for a blank ticket not counted yet); one query."""
+    if ticket.item_id is not None:
+        return db.session.scalar(sa.select(Item.unit).where(Item.id == ticket.item_id))
+    if ticket.book_line_id is not None:
+        return db.session.scalar(sa.select(Item.unit).join(BookLine, BookLine.item_id == Item.id)
+                                 .where(BookLine.id == ticket.book_line_id))
+    return None
 
 
 def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, str | None]:
@@ -191,72 +335,86 @@ def decide_ticket(campaign: Campaign, ticket: Ticket) -> None:
         ticket.recount_reasons = ",".join(decision.reasons)
 
 
-def submit_count(code: str, data: CountInput, *, user: User, source: CountSource = CountSource.TABLET
-                 ) -> CountResult:
-    """Record one count (one transaction); a replayed ``client_id`` returns the stored count."""
-    campaign = campaign_service.get(code)
-    if data.client_id:
-        existing = db.session.scalar(sa.select(Count).where(Count.client_id == data.client_id))
-        if existing is not None:
-            if existing.ticket.campaign_id != campaign.id or existing.round != data.round \
-                    or existing.counted_by_id != user.id:
-                raise Conflict(N_("This client_id was already used for another count."), field="client_id")
-            return CountResult(existing, False, existing.ticket)
-    campaign_service.check_not_closed(campaign)
-    if campaign.status not in (CampaignStatus.COUNTING, CampaignStatus.RECONCILING) and source != CountSource.IMPORT:
-        raise CountappError(N_("Campaign %(code)s is not counting yet."), field="ticket", code=campaign.code)
-    try:
-        round_ = int(data.round)
-    except (TypeError, ValueError):
-        round_ = 0
-    if round_ not in (1, 2, 3):
-        raise CountappError(N_("The round must be 1, 2 or 3."), field="round")
-    ticket = find_ticket(campaign, data.ticket, lock=True)
-    label = _label(ticket, campaign)
-    _check_order(ticket, round_, label)
-    team = _check_who(campaign, ticket, round_, user, source, data.team)
-    item_id, location_id, lot = _blank_target(campaign, ticket, data) if round_ == 1 else (None, None, None)
-    unit = ticket_unit(ticket) if item_id is None else db.session.get(Item, item_id).unit
+def _quantity(data: CountInput, unit: str | None):
+    if data.packaging is not None and not isinstance(data.packaging, dict):
+        raise CountappError(N_("The packaging must give pallets, cartons_per_pallet, units_per_carton and "
+                               "loose_units."), field="packaging")
     packaging = parse_packaging(data.packaging, unit=unit)
     quantity = packaging.total if packaging is not None and data.quantity in (None, "") else \
         parse_quantity(data.quantity, unit=unit)
     if packaging is not None and quantity != packaging.total:
         raise CountappError(N_("The quantity %(quantity)s does not match the packaging, which makes %(total)s."),
                             field="quantity", quantity=str(quantity), total=str(packaging.total))
+    return quantity, packaging
+
+
+def _replayed(campaign: Campaign, client_id: str, round_, user: User) -> CountResult | None:
+    existing = db.session.scalar(sa.select(Count).where(Count.client_id == client_id))
+    if existing is None:
+        return None
+    try:
+        same_round = existing.round == _check_round(round_)
+    except CountappError:
+        same_round = False
+    if existing.ticket.campaign_id != campaign.id or not same_round or existing.counted_by_id != user.id:
+        raise Conflict(N_("This client_id was already used for another count."), field="client_id")
+    return CountResult(existing, False, existing.ticket)
+
+
+def submit_count(code: str, data: CountInput, *, user: User, source: CountSource = CountSource.TABLET
+                 ) -> CountResult:
+    """Record one count (one transaction); a replayed ``client_id`` returns the stored count."""
+    campaign = campaign_service.get(code)
+    client_id = _check_client_id(data.client_id)
+    if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
+        raise CountappError(N_("A ticket number is required."), field="ticket")
+    ticket, unit = _find_ticket_and_unit(campaign, data.ticket)
+    if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
+        # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
+        # so the same count sent twice at once waits here for the first one. (A first count of an issued
+        # ticket cannot be a replay; a client_id used twice is caught by its unique index below.)
+        replayed = _replayed(campaign, client_id, data.round, user)
+        if replayed is not None:
+            return replayed
+    campaign_service.check_not_closed(campaign)
+    if campaign.status not in (CampaignStatus.COUNTING, CampaignStatus.RECONCILING) and source != CountSource.IMPORT:
+        raise CountappError(N_("Campaign %(code)s is not counting yet."), field="ticket", code=campaign.code)
+    round_ = _check_round(data.round)
+    label = _label(ticket, campaign)
+    _check_status(ticket, label)
+    team = _check_who(campaign, ticket, round_, user, source, data.team)
+    _check_order(ticket, round_, label)
+    if ticket.status in ROUND_DONE[round_]:
+        raise _already_counted(label, round_, current_count(ticket.id, round_))
+    item_id, location_id, lot = _blank_target(campaign, ticket, data) if round_ == 1 else (None, None, None)
+    if item_id is not None:
+        unit = db.session.get(Item, item_id).unit
+    quantity, packaging = _quantity(data, unit)
     state = _check_choice(data.state, STATES, "state",
                           N_("Unknown state %(value)s: choose good, damaged, obsolete or expired."))
     method = _check_choice(data.method, METHODS, "method",
                            N_("Unknown method %(value)s: choose counted, weighed, measured or estimated."))
-    earlier = current_count(ticket.id, round_)
-    if earlier is not None:
-        raise Conflict(N_("Ticket %(ticket)s already has its count for round %(round)s, entered by %(who)s at "
-                          "%(when)s."), field="ticket", ticket=label, round=round_,
-                       who=earlier.counted_by_name or (earlier.counted_by.login if earlier.counted_by else "?"),
-                       when=earlier.counted_at.strftime("%Y-%m-%d %H:%M"))
-    counted_at = data.counted_at or datetime.now(timezone.utc)
-    if counted_at.tzinfo is None:
-        counted_at = counted_at.replace(tzinfo=timezone.utc)
-    count = Count(ticket_id=ticket.id, round=round_, quantity=quantity, state=state, method=method,
-                  packaging=packaging.as_dict() if packaging else None, team_id=team.id if team else None,
-                  counted_by_id=user.id, counted_by_name=data.counted_by or user.display_name, counted_at=counted_at,
-                  item_id=item_id, location_id=location_id, lot=lot, source=source, client_id=data.client_id or None)
+    counted_at = _check_counted_at(data.counted_at)
+    counted_by = _text(data.counted_by, "counted_by", 200) or user.display_name
+    # The ticket's status says whether the round is in; the partial unique index is the guarantee.
+    count = Count(ticket_id=ticket.id, round=round_, quantity=quantity, state=PhysicalState(state),
+                  method=CountMethod(method), packaging=packaging.as_dict() if packaging else None,
+                  team_id=team.id if team else None, counted_by_id=user.id, counted_by_name=counted_by,
+                  counted_at=counted_at, item_id=item_id, location_id=location_id, lot=lot, source=source,
+                  client_id=client_id)
     db.session.add(count)
     try:
         db.session.flush()
     except IntegrityError:
         # Another device won the race for this ticket and round, or replayed the same client_id.
         db.session.rollback()
-        if data.client_id:
-            existing = db.session.scalar(sa.select(Count).where(Count.client_id == data.client_id))
-            if existing is not None:
-                return CountResult(existing, False, existing.ticket)
         campaign = campaign_service.get(code)
+        if client_id:
+            replayed = _replayed(campaign, client_id, round_, user)
+            if replayed is not None:
+                return replayed
         ticket = find_ticket(campaign, data.ticket)
-        earlier = current_count(ticket.id, round_)
-        raise Conflict(N_("Ticket %(ticket)s already has its count for round %(round)s, entered by %(who)s at "
-                          "%(when)s."), field="ticket", ticket=label, round=round_,
-                       who=earlier.counted_by_name if earlier else "?",
-                       when=earlier.counted_at.strftime("%Y-%m-%d %H:%M") if earlier else "?") from None
+        raise _already_counted(label, round_, current_count(ticket.id, round_)) from None
     if item_id is not None:
         ticket.item_id, ticket.location_id, ticket.lot = item_id, location_id, lot
     before = ticket.status
@@ -270,48 +428,86 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
     audit.record("count.add", campaign=campaign, entity="ticket", entity_id=label, user=user,
                  before={"status": before},
                  after={"round": round_, "quantity": quantity, "state": state, "method": method, "source": source,
-                        "status": ticket.status, "client_id": data.client_id})
+                        "status": ticket.status, "client_id": client_id,
+                        **({"packaging": packaging.as_dict()} if packaging else {})})
     db.session.commit()
     return CountResult(count, True, ticket)
 
 
+def moved_on(campaign: Campaign, ticket: Ticket, round_: int) -> bool:
+    """True once the next step has started: the count of a round can no longer be corrected.
+
+    Round 1 moves on with the 2nd count; round 2 with a centraliser's step (a recount sheet, a decision,
+    a third count). The automatic agreed/recount decision is not a step: telling a 2nd-count team that its
+    ticket moved on right after it counted would tell it whether it agreed with the 1st count.
+    """
+    if ticket.status == TicketStatus.VOIDED or campaign.status != CampaignStatus.COUNTING or round_ == 3:
+        return True
+    if round_ == 1:
+        return current_count(ticket.id, 2) is not None
+    return (current_count(ticket.id, 3) is not None
+            or db.session.scalar(sa.select(recount_sheet_ticket.c.sheet_id)
+                                 .where(recount_sheet_ticket.c.ticket_id == ticket.id).limit(1)) is not None
+            or db.session.scalar(sa.select(TicketDecision.id).where(TicketDecision.ticket_id == ticket.id)
+                                 .limit(1)) is not None)
+
+
+def may_correct(campaign: Campaign, ticket: Ticket, count: Count | None, user: User, team: Team | None) -> bool:
+    """Whether ``user`` may correct ``count`` now (the team's own entry, before the ticket moves on)."""
+    if count is None or count.round == 3:
+        return False
+    if user.role not in (Role.MANAGER, Role.CENTRALISER) and (team is None or count.team_id != team.id):
+        return False
+    return not moved_on(campaign, ticket, count.round)
+
+
 def correct_count(code: str, ticket_text: str, round_: int, *, quantity, state: str | None = None,
-                  reason: str, user: User) -> Count:
+                  reason: str, user: User, method: str | None = None) -> Count:
     """A new entry that supersedes the team's own earlier one, while the ticket has not moved on."""
     campaign = campaign_service.get(code)
     campaign_service.check_not_closed(campaign)
+    round_ = _check_round(round_)
+    if isinstance(ticket_text, bool) or not isinstance(ticket_text, (str, int)):
+        raise CountappError(N_("A ticket number is required."), field="ticket")
     ticket = find_ticket(campaign, ticket_text, lock=True)
     label = _label(ticket, campaign)
-    if not (reason or "").strip():
+    reason = _text(reason, "reason", 500)
+    if not reason:
         raise CountappError(N_("A correction needs a reason."), field="reason")
     earlier = current_count(ticket.id, round_)
     if earlier is None:
         raise CountappError(N_("Ticket %(ticket)s has no count for round %(round)s to correct."), field="ticket",
                             ticket=label, round=round_)
-    team = team_service.team_of(user, campaign)
+    team = team_of(user, campaign)
     if user.role not in (Role.MANAGER, Role.CENTRALISER) and (team is None or earlier.team_id != team.id):
         raise Forbidden(N_("Only the team that entered a count may correct it."), field="ticket")
-    moved_on = (round_ == 1 and current_count(ticket.id, 2) is not None) or \
-        (round_ == 2 and (current_count(ticket.id, 3) is not None or db.session.scalar(
-            sa.select(recount_sheet_ticket.c.sheet_id).where(recount_sheet_ticket.c.ticket_id == ticket.id)))) or \
-        round_ == 3 or campaign.status not in (CampaignStatus.COUNTING,)
-    if moved_on:
+    if moved_on(campaign, ticket, round_):
         raise CountappError(N_("Ticket %(ticket)s has moved on: its round %(round)s count can no longer be "
                                "corrected."), field="ticket", ticket=label, round=round_)
     new_quantity = parse_quantity(quantity, unit=ticket_unit(ticket))
     new_state = _check_choice(state or earlier.state.value, STATES, "state",
                               N_("Unknown state %(value)s: choose good, damaged, obsolete or expired."))
+    new_method = _check_choice(method or earlier.method.value, METHODS, "method",
+                               N_("Unknown method %(value)s: choose counted, weighed, measured or estimated."))
     correction = Count(ticket_id=ticket.id, round=round_, quantity=new_quantity, state=new_state,
-                       method=earlier.method, team_id=earlier.team_id, counted_by_id=user.id,
+                       method=new_method, team_id=earlier.team_id, counted_by_id=user.id,
                        counted_by_name=user.display_name, counted_at=datetime.now(timezone.utc),
-                       source=earlier.source, supersedes_id=earlier.id, correction_reason=reason.strip())
+                       item_id=earlier.item_id, location_id=earlier.location_id, lot=earlier.lot,
+                       source=earlier.source, supersedes_id=earlier.id, correction_reason=reason)
     db.session.add(correction)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two corrections of the same entry at once: supersedes_id is unique, the second one loses.
+        db.session.rollback()
+        raise Conflict(N_("Ticket %(ticket)s was corrected by someone else at the same time: look again."),
+                       field="ticket", ticket=label) from None
     if round_ == 2:
         decide_ticket(campaign, ticket)
     audit.record("count.correct", campaign=campaign, entity="ticket", entity_id=label, user=user,
-                 before={"round": round_, "quantity": earlier.quantity, "state": earlier.state},
-                 after={"round": round_, "quantity": new_quantity, "state": new_state, "reason": reason.strip(),
-                        "status": ticket.status})
+                 before={"round": round_, "quantity": earlier.quantity, "state": earlier.state,
+                         "method": earlier.method},
+                 after={"round": round_, "quantity": new_quantity, "state": new_state, "method": new_method,
+                        "reason": reason, "status": ticket.status})
     db.session.commit()
     return correction

@@ -10,7 +10,7 @@ from flask import Flask
 AREAS = (
     ("auth", ""), ("main", ""), ("campaigns", "/campaigns"), ("setup", "/campaigns"),
     ("tickets", "/campaigns"), ("counting", "/count"), ("api", "/api"), ("centralisation", "/campaigns"),
-    ("instructions", "/campaigns"), ("review", "/campaigns"),
+    ("instructions", "/campaigns"), ("review", "/campaigns"), ("audit", "/campaigns"), ("report", "/campaigns"),
 )
 
 

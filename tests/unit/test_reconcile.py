@@ -226,3 +226,21 @@ def test_numbers_may_come_as_text_ints_or_floats():
 
 def test_category_may_be_given_as_its_account():
     assert row(run([line(1, category="37")]), reference="A")["category"] == "goods_for_resale"
+
+
+def test_a_place_unknown_to_book_takes_its_zone_and_site_from_its_ticket():
+    found = {**ticket(2, None, "3", reference="A", location="NEW"), "zone": "Z9", "site": "S2"}
+    spoiled = {**ticket(3, None, None, status="voided", reference="A", location="NEW2"), "zone": "Z8", "site": "S2"}
+    result = run([line(1, "A", "L1")], [ticket(1, 1, "10"), found, spoiled])
+    unknown = row(result, location="NEW")
+    assert (unknown["status"], unknown["zone"], unknown["site"]) == ("unknown_to_book", "Z9", "S2")
+    assert row(result, status="voided")["zone"] == "Z8"
+    assert row(result, location="L1")["zone"] == "Z1"  # book lines keep the book's zone
+
+
+def test_movements_only_place_beside_a_voided_ticket_and_no_other_ticket():
+    # Found by the property test: no ticket with a place, yet a row the book lacks.
+    result = run([line(1, "A", "L1")], [ticket(1, 1, None, status="voided")],
+                 [move("2025-12-28", "0.01", reference="A", location="L1", lot="X", kind="opening")])
+    assert row(result, lot="X")["status"] == "rollforward_only"
+    assert row(result, ticket="", lot="")["status"] == "not_counted"  # its only ticket is voided

@@ -118,8 +118,21 @@ def test_blank_ticket_compared_with_a_book_of_zero():
     assert decide(D(0), D(0), D(0), D(0), NONE, NONE).outcome == "agreed"
 
 
-def test_counts_that_disagree_are_not_judged_against_book():
+def test_counts_that_disagree_are_far_from_book_only_when_both_are():
+    # count 2 sits on book: whichever the third count confirms may be right, so one reason
     assert decide(D(1), D(50), D(50), D(0), NONE, NONE).reasons == ("counts_disagree",)
+    assert decide(D(50), D(1), D(50), D(0), NONE, NONE).reasons == ("counts_disagree",)
+    # both counts far from book: both reasons, and still no agreed count
+    assert decide(D(1), D(50), D(100), D(0), NONE, NONE) == Decision("recount", None,
+                                                                    ("counts_disagree", "far_from_book"))
+    # within the book tolerance, one count near book is enough to leave the book out of it
+    assert decide(D(95), D(50), D(100), D(0), NONE, t(pct=10)).reasons == ("counts_disagree",)
+    assert decide(D(80), D(50), D(100), D(0), NONE, t(pct=10)).reasons == ("counts_disagree", "far_from_book")
+
+
+def test_blank_ticket_whose_counts_disagree_is_judged_against_a_book_of_zero():
+    assert decide(D(3), D(4), D(0), D(1), NONE, NONE).reasons == ("counts_disagree", "far_from_book")
+    assert decide(D(3), D(4), D(0), D(1), NONE, t(qty=5)).reasons == ("counts_disagree",)
 
 
 def test_final_quantity_is_count_three_when_there_is_one():
@@ -318,7 +331,125 @@ def test_category_overrides_replace_exactly_the_keys_they_give(between, vs_book,
 def test_a_decision_is_consistent_with_its_reasons(count1, count2, book, cost, between, vs_book):
     decision = decide(count1, count2, book, cost, between, vs_book)
     assert (decision.outcome == "agreed") == (decision.reasons == ())
+    assert decision.needs_recount == (decision.outcome == "recount")
+    far = [is_significant(c - book, book, cost, vs_book) for c in (count1, count2)]
     if "counts_disagree" in decision.reasons:
-        assert decision.agreed_qty is None and decision.reasons == ("counts_disagree",)
+        assert decision.agreed_qty is None
+        assert decision.reasons == (("counts_disagree", "far_from_book") if all(far) else ("counts_disagree",))
     else:
         assert decision.agreed_qty == count2
+        assert decision.reasons == (("far_from_book",) if far[1] else ())
+
+
+# --- properties of the decision (issue 6: symmetry, monotonicity, exact match, overrides, value) -------
+
+@given(quantities, quantities, quantities, quantities, tolerances, tolerances)
+def test_swapping_the_counts_gives_the_same_disagreement_and_reasons(count1, count2, book, cost, between, vs_book):
+    one, other = (decide(count1, count2, book, cost, between, vs_book),
+                  decide(count2, count1, book, cost, between, vs_book))
+    assert ("counts_disagree" in one.reasons) == ("counts_disagree" in other.reasons)
+    if "counts_disagree" in one.reasons:
+        assert one == other   # no agreed count: the order of the counts cannot matter at all
+
+
+def _raised(tol: Tolerance, by: dict) -> Tolerance:
+    # A threshold that is set may only grow; one that is not set stays unset (setting it is a separate property).
+    return Tolerance(**{k: (None if getattr(tol, k) is None else getattr(tol, k) + by[k]) for k in THRESHOLDS})
+
+
+raises = st.fixed_dictionaries({k: st.decimals(min_value=0, max_value=10**4, places=2, allow_nan=False,
+                                               allow_infinity=False) for k in THRESHOLDS})
+
+
+@given(quantities, quantities, quantities, quantities, tolerances, tolerances, raises, raises)
+def test_raising_thresholds_never_adds_a_recount_or_a_reason(count1, count2, book, cost, between, vs_book,
+                                                             by_between, by_book):
+    before = decide(count1, count2, book, cost, between, vs_book)
+    after = decide(count1, count2, book, cost, _raised(between, by_between), _raised(vs_book, by_book))
+    if before.outcome == "agreed":
+        assert after == before
+    # Loosening may move a ticket from "counts disagree" to "far from book" (the agreed count is then held
+    # against book), never to a second reason that was not there.
+    assert len(after.reasons) <= len(before.reasons)
+    if "counts_disagree" in after.reasons:
+        assert set(after.reasons) <= set(before.reasons)
+
+
+@given(quantities, quantities, quantities, quantities, tolerances, tolerances)
+def test_setting_thresholds_where_none_were_never_adds_a_recount(count1, count2, book, cost, between, vs_book):
+    strict = decide(count1, count2, book, cost, Tolerance(), Tolerance())
+    loose = decide(count1, count2, book, cost, between, vs_book)
+    if strict.outcome == "agreed":
+        assert loose == strict
+    assert len(loose.reasons) <= len(strict.reasons)
+
+
+@given(quantities, quantities, quantities, quantities,
+       st.fixed_dictionaries({k: st.sampled_from([None, D(0), "0", 0]) for k in THRESHOLDS}))
+def test_zero_thresholds_mean_the_counts_and_the_book_must_match_exactly(count1, count2, book, cost, zeros):
+    zero = Tolerance(**zeros)
+    decision = decide(count1, count2, book, cost, zero, zero)
+    assert (decision.outcome == "agreed") == (count1 == count2 == book)
+    assert ("counts_disagree" in decision.reasons) == (count1 != count2)
+
+
+@given(st.just(D(1)), quantities, quantities)
+def test_equal_counts_on_book_are_agreed_whatever_the_thresholds(_, quantity, cost):
+    for between, vs_book in ((NONE, NONE), (t(qty=1), t(pct=5)), (t(value=10), t(qty=2, pct=1, value=3))):
+        assert decide(quantity, quantity, quantity, cost, between, vs_book) == Decision("agreed", quantity, ())
+
+
+@given(signed, signed, quantities, positive)
+def test_a_quantity_threshold_alone_compares_the_size_of_the_difference(diff, base, cost, qty):
+    assert is_significant(diff, base, cost, Tolerance(qty=qty)) == (abs(diff) > qty)
+
+
+@given(signed, signed, quantities, positive)
+def test_a_percent_threshold_alone_compares_with_the_base(diff, base, cost, pct):
+    expected = diff != 0 and (base == 0 or abs(diff) / abs(base) * 100 > pct)
+    assert is_significant(diff, base, cost, Tolerance(pct=pct)) == expected
+
+
+@given(signed, signed, quantities, positive)
+def test_a_value_threshold_alone_compares_the_difference_at_unit_cost(diff, base, cost, value):
+    assert is_significant(diff, base, cost, Tolerance(value=value)) == (abs(diff) * cost > value)
+
+
+@given(quantities, quantities, quantities)
+def test_a_value_threshold_lets_cheap_differences_pass_and_stops_dear_ones(count, book, value):
+    diff = abs(count - book)
+    cheap, dear = D("0.01"), D(10**6)
+    vs_book = Tolerance(value=value or None)
+    assert decide(count, count, book, cheap, NONE, vs_book).outcome == (
+        "agreed" if count == book or (value and diff * cheap <= value) else "recount")
+    if diff * dear > value:
+        assert decide(count, count, book, dear, NONE, vs_book).reasons == ("far_from_book",)
+
+
+def test_a_category_override_decides_for_that_category_only():
+    settings = ToleranceSettings.from_dict({"vs_book": {"pct": 1},
+                                            "category": {"goods_for_resale": {"vs_book": {"pct": 0, "value": 100}},
+                                                         "35": {"between_counts": {"qty": 2}}}})
+    # 20 goods for resale at 4.00 short of book: 80 of value, within the category's 100
+    assert decide(D(80), D(80), D(100), D(4), *settings.for_category("goods_for_resale")).outcome == "agreed"
+    assert decide(D(80), D(80), D(100), D(4), *settings.for_category("raw_materials")).reasons == ("far_from_book",)
+    # products accept counts 2 apart; others do not
+    assert decide(D(98), D(100), D(100), D(4), *settings.for_category("products")).outcome == "agreed"
+    assert decide(D(98), D(100), D(100), D(4), *settings.for_category("raw_materials")).reasons == (
+        "counts_disagree",)
+    assert decide(D(98), D(100), D(100), D(4), *settings.for_category(None)).reasons == ("counts_disagree",)
+
+
+@given(st.one_of(st.none(), quantities), st.one_of(st.none(), quantities), st.one_of(st.none(), quantities),
+       quantities, tolerances, tolerances)
+def test_the_final_quantity_is_count_three_else_the_agreed_count_never_invented(count1, count2, count3, book,
+                                                                                between, vs_book):
+    decision = None if count1 is None or count2 is None else decide(count1, count2, book, D(1), between, vs_book)
+    final = final_quantity(count1, count2, count3, decision)
+    if count3 is not None:
+        assert final == count3
+    elif decision is None:
+        assert final is None
+    else:
+        assert final == decision.agreed_qty
+        assert final in (None, count2)

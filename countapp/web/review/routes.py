@@ -1,6 +1,139 @@
-"""Reconciliation review, causes and sign-off."""
+"""Reconciliation review: one page of the rows at a time, causes, sign-off and downloads.
+
+Managers, centralisers and auditors read it (counting teams never see book quantities); the
+centraliser sets causes, the manager signs off and reopens. The figures are computed once per
+data version and kept (``services.reconciliation.kept``), so paging through 100,000 lines only
+filters and slices arrays.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlencode
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from reports.model import CATEGORIES, STATUSES
+from reports.review import DIFF_ON, NO_CAUSE, PER_PAGE, Query
+
+from ...models import Role
+from ...services import campaigns as campaign_service
+from ...services import reconciliation as service
+from ..security import requires
+from . import labels
+from .forms import CauseForm, ReopenForm, SignOffForm
 
 bp = Blueprint("review", __name__)
+READERS = (Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)
+# Rows whose cause the centraliser may set: those with something to explain.
+EXPLAINED = ("difference", "unknown_to_book", "not_counted", "third_party")
+QUERY_KEYS = ("category", "zone", "status", "cause", "exceptions", "min_diff", "diff_on", "q", "sort", "dir", "page",
+              "per_page")
+MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def unit_cost(value) -> str:
+    """A unit cost with 2 to 6 decimals, as typed in the ERP."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), format="#,##0.00####")
+
+
+def _back(args) -> str:
+    """The page's own query string, rebuilt from known keys only (never a URL to follow)."""
+    pairs = [(k, v) for k, v in parse_qsl(args or "", keep_blank_values=False) if k in QUERY_KEYS]
+    return urlencode(pairs)
+
+
+def _chart_order(categories: list[str]) -> list[str]:
+    return [c for c in CATEGORIES if c in categories] + [c for c in categories if c not in CATEGORIES]
+
+
+def _index_url(code: str, back: str = "") -> str:
+    url = url_for(".index", code=code)
+    return f"{url}?{back}" if back else url
+
+
+@bp.get("/<code>/review")
+@requires(*READERS)
+def index(code):
+    campaign = campaign_service.get(code)
+    kept, result = service.current(campaign)
+    query = Query.from_args(request.args)
+    page = kept.selector.select(query, result.lines)
+    rows = page.rows.to_dict("records")
+    for row in rows:
+        row["line_key"] = kept.line_key(row)
+    notes = service.notes(campaign, [r["line_key"] for r in rows if r["line_key"] and r["cause"]])
+    state = service.sign_state(campaign)
+    role = current_user.role
+    sign_form = SignOffForm(prefix="sign")
+    if not sign_form.name.data:
+        sign_form.name.data = current_user.display_name
+    return render_template(
+        "review/index.html", campaign=campaign, result=result, page=page, rows=rows, query=query, notes=notes,
+        state=state, changed_since_signed=state.signed and state.signed_version not in (None, kept.version),
+        can_set_causes=role == Role.CENTRALISER and not state.signed,
+        can_sign=role == Role.MANAGER, sign_form=sign_form, reopen_form=ReopenForm(prefix="reopen"),
+        explained=EXPLAINED, back=_back(request.query_string.decode("latin-1")),
+        categories=_chart_order(kept.selector.choices("category")), zones=kept.selector.choices("zone"),
+        statuses=[s for s in STATUSES if s in set(kept.selector.choices("status"))], causes=labels.CAUSES,
+        no_cause=NO_CAUSE, diff_on=DIFF_ON, per_page_choices=PER_PAGE, labels=labels, unit_cost=unit_cost,
+        warnings=[w.message(str(get_locale()) if str(get_locale()) in ("fr", "en") else "en")
+                  for w in result.warnings],
+        exceptions_total=int((result.lines["exception"] != "").sum()))
+
+
+@bp.post("/<code>/review/cause")
+@requires(Role.CENTRALISER)
+def set_cause(code):
+    form = CauseForm()
+    back = _back(form.back.data)
+    if not form.validate_on_submit():
+        flash(_("Choose a cause from the list."), "error")
+        return redirect(_index_url(code, back))
+    saved = service.set_cause(code, form.line.data, form.cause.data or "", note=form.note.data or "",
+                              by=current_user)
+    if saved is None:
+        flash(_("Nothing changed."), "info")
+    else:
+        flash(_("Cause saved.") if saved.cause else _("Cause cleared."), "success")
+    return redirect(_index_url(code, back))
+
+
+@bp.post("/<code>/review/sign")
+@requires(Role.MANAGER)
+def sign(code):
+    form = SignOffForm(prefix="sign")
+    if not form.validate_on_submit():
+        flash(_("The sign-off needs the signer's name."), "error")
+        return redirect(url_for(".index", code=code))
+    record = service.sign_off(code, name=form.name.data, by=current_user)
+    flash(_("Reconciliation signed off by %(name)s: it is frozen until reopened.", name=record.name), "success")
+    return redirect(url_for(".index", code=code))
+
+
+@bp.post("/<code>/review/reopen")
+@requires(Role.MANAGER)
+def reopen(code):
+    form = ReopenForm(prefix="reopen")
+    if not form.validate_on_submit():
+        flash(_("Reopening the reconciliation needs a written reason."), "error")
+        return redirect(url_for(".index", code=code))
+    service.reopen(code, reason=form.reason.data, by=current_user)
+    flash(_("Reconciliation reopened: causes may be changed again."), "success")
+    return redirect(url_for(".index", code=code))
+
+
+@bp.get("/<code>/review/reconciliation.<fmt>")
+@requires(*READERS)
+def download(code, fmt):
+    if fmt not in service.FORMATS:
+        abort(404)
+    campaign = campaign_service.get(code)
+    data = service.write_bytes(campaign, fmt)
+    return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
+                     download_name=service.filename(campaign, fmt))

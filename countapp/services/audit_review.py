@@ -1,0 +1,396 @@
+"""What auditors check, read from the database: the audit log's chain, tag control per team
+against their floor records, and cut-off evidence. Reading only, except the auditor's own
+records (floor records, seals), each one appended in its own transaction.
+
+The chain check walks a campaign's events in order and recomputes every hash with the function
+that wrote it (``services.audit.digest_of``): a changed event, a deleted one, one moved to
+another campaign or re-chained, and a log cut short before a seal are each named, first break first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+
+from reports.audit_tags import Comparison, FloorSeen, compare, team_tags
+from tickets import numbering
+from tickets.control import ControlReport, IssuedRange, ReturnedRange, TicketFact, control
+from tickets.errors import CountappError, N_, NotFound
+
+from ..extensions import db
+from ..models import (AuditEvent, Campaign, Count, Item, Location, Movement, MovementKind, Team, Ticket,
+                      TicketRange, TicketReturn, TicketVoid, User)
+from ..models.audit_work import AuditFloorRecord, AuditSeal
+from . import audit
+from . import campaigns as campaign_service
+
+MAX_BREAKS = 50
+
+# --- the chain -------------------------------------------------------------------------------------
+
+BREAK_MESSAGES = {
+    "missing": N_("Event #%(seq)s is missing: %(count)s event(s) from #%(seq)s to #%(last)s were deleted."),
+    "content": N_("Event #%(seq)s (%(action)s, %(when)s, by %(user)s) was changed after it was written: its "
+                  "content no longer matches its hash."),
+    "link": N_("Event #%(seq)s (%(action)s, %(when)s, by %(user)s) no longer follows event #%(previous)s: the "
+               "hash it chains to is not that event's (an event was rewritten, replaced or moved)."),
+    "seal_missing": N_("Event #%(seq)s, sealed by %(user)s on %(when)s, is missing: the log was cut short "
+                       "after it."),
+    "seal_differs": N_("Event #%(seq)s, sealed by %(user)s on %(when)s, no longer carries the sealed hash: it "
+                       "was replaced."),
+}
+
+
+@dataclass(frozen=True)
+class Break:
+    """One place where the chain does not hold, with what the message needs to name it."""
+
+    kind: str
+    seq: int
+    event_id: int | None = None
+    params: dict = field(default_factory=dict)
+
+    def render(self, gettext=None) -> str:
+        template = BREAK_MESSAGES[self.kind]
+        template = gettext(template) if gettext else template
+        return template % {"seq": self.seq, **self.params}
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    campaign: str
+    events: int
+    head_seq: int
+    head_hash: str
+    seals: int
+    breaks: tuple[Break, ...]
+    checked_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    @property
+    def first_break(self) -> Break | None:
+        return self.breaks[0] if self.breaks else None
+
+    def as_dict(self) -> dict:
+        return {"campaign": self.campaign, "ok": self.ok, "events": self.events, "head_seq": self.head_seq,
+                "head_hash": self.head_hash, "seals_checked": self.seals,
+                "checked_at": self.checked_at.isoformat(timespec="seconds"),
+                "breaks": [{"kind": b.kind, "seq": b.seq, "event_id": b.event_id, "message": b.render()}
+                           for b in self.breaks]}
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "?"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _who(event) -> dict:
+    return {"action": event.action, "when": _when(event.at), "user": event.user_login or "?"}
+
+
+EVENT_COLUMNS = (AuditEvent.id, AuditEvent.campaign_id, AuditEvent.seq, AuditEvent.at, AuditEvent.user_login,
+                 AuditEvent.action, AuditEvent.entity, AuditEvent.entity_id, AuditEvent.before, AuditEvent.after,
+                 AuditEvent.prev_hash, AuditEvent.hash)
+
+
+def verify(campaign: Campaign) -> ChainCheck:
+    """Walk the campaign's events in order: sequence without holes, each hash recomputed, each link, each seal."""
+    breaks: list[Break] = []
+    expected_seq, previous_hash, previous_seq, events = 1, audit.GENESIS, 0, 0
+    present: dict[int, str] = {}
+    seals = db.session.execute(sa.select(AuditSeal.seq, AuditSeal.hash, AuditSeal.sealed_at, User.login)
+                               .outerjoin(User, User.id == AuditSeal.sealed_by_id)
+                               .where(AuditSeal.campaign_id == campaign.id).order_by(AuditSeal.seq)).all()
+    sealed = {s.seq for s in seals}
+    query = (sa.select(*EVENT_COLUMNS).where(AuditEvent.campaign_id == campaign.id).order_by(AuditEvent.seq)
+             .execution_options(yield_per=2000))
+    for event in db.session.connection().execute(query):
+        events += 1
+        if event.seq in sealed:
+            present[event.seq] = event.hash
+        gap = event.seq > expected_seq
+        if gap:
+            breaks.append(Break("missing", expected_seq, None, {"count": event.seq - expected_seq,
+                                                                 "last": event.seq - 1}))
+        if audit.digest_of(event) != event.hash:
+            breaks.append(Break("content", event.seq, event.id, _who(event)))
+        elif event.prev_hash != previous_hash and not gap:
+            # After a hole the broken link has the same cause, already named as missing events.
+            breaks.append(Break("link", event.seq, event.id, {**_who(event), "previous": previous_seq}))
+        expected_seq, previous_hash, previous_seq = event.seq + 1, event.hash, event.seq
+        if len(breaks) >= MAX_BREAKS:
+            break
+    head_seq, head_hash = previous_seq, previous_hash
+    for seal in seals:
+        params = {"user": seal.login or "?", "when": _when(seal.sealed_at)}
+        if seal.seq not in present and seal.seq <= head_seq and len(breaks) < MAX_BREAKS:
+            continue  # a hole inside the chain: already named as missing
+        if seal.seq not in present:
+            breaks.append(Break("seal_missing", seal.seq, None, params))
+        elif present[seal.seq] != seal.hash:
+            breaks.append(Break("seal_differs", seal.seq, None, params))
+    breaks.sort(key=lambda b: (b.seq, b.kind != "missing"))
+    return ChainCheck(campaign.code, events, head_seq, head_hash if events else "", len(seals), tuple(breaks),
+                      datetime.now(timezone.utc))
+
+
+def head(campaign: Campaign) -> tuple[int, int, str]:
+    """How many events the log holds, and its newest one (seq, hash), without checking anything."""
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.campaign_id == campaign.id))
+    last = db.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.campaign_id == campaign.id)
+                              .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return events or 0, last.seq if last else 0, last.hash if last else ""
+
+
+def seal(campaign: Campaign, *, by: User) -> AuditSeal:
+    """Note the head of the log (after checking it): events before it can no longer vanish unseen."""
+    check = verify(campaign)
+    if not check.ok:
+        raise CountappError(N_("The audit log is broken (%(first)s): it cannot be sealed."), field="log",
+                            first=check.first_break.render())
+    if check.events == 0:
+        raise CountappError(N_("The audit log of campaign %(code)s is empty: nothing to seal."), field="log",
+                            code=campaign.code)
+    record = AuditSeal(campaign_id=campaign.id, seq=check.head_seq, hash=check.head_hash, sealed_by_id=by.id)
+    db.session.add(record)
+    audit.record("audit.seal", campaign=campaign, entity="audit_event", entity_id=check.head_seq, user=by,
+                 after={"seq": check.head_seq, "hash": check.head_hash})
+    db.session.commit()
+    return record
+
+
+def check_anchor(campaign: Campaign, anchor: str) -> Break | None:
+    """``SEQ:HASH`` noted earlier (e.g. from an evidence file's manifest): that event is still there, unchanged."""
+    match = re.fullmatch(r"\s*#?(\d+)\s*:\s*([0-9a-fA-F]{64})\s*", anchor or "")
+    if match is None:
+        raise CountappError(N_("An anchor is written SEQ:HASH, e.g. 42:3f5a... (64 hexadecimal characters)."),
+                            field="anchor")
+    seq, digest = int(match.group(1)), match.group(2).lower()
+    found = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.campaign_id == campaign.id,
+                                                              AuditEvent.seq == seq))
+    params = {"user": "anchor", "when": "?"}
+    if found is None:
+        return Break("seal_missing", seq, None, params)
+    if found != digest:
+        return Break("seal_differs", seq, None, params)
+    return None
+
+
+# --- browsing the log ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogPage:
+    events: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def log_page(campaign: Campaign, *, page: int = 1, per_page: int = 100, action: str = "", user: str = "",
+             text: str = "") -> LogPage:
+    """Events newest first, filtered by action prefix, user login and entity id."""
+    where = [AuditEvent.campaign_id == campaign.id]
+    if action:
+        where.append(AuditEvent.action.startswith(action.strip(), autoescape=True))
+    if user:
+        where.append(AuditEvent.user_login == user.strip())
+    if text:
+        where.append(AuditEvent.entity_id.contains(text.strip(), autoescape=True))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(*where))
+    page = max(1, page)
+    events = db.session.scalars(sa.select(AuditEvent).where(*where).order_by(AuditEvent.seq.desc())
+                                .offset((page - 1) * per_page).limit(per_page)).all()
+    return LogPage(list(events), total, page, per_page)
+
+
+def log_facets(campaign: Campaign) -> tuple[list[str], list[str]]:
+    """The actions and users present in the log, for the filters."""
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.campaign_id == campaign.id)
+                                 .distinct().order_by(AuditEvent.action)).all()
+    users = db.session.scalars(sa.select(AuditEvent.user_login).where(AuditEvent.campaign_id == campaign.id)
+                               .distinct().order_by(AuditEvent.user_login)).all()
+    return list(actions), list(users)
+
+
+def iter_events(campaign: Campaign):
+    """Every event of the campaign in chain order (streamed)."""
+    yield from db.session.connection().execute(sa.select(*EVENT_COLUMNS).where(AuditEvent.campaign_id == campaign.id)
+                                  .order_by(AuditEvent.seq).execution_options(yield_per=2000))
+
+
+# --- tag control ---------------------------------------------------------------------------------------
+
+def control_report(campaign: Campaign) -> ControlReport:
+    """The ticket control of the campaign (tickets.control) from its ranges, returns, counts and voids."""
+    ranges = [IssuedRange(team=r.number, round=r.round, first=r.first, last=r.last) for r in db.session.execute(
+        sa.select(Team.number, TicketRange.round, TicketRange.first, TicketRange.last)
+        .join(Team, Team.id == TicketRange.team_id).where(TicketRange.campaign_id == campaign.id))]
+    returns = [ReturnedRange(team=r.number, first=r.first, last=r.last) for r in db.session.execute(
+        sa.select(Team.number, TicketReturn.first, TicketReturn.last)
+        .join(TicketRange, TicketRange.id == TicketReturn.range_id).join(Team, Team.id == TicketRange.team_id)
+        .where(TicketRange.campaign_id == campaign.id))]
+    rounds: dict[int, set[int]] = {}
+    for sequence, round_ in db.session.execute(
+            sa.select(Ticket.sequence, Count.round).join(Count, Count.ticket_id == Ticket.id)
+            .where(Ticket.campaign_id == campaign.id).distinct()):
+        rounds.setdefault(sequence, set()).add(round_)
+    facts = [TicketFact(sequence, frozenset(rounds.get(sequence, ())), reason) for sequence, reason in
+             db.session.execute(sa.select(Ticket.sequence, TicketVoid.reason)
+                                .outerjoin(TicketVoid, TicketVoid.ticket_id == Ticket.id)
+                                .where(Ticket.campaign_id == campaign.id))]
+    highest = db.session.scalar(sa.select(sa.func.max(Ticket.sequence)).where(Ticket.campaign_id == campaign.id))
+    return control(ranges, returns, facts, highest or 0)
+
+
+@dataclass(frozen=True)
+class TeamControl:
+    comparison: Comparison
+    record: AuditFloorRecord | None
+    history: int              # how many floor records the auditors made for this team
+
+
+def latest_floor_records(campaign: Campaign) -> dict[int, list[AuditFloorRecord]]:
+    """Floor records per team number, newest first."""
+    records: dict[int, list[AuditFloorRecord]] = {}
+    for record in db.session.scalars(sa.select(AuditFloorRecord).where(AuditFloorRecord.campaign_id == campaign.id)
+                                     .order_by(AuditFloorRecord.id.desc())):
+        records.setdefault(record.team.number, []).append(record)
+    return records
+
+
+def tag_control(campaign: Campaign) -> tuple[ControlReport, list[TeamControl]]:
+    """Per team: numbers issued, used, voided, returned, missing; and the auditor's floor record compared."""
+    report = control_report(campaign)
+    records = latest_floor_records(campaign)
+    teams = []
+    for tags in team_tags(report):
+        newest = (records.get(tags.team) or [None])[0]
+        seen = FloorSeen(newest.first_seen, newest.last_seen) if newest else None
+        teams.append(TeamControl(compare(tags, seen), newest, len(records.get(tags.team, []))))
+    return report, teams
+
+
+def record_floor(code: str, *, team: int, first: str, last: str, seen_at: datetime | None = None, note: str = "",
+                 by: User) -> AuditFloorRecord:
+    """The auditor notes the first and last ticket numbers a team was seen using on the floor."""
+    campaign = campaign_service.get(code)
+    campaign_service.check_not_closed(campaign)
+    target = db.session.scalar(sa.select(Team).where(Team.campaign_id == campaign.id, Team.number == team))
+    if target is None:
+        raise NotFound(N_("Campaign %(code)s has no team %(team)s."), field="team", code=code, team=team)
+    first_n = numbering.parse_number(str(first or ""), campaign.fiscal_year)
+    last_n = numbering.parse_number(str(last or ""), campaign.fiscal_year)
+    if last_n < first_n:
+        raise CountappError(N_("The last number seen (%(last)s) is below the first (%(first)s)."), field="last",
+                            first=first_n, last=last_n)
+    when = seen_at or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    note = (note or "").strip()[:2000]
+    record = AuditFloorRecord(campaign_id=campaign.id, team_id=target.id, first_seen=first_n, last_seen=last_n,
+                              seen_at=when, note=note, recorded_by_id=by.id)
+    db.session.add(record)
+    audit.record("audit.floor_record", campaign=campaign, entity="team", entity_id=team, user=by,
+                 after={"first_seen": first_n, "last_seen": last_n, "seen_at": when, "note": note})
+    db.session.commit()
+    return record
+
+
+# --- cut-off ---------------------------------------------------------------------------------------------
+
+def _natural(text: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text or ""))
+
+
+@dataclass
+class CutOff:
+    count_date: date
+    closing_date: date
+    last_receipts: list         # the latest receipts dated on or before the count date, newest first
+    last_shipments: list
+    rolled_forward: list        # count date < date <= closing date, in date order
+    after_closing: int          # movements dated after the closing date: outside the roll-forward
+    noted_receipt: str          # what the instructions recorded as the last documents before the count
+    noted_shipment: str
+    last_receipt_document: str
+    last_shipment_document: str
+    suspicious: list            # rolled-forward movements numbered before the last document before the count
+
+    @property
+    def receipt_agrees(self) -> bool | None:
+        return None if not self.noted_receipt else self.noted_receipt == self.last_receipt_document
+
+    @property
+    def shipment_agrees(self) -> bool | None:
+        return None if not self.noted_shipment else self.noted_shipment == self.last_shipment_document
+
+
+MOVEMENT_COLUMNS = (Movement.id, Movement.date, Movement.kind, Movement.document, Movement.quantity, Movement.lot,
+                    Item.reference, Item.designation, Item.unit, Location.code.label("location"))
+
+
+def _movements(campaign: Campaign, *where, order=None, limit=None) -> list:
+    query = (sa.select(*MOVEMENT_COLUMNS).join(Item, Item.id == Movement.item_id)
+             .outerjoin(Location, Location.id == Movement.location_id)
+             .where(Movement.campaign_id == campaign.id, *where).order_by(*(order or (Movement.date, Movement.id))))
+    if limit:
+        query = query.limit(limit)
+    return db.session.execute(query).all()
+
+
+def _noted_documents(campaign: Campaign) -> tuple[str, str]:
+    """The last receipt and shipment documents the written instructions recorded (newest issued version, else draft)."""
+    from ..models import InstructionsDraft, InstructionsVersion
+
+    data = db.session.scalar(sa.select(InstructionsVersion.data).where(InstructionsVersion.campaign_id == campaign.id)
+                             .order_by(InstructionsVersion.version.desc()).limit(1))
+    if not data:
+        data = db.session.scalar(sa.select(InstructionsDraft.data).where(InstructionsDraft.campaign_id == campaign.id))
+    data = data if isinstance(data, dict) else {}
+    return (str(data.get("last_receipt_document") or "").strip(), str(data.get("last_shipment_document") or "").strip())
+
+
+def _last_document(rows: list) -> str:
+    dated = [r for r in rows if r.document]
+    if not dated:
+        return ""
+    top = max(r.date for r in dated)
+    return max((r.document for r in dated if r.date == top), key=_natural)
+
+
+def cutoff(campaign: Campaign, *, last: int = 10) -> CutOff:
+    """Last receipt and shipment documents before the count, and the movements rolled forward after it."""
+    before = Movement.date <= campaign.count_date
+    newest = (Movement.date.desc(), Movement.id.desc())
+    receipts = _movements(campaign, before, Movement.kind == MovementKind.RECEIPT, order=newest, limit=last)
+    shipments = _movements(campaign, before, Movement.kind == MovementKind.ISSUE, order=newest, limit=last)
+    rolled = _movements(campaign, Movement.date > campaign.count_date, Movement.date <= campaign.closing_date)
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(Movement).where(
+        Movement.campaign_id == campaign.id, Movement.date > campaign.closing_date))
+    noted_receipt, noted_shipment = _noted_documents(campaign)
+    last_receipt, last_shipment = _last_document(receipts), _last_document(shipments)
+    limits = {MovementKind.RECEIPT: noted_receipt or last_receipt, MovementKind.ISSUE: noted_shipment or last_shipment}
+    suspicious = [m for m in rolled if m.document and limits.get(m.kind)
+                  and _same_series(m.document, limits[m.kind])
+                  and _natural(m.document) <= _natural(limits[m.kind])]
+    return CutOff(campaign.count_date, campaign.closing_date, receipts, shipments, rolled, after or 0, noted_receipt,
+                  noted_shipment, last_receipt, last_shipment, suspicious)
+
+
+def _same_series(a: str, b: str) -> bool:
+    """Two document numbers of one series: the same letters before the number (BR-0042, BR-0051)."""
+    prefix = lambda s: re.match(r"\D*", s).group(0)  # noqa: E731
+    return prefix(a) == prefix(b)

@@ -1,0 +1,155 @@
+"""The annual report's workbook: the same figures as the PDF, every row instead of the first ones.
+
+Sheets: ``summary`` (the key figures, one per row: key, label, value), the reconciliation's own
+sheets (``reconciliation``, ``by_category``, ``by_owner``, ``exceptions``, ``not_counted``,
+``third_party``, ``warnings``), ``entries``, ``ticket_ranges``, ``voided_tickets``,
+``count_stats``, ``third_counts``, ``differences``, ``causes``, ``indicators``, ``dormant``,
+``activity``, ``plan_teams``, ``texts`` and ``closing``. Written by ``reports.xlsx`` (fast,
+typed columns, read back by openpyxl in the tests). Rates are percentages (97.5 for 97.5 %).
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import BinaryIO
+
+import pandas as pd
+
+from . import annual_stats as stats
+from .annual_data import AnnualReport, RateRow
+from .annual_texts import TEXTS
+from .export import ENTRY_KINDS, LINE_KINDS, reconciliation_sheets
+from .xlsx import Sheet, write_xlsx
+
+SUMMARY_KEYS = (
+    ("book_value", "k_book_value"), ("counted_value", "k_counted_value"), ("diff_value", "k_diff_value"),
+    ("surplus_value", "k_surplus"), ("shortage_value", "k_shortage"), ("closing_value", "k_closing_value"),
+    ("depreciation", "k_depreciation"), ("net_value", "k_net_value"), ("lines", "k_lines"),
+    ("not_counted", "k_not_counted"), ("differences", "k_differences"), ("exceptions", "k_exceptions"),
+    ("tickets_issued", "k_tickets_issued"), ("tickets_missing", "k_tickets_missing"),
+    ("tickets_voided", "k_tickets_voided"), ("agreement_pct", "k_agreement"), ("third_count_pct", "k_third_rate"),
+    ("third_counts_pending", "k_third_pending"), ("result_effect", "k_result_effect"),
+)
+LINE_COLUMNS = ("ticket", "reference", "designation", "location", "zone", "lot", "category", "owner", "book_qty",
+                "counted_qty", "diff_qty", "closing_qty", "unit_cost", "book_value", "diff_value", "closing_value",
+                "depreciation", "net_value", "last_movement_date", "status", "cause")
+
+
+def _pct(rate: Decimal | None) -> Decimal | None:
+    return None if rate is None else (rate * 100).quantize(Decimal("0.01"))
+
+
+def summary_figures(report: AnnualReport) -> dict[str, object]:
+    """The summary's figures by key: the same values the PDF's summary prints."""
+    result = report.reconciliation
+    own = result.own_totals
+    surplus, shortage = stats.difference_totals(result)
+    overall = report.stats.overall
+    return {
+        "book_value": own["book_value"], "counted_value": own["counted_value"], "diff_value": own["diff_value"],
+        "surplus_value": surplus, "shortage_value": shortage, "closing_value": own["closing_value"],
+        "depreciation": own["depreciation"], "net_value": own["net_value"], "lines": own["lines"],
+        "not_counted": own["not_counted"], "differences": own["differences"],
+        "exceptions": int((result.lines["exception"] != "").sum()), "tickets_issued": report.tickets.issued,
+        "tickets_missing": report.tickets.missing, "tickets_voided": len(report.tickets.voids),
+        "agreement_pct": _pct(overall.agreement_rate), "third_count_pct": _pct(overall.third_rate),
+        "third_counts_pending": report.stats.pending_third, "result_effect": stats.result_effect(report.entries),
+    }
+
+
+def _rate_record(group: str, row: RateRow) -> dict:
+    return {"group": group, "key": row.key, "round": row.round, "tickets": row.tickets, "both_counts": row.both,
+            "exactly_equal": row.exact, "within_tolerance": row.within, "third_needed": row.third_needed,
+            "third_done": row.third_done, "agreement_pct": _pct(row.agreement_rate),
+            "exact_pct": _pct(row.exact_rate), "third_count_pct": _pct(row.third_rate)}
+
+
+def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(records, columns=columns)
+
+
+def annual_sheets(report: AnnualReport) -> list[Sheet]:
+    lang = report.header.language if report.header.language in TEXTS else "en"
+    t = TEXTS[lang]
+    result = report.reconciliation
+    figures = summary_figures(report)
+    summary = _frame([{"key": k, "label": t[label], "value": figures[k]} for k, label in SUMMARY_KEYS],
+                     ["key", "label", "value"])
+    sheets = [Sheet("summary", summary, {"value": "cost"})]
+    sheets += reconciliation_sheets(result, lang)
+    sheets.append(Sheet("entries", report.entries, ENTRY_KINDS))
+
+    ranges = _frame([vars(r) for r in report.tickets.ranges],
+                    ["team", "round", "first", "last", "issued", "counted", "voided", "returned", "missing",
+                     "missing_numbers"])
+    ints = {c: "int" for c in ("team", "round", "issued", "counted", "voided", "returned", "missing")}
+    sheets.append(Sheet("ticket_ranges", ranges, ints))
+    voids = _frame([{"ticket": v.ticket, "reason": v.reason, "by": v.by,
+                     "at": v.at.isoformat(timespec="seconds") if v.at else ""} for v in report.tickets.voids],
+                   ["ticket", "reason", "by", "at"])
+    sheets.append(Sheet("voided_tickets", voids))
+
+    rates = [_rate_record("all", report.stats.overall)]
+    rates += [_rate_record("team", r) for r in report.stats.by_team]
+    rates += [_rate_record("zone", r) for r in report.stats.by_zone]
+    columns = ["group", "key", "round", "tickets", "both_counts", "exactly_equal", "within_tolerance", "third_needed",
+               "third_done", "agreement_pct", "exact_pct", "third_count_pct"]
+    sheets.append(Sheet("count_stats", _frame(rates, columns),
+                        {**{c: "int" for c in columns[2:9]}, **{c: "qty" for c in columns[9:]}}))
+
+    third = _frame([vars(r) for r in report.third_counts],
+                   ["ticket", "reference", "location", "zone", "count1", "count2", "count3", "reasons", "status",
+                    "decision", "decision_reason"])
+    sheets.append(Sheet("third_counts", third, {"count1": "qty", "count2": "qty", "count3": "qty"}))
+
+    differences = stats.largest_differences(result).reindex(columns=list(LINE_COLUMNS))
+    sheets.append(Sheet("differences", differences, LINE_KINDS))
+    causes = _frame([{"cause": k, "lines": n, "diff_value": v} for k, n, v in stats.causes_summary(result)],
+                    ["cause", "lines", "diff_value"])
+    sheets.append(Sheet("causes", causes, {"lines": "int", "diff_value": "money"}))
+
+    indicators = _frame([vars(r) for r in report.indicators],
+                        ["category", "opening_value", "purchases", "purchases_source", "closing_value", "consumed",
+                         "average_stock", "rotation_days", "coverage_days", "dormant_lines", "dormant_value"])
+    money = ("opening_value", "purchases", "closing_value", "consumed", "average_stock", "dormant_value")
+    sheets.append(Sheet("indicators", indicators, {**{c: "money" for c in money}, "rotation_days": "qty",
+                                                   "coverage_days": "qty", "dormant_lines": "int"}))
+    dormant = stats.dormant_lines(result, report.header.closing_date, report.dormant_days)
+    sheets.append(Sheet("dormant", dormant.reindex(columns=list(LINE_COLUMNS)), LINE_KINDS))
+
+    activity = _frame([{"team": a.team, "round": a.round, "leader": a.leader, "people": a.people, "counts": a.counts,
+                        "first_at": a.first_at.isoformat(timespec="seconds") if a.first_at else "",
+                        "last_at": a.last_at.isoformat(timespec="seconds") if a.last_at else "",
+                        "hours": a.hours, "days": ", ".join(d.isoformat() for d in a.days)}
+                       for a in report.actual.teams],
+                      ["team", "round", "leader", "people", "counts", "first_at", "last_at", "hours", "days"])
+    sheets.append(Sheet("activity", activity, {"team": "int", "round": "int", "people": "int", "counts": "int",
+                                               "hours": "qty"}))
+    plan = _frame([{"team": p.number, "round": p.round, "leader": p.leader, "members": ", ".join(p.members),
+                    "zones": ", ".join(p.zones), "start": p.start.isoformat() if p.start else "",
+                    "end": p.end.isoformat() if p.end else ""} for p in report.plan.teams],
+                  ["team", "round", "leader", "members", "zones", "start", "end"])
+    sheets.append(Sheet("plan_teams", plan, {"team": "int", "round": "int"}))
+    texts = _frame([{"key": k, "text": report.texts.get(k, "")} for k in ("narrative", "difficulties", "solutions",
+                                                                           "proposals")], ["key", "text"])
+    sheets.append(Sheet("texts", texts))
+    closing = report.closing
+    rows = [{"item": "reconciliation_signed_by", "value": report.sign_off.name if report.sign_off.signed else ""},
+            {"item": "reconciliation_signed_at",
+             "value": report.sign_off.at.isoformat(timespec="seconds") if report.sign_off.signed and report.sign_off.at
+             else ""}]
+    if closing is not None:
+        rows += [{"item": "closed_at", "value": closing.closed_at.isoformat(timespec="seconds")},
+                 {"item": "closed_by", "value": closing.closed_by},
+                 {"item": "override_reason", "value": closing.override_reason},
+                 {"item": "unaccounted_at_closing", "value": ", ".join(closing.unaccounted)},
+                 {"item": "pending_third_counts_at_closing", "value": ", ".join(closing.pending_third)}]
+    sheets.append(Sheet("closing", _frame(rows, ["item", "value"])))
+    return sheets
+
+
+def write_annual_xlsx(report: AnnualReport, stream: BinaryIO | None = None) -> bytes | None:
+    """The workbook to a binary stream (bytes when no stream is given)."""
+    target = stream if stream is not None else io.BytesIO()
+    write_xlsx(annual_sheets(report), target)
+    return None if stream is not None else target.getvalue()
