@@ -74,22 +74,30 @@ def grid(st: Styles, header: list[str], rows: list[list], widths: list[float], n
          *, total: bool = False) -> Table:
     """A table: bold header repeated on each page, numbers right-aligned, an optional total row.
 
-    ``widths`` are fractions of the text width; cells are text (wrapped) or already-formatted
-    numbers (right-aligned, never wrapped).
+    ``widths`` are fractions of the text width; cells are text or already-formatted numbers. A
+    cell that fits its column is drawn as a plain string (fast: a report lists thousands of
+    cells); a longer one becomes a paragraph that wraps.
     """
+    room = [w * WIDTH - 6 for w in widths]
+
     def cell(value, i, head=False):
-        style = (st.head_right if i in numeric else st.head) if head else (
-            st.cell_right if i in numeric else st.cell)
-        return para("" if value is None else value, style)
+        text = "" if value is None else str(value)
+        font, size = (st.bold, 6.5) if head else (st.font, 7)
+        if "\n" not in text and stringWidth(text, font, size) <= room[i]:
+            return text
+        style = (st.head_right if i in numeric else st.head) if head else (st.cell_right if i in numeric else st.cell)
+        return para(text, style)
 
     data = [[cell(h, i, True) for i, h in enumerate(header)]]
     data += [[cell(v, i) for i, v in enumerate(row)] for row in rows]
     table = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1, hAlign="LEFT")
-    style = [("BACKGROUND", (0, 0), (-1, 0), HEAD), ("LINEBELOW", (0, 0), (-1, 0), 0.6, LINE),
+    style = [("FONT", (0, 0), (-1, -1), st.font, 7, 8.6), ("FONT", (0, 0), (-1, 0), st.bold, 6.5, 8),
+             ("BACKGROUND", (0, 0), (-1, 0), HEAD), ("LINEBELOW", (0, 0), (-1, 0), 0.6, LINE),
              ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#d5dbe1")),
              ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 2),
              ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 3),
              ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+    style += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in sorted(numeric)]
     if total and rows:
         style += [("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black), ("BACKGROUND", (0, -1), (-1, -1), HEAD)]
     table.setStyle(TableStyle(style))

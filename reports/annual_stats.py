@@ -171,8 +171,7 @@ def activity(entries: pd.DataFrame, teams: dict[int, tuple[int, str]], tz: dt.tz
                 "hours": (Decimal(seconds) / Decimal(3600)).quantize(_TENTH),
                 "days": [_aware(d, tz).date() for d in group["day"]]}
         counts = frame.groupby(["team", "round"]).agg(n=("ns", "size"),
-                                                     people=("who", lambda w: int((w != "").sum() and
-                                                                                  w[w != ""].nunique())))
+                                                     people=("who", lambda w: w[w != ""].nunique()))
         for (team_, round_), row in counts.iterrows():
             found = groups[(None if team_ < 0 else int(team_), int(round_))]
             found["counts"], found["people"] = int(row["n"]), int(row["people"])
@@ -205,7 +204,8 @@ def third_count_rows(tickets: pd.DataFrame, entries: pd.DataFrame, decisions: pd
     if not len(ids):
         return []
     current = _current(entries)
-    quantities = {r: current[current["round"] == r].set_index("ticket_id")["qty"].reindex(ids) for r in (1, 2, 3)}
+    quantities = {r: current[current["round"] == r].set_index("ticket_id")["qty"].astype("Int64").reindex(ids)
+                  for r in (1, 2, 3)}
     info = tickets.drop_duplicates("ticket_id").set_index("ticket_id").reindex(ids)
     decided = {} if decisions is None or decisions.empty else {
         int(t): (str(k), str(r)) for t, k, r in zip(decisions["ticket_id"], decisions["kind"], decisions["reason"])}

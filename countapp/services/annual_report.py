@@ -262,7 +262,7 @@ def count_frames(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     else:
         entries_ = entries_.rename(columns={"counted_by_name": "counted_by"})
         # SQLite gives back the stored UTC text, PostgreSQL aware datetimes: both end up aware UTC.
-        entries_["counted_at"] = pd.to_datetime(entries_["counted_at"], utc=True, format="mixed")
+        entries_["counted_at"] = pd.to_datetime(entries_["counted_at"], utc=True, format="ISO8601")
         entries_["qty"] = entries_["qty"].astype(np.int64)
         entries_["round"] = entries_["round"].astype(np.int64)
         entries_["supersedes"] = entries_["supersedes"].astype(bool)
