@@ -113,11 +113,14 @@ def _progress(entries: pd.DataFrame) -> list[ProgressPoint]:
     return points
 
 
-def count_stats(tickets: pd.DataFrame, entries: pd.DataFrame) -> CountStats:
-    """Agreement between rounds, third-count rate, by team and by zone, and progress over time."""
+def count_stats(tickets: pd.DataFrame, entries: pd.DataFrame, flags: pd.DataFrame | None = None) -> CountStats:
+    """Agreement between rounds, third-count rate, by team and by zone, and progress over time.
+
+    ``flags``: ``ticket_flags(tickets, entries)`` when the caller has it already.
+    """
     if entries.empty:
         return CountStats()
-    flags = ticket_flags(tickets, entries)
+    flags = ticket_flags(tickets, entries) if flags is None else flags
     stats = CountStats(overall=_rate_row("all", flags), pending_third=int(flags["pending"].sum()))
     current = _current(entries)
     teamed = current[current["round"].isin((1, 2)) & current["team"].notna()]
@@ -182,7 +185,8 @@ def activity(entries: pd.DataFrame, teams: dict[int, tuple[int, str]], tz: dt.tz
         row = TeamActivity(team=team_, round=round_, leader=leader)
         found = groups.get((team_, round_))
         if found is not None:
-            row.counts, row.people, row.hours, row.days = found["counts"], found["people"], found["hours"], found["days"]
+            row.counts, row.people = found["counts"], found["people"]
+            row.hours, row.days = found["hours"], found["days"]
             row.first_at, row.last_at = _aware(found["first"], tz), _aware(found["last"], tz)
         actual.teams.append(row)
     return actual

@@ -33,6 +33,9 @@ SUMMARY_KEYS = (
 LINE_COLUMNS = ("ticket", "reference", "designation", "location", "zone", "lot", "category", "owner", "book_qty",
                 "counted_qty", "diff_qty", "closing_qty", "unit_cost", "book_value", "diff_value", "closing_value",
                 "depreciation", "net_value", "last_movement_date", "status", "cause")
+# Dormant stock may be half the lines of a big campaign: only what tells why it is dormant.
+DORMANT_COLUMNS = ("ticket", "reference", "designation", "location", "category", "last_movement_date", "closing_qty",
+                   "closing_value", "depreciation")
 
 
 def _pct(rate: Decimal | None) -> Decimal | None:
@@ -115,7 +118,7 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
     sheets.append(Sheet("indicators", indicators, {**{c: "money" for c in money}, "rotation_days": "qty",
                                                    "coverage_days": "qty", "dormant_lines": "int"}))
     dormant = stats.dormant_lines(result, report.header.closing_date, report.dormant_days)
-    sheets.append(Sheet("dormant", dormant.reindex(columns=list(LINE_COLUMNS)), LINE_KINDS))
+    sheets.append(Sheet("dormant", dormant.reindex(columns=list(DORMANT_COLUMNS)), LINE_KINDS))
 
     activity = _frame([{"team": a.team, "round": a.round, "leader": a.leader, "people": a.people, "counts": a.counts,
                         "first_at": a.first_at.isoformat(timespec="seconds") if a.first_at else "",

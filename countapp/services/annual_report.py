@@ -36,7 +36,6 @@ from reports.annual_pdf import write_annual_pdf
 from reports.annual_xlsx import write_annual_xlsx
 from reports.reconcile import Reconciliation
 from tickets import numbering
-from tickets.control import format_spans
 from tickets.errors import CountappError, Forbidden, N_
 
 from ..extensions import db
@@ -323,11 +322,12 @@ def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
         tz = zoneinfo.ZoneInfo(_timezone_name())
     except Exception:  # noqa: BLE001 - an unknown zone name in the settings: UTC
         tz = dt.timezone.utc
+    flags = annual_stats.ticket_flags(tickets, entries_) if not entries_.empty else None
     report = AnnualReport(
         header=header(campaign), reconciliation=result, entries=journal, plan=_plan(campaign),
         actual=annual_stats.activity(entries_, _teams(campaign), tz), tickets=_ticket_control(campaign),
-        stats=annual_stats.count_stats(tickets, entries_),
-        third_counts=annual_stats.third_count_rows(tickets, entries_, decisions),
+        stats=annual_stats.count_stats(tickets, entries_, flags),
+        third_counts=annual_stats.third_count_rows(tickets, entries_, decisions, flags),
         indicators=annual_stats.indicators(result, opening, receipts_by_category(campaign), campaign.closing_date,
                                            DORMANT_DAYS),
         dormant_days=DORMANT_DAYS, texts=texts(campaign), sign_off=_sign_off(campaign), closing=closing)

@@ -38,7 +38,8 @@ def entry(ticket_id, round_, qty, team=None, minutes=0, *, who="ann", supersedes
 
 def tickets_frame(rows):
     return pd.DataFrame([{"ticket_id": i, "ticket": f"{i:06d}/2025", "status": status, "reasons": reasons,
-                          "zone": zone, "reference": f"R{i}", "location": f"L{i}"} for i, status, reasons, zone in rows])
+                          "zone": zone, "reference": f"R{i}", "location": f"L{i}"}
+                         for i, status, reasons, zone in rows])
 
 
 @pytest.fixture
@@ -174,7 +175,8 @@ def test_quantities_rates_and_dates():
 def test_both_languages_have_the_same_words_and_placeholders():
     assert set(TEXTS["fr"]) == set(TEXTS["en"])
     for key in TEXTS["en"]:
-        assert set(re.findall(r"%\((\w+)\)s", TEXTS["fr"][key])) == set(re.findall(r"%\((\w+)\)s", TEXTS["en"][key])), key
+        names = [set(re.findall(r"%\((\w+)\)s", TEXTS[lang][key])) for lang in ("fr", "en")]
+        assert names[0] == names[1], key
     for kind in LABELS["en"]:
         assert set(LABELS["fr"][kind]) == set(LABELS["en"][kind]), kind
 

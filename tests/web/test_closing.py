@@ -85,7 +85,8 @@ def test_a_manager_may_override_with_a_reason_the_report_shows(scenario, client_
     final = manager.get(f"/campaigns/{CODE}/report/final.pdf")
     assert final.status_code == 200 and final.data == archive.pdf
     out = tmp_path / "final.pdf"
-    assert runner.invoke(args=["report", CODE, "--out", str(out), "--xlsx", str(tmp_path / "final.xlsx")]).exit_code == 0
+    written = runner.invoke(args=["report", CODE, "--out", str(out), "--xlsx", str(tmp_path / "final.xlsx")])
+    assert written.exit_code == 0, written.output
     assert out.read_bytes() == archive.pdf and (tmp_path / "final.xlsx").read_bytes() == archive.xlsx
     page = client_as("auditor").get(f"/campaigns/{CODE}/report").get_data(as_text=True)
     assert archive.sha256 in page and 'id="generate"' not in page

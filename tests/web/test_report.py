@@ -226,7 +226,8 @@ def test_only_the_manager_writes_the_texts(scenario, client_as):
     assert centraliser.get(f"/campaigns/{CODE}/report").status_code == 200
     response = centraliser.post(f"/campaigns/{CODE}/report/texts", data={"texts-narrative": "Nope"})
     assert response.status_code == 403
-    assert client_as("auditor").post(f"/campaigns/{CODE}/report/texts", data={"texts-narrative": "x"}).status_code == 403
+    auditor = client_as("auditor")
+    assert auditor.post(f"/campaigns/{CODE}/report/texts", data={"texts-narrative": "x"}).status_code == 403
     assert client_as("counter").get(f"/campaigns/{CODE}/report").status_code == 403
     assert annual_report.texts(annual_report.campaign_service.get(CODE))["narrative"] == ""
 
@@ -253,3 +254,16 @@ def test_report_tab_is_shown_to_readers_only(scenario, client_as):
     assert f"/campaigns/{CODE}/report" in page
     page = client_as("counter").get(f"/campaigns/{CODE}").get_data(as_text=True)
     assert f"/campaigns/{CODE}/report" not in page
+
+
+def test_report_of_a_campaign_with_nothing_counted_yet(app, make_campaign, runner, tmp_path):
+    make_campaign("EMPTY", language="en")
+    out, book = tmp_path / "empty.pdf", tmp_path / "empty.xlsx"
+    result = runner.invoke(args=["report", "EMPTY", "--out", str(out), "--xlsx", str(book)])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "Annual inventory report" in text and "No entry" in text
+    workbook = openpyxl.load_workbook(book, read_only=True)
+    assert {r["key"]: r["value"] for r in sheet_rows(workbook, "summary")}["book_value"] == 0
+    entries = runner.invoke(args=["entries", "EMPTY", "--out", str(tmp_path / "e.csv")])
+    assert entries.exit_code == 0 and (tmp_path / "e.csv").read_text().startswith("journal,date,account")
