@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -42,12 +42,12 @@ def _catalog_directory(app: Flask) -> Path:
 
 
 def select_locale() -> str:
-    """The user's choice, then the session's (before log-in), then the browser, then French."""
+    """The user's choice, then the session's (before log-in), then the browser, then the default (French)."""
     if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
         return current_user.language
     if session.get("language") in LANGUAGES:
         return session["language"]
-    return request.accept_languages.best_match(LANGUAGES) or "fr"
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
 
 
 def init_app(app: Flask, babel: Babel) -> None:

@@ -111,7 +111,10 @@ class FreshContextClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False})
+    # English unless a test asks for French (Accept-Language, the user's choice): assertions read
+    # the English texts; French is tested where it is asked for.
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+                      "BABEL_DEFAULT_LOCALE": "en"})
     app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
