@@ -88,15 +88,16 @@ def viewer(campaign: Campaign, user: User) -> Viewer:
 
 
 def viewer_round(ticket: Ticket, who: Viewer) -> int | None:
-    """The round the viewer counts this ticket in: their team's, or 3 on a recount sheet of theirs."""
+    """The round the viewer counts this ticket in: 3 on a recount sheet of theirs, else their team's."""
     if who.staff:
         return None
+    # A leader entering a third count sees it blind, even for a ticket their own team counted.
+    if who.user.role == Role.LEADER and counting.on_recount_sheet_of(ticket, who.user):
+        return 3
     if who.team is not None:
         issued = ticket.team1_id if who.team.round == 1 else ticket.team2_id
         if issued == who.team.id:
             return who.team.round
-    if who.user.role == Role.LEADER and counting.on_recount_sheet_of(ticket, who.user):
-        return 3
     return None
 
 

@@ -312,13 +312,15 @@ def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, s
         return line.book_qty, line.unit_cost, line.item.category.value
     if ticket.item_id is None:
         return Decimal(0), Decimal(0), None
+    # A blank ticket compares with a book quantity of 0 (DOMAIN.md), even where a book line exists for
+    # the same place: it is valued at that line's cost, else the item's.
     line = db.session.scalar(sa.select(BookLine).where(
         BookLine.campaign_id == campaign.id, BookLine.item_id == ticket.item_id,
         BookLine.location_id == ticket.location_id, BookLine.lot == (ticket.lot or "")))
-    cost = db.session.scalar(sa.select(sa.func.max(BookLine.unit_cost)).where(BookLine.item_id == ticket.item_id))
+    cost = line.unit_cost if line else db.session.scalar(
+        sa.select(sa.func.max(BookLine.unit_cost)).where(BookLine.item_id == ticket.item_id))
     category = ticket.item.category.value if ticket.item else None
-    return (line.book_qty if line else Decimal(0)), (line.unit_cost if line else (cost or Decimal(0))), category
-
+    return Decimal(0), cost or Decimal(0), category
 
 def decide_ticket(campaign: Campaign, ticket: Ticket) -> None:
     """Once both counts are in: agreed (final quantity) or third count needed, with the reasons."""
