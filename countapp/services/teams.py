@@ -140,6 +140,7 @@ def team_of(user: User, campaign: Campaign) -> Team | None:
 def set_storekeeper(code: str, zone_code: str, login: str, *, by: User | None = None) -> None:
     """Mark a user as the storekeeper of a zone (refused if they count it)."""
     campaign = campaign_service.get(code)
+    campaign_service.check_not_closed(campaign)
     zone = _zones(campaign, [zone_code])[0]
     user = find_user(login)
     for team in teams_of(campaign):
