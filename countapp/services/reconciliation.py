@@ -50,6 +50,10 @@ CAUSES = ("unbilled_delivery", "supplier_error", "unit_error", "mislocation", "b
 SIGNED, REOPENED = "reconciliation_signed", "reconciliation_reopened"
 # Audit actions of this module: they change no figure, so they do not make a new data version.
 ACTION_PREFIX = "reconciliation."
+# Events that never move a figure: the reconciliation's own, the auditor's work, the report's texts,
+# the instructions, printing and closing; they must not force a recompute.
+FIGURE_NEUTRAL_PREFIXES = (ACTION_PREFIX, "audit.", "report.", "instructions.", "tickets.print", "campaign.close",
+                           "campaign.reopen")
 # Bump when the kept result's shape changes, so that old cache files are never read.
 CACHE_FORMAT = 1
 _MEMORY_SLOTS = 4
@@ -317,7 +321,8 @@ def data_version(campaign: Campaign) -> int:
     """The sequence number of the campaign's newest audit event that may move a figure."""
     seq = db.session.scalar(
         sa.select(AuditEvent.seq).where(AuditEvent.campaign_id == campaign.id,
-                                        sa.not_(AuditEvent.action.startswith(ACTION_PREFIX)))
+                                        *[sa.not_(AuditEvent.action.startswith(prefix))
+                                          for prefix in FIGURE_NEUTRAL_PREFIXES])
         .order_by(AuditEvent.seq.desc()).limit(1))
     return int(seq or 0)
 
