@@ -15,8 +15,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Campaign, User
-from . import campaigns, imports, teams, users
+from ..models import BookLine, Campaign, Location, Ticket, User, Zone
+from . import campaigns, counting, imports, teams, tickets, users
 
 CODE = "DEMO"
 YEAR = 2026
@@ -109,6 +109,81 @@ def _write_csv(folder: Path, name: str, rows: list[dict]) -> Path:
     return path
 
 
+# Teams by zone: (round 1 team, round 2 team, counters of round 1, counters of round 2)
+ZONE_TEAMS = {"MP": (1, 3), "EMB": (1, 3), "PF": (2, 4), "MAG": (2, 4)}
+TEAM_COUNTERS = {1: ("counter1", "counter2"), 2: ("counter3", "counter4"), 3: ("counter5", "counter6"),
+                 4: ("counter7", "counter8")}
+BLANK_TICKETS = 12
+
+
+def _user(login: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.login == login))
+
+
+def _count_floor(rng: random.Random) -> None:
+    """Tickets printed and issued, counting under way: most first counts in, many second counts, a few
+    differences that need a third count, a voided ticket and a blank ticket used for goods found on the floor."""
+    made = tickets.generate(CODE, blank=BLANK_TICKETS)
+    campaign = campaigns.get(CODE)
+    zone_of = dict(db.session.execute(
+        sa.select(Ticket.sequence, Zone.code).join(BookLine, BookLine.id == Ticket.book_line_id)
+        .join(Location, Location.id == BookLine.location_id).join(Zone, Zone.id == Location.zone_id)
+        .where(Ticket.campaign_id == campaign.id)).all())
+    # Route order keeps each zone's numbers together: one range per team and zone; blanks go to teams 2 and 4.
+    spans: dict[tuple[int, int], list[int]] = {}
+    for sequence, zone in zone_of.items():
+        for team in ZONE_TEAMS[zone]:
+            spans.setdefault((team, _zone_rank(zone)), []).append(sequence)
+    for (team, _), numbers in sorted(spans.items()):
+        tickets.issue(CODE, team=team, first=min(numbers), last=max(numbers))
+    first_blank = max(zone_of) + 1
+    for team in (2, 4):
+        tickets.issue(CODE, team=team, first=first_blank, last=made["last"])
+    tickets.start_counting(CODE)
+    voided = min(zone_of)
+    tickets.void(CODE, voided, reason="Étiquette déchirée à la pose, remplacée par un ticket vierge",
+                 by=_user("manager"))
+    book = {r["sequence"]: r for r in tickets.rows(campaign)}
+    quantities = dict(db.session.execute(
+        sa.select(Ticket.sequence, BookLine.book_qty).join(BookLine, BookLine.id == Ticket.book_line_id)
+        .where(Ticket.campaign_id == campaign.id)).all())
+    for sequence, zone in sorted(zone_of.items()):
+        if sequence == voided or rng.random() > 0.85:
+            continue                                   # not counted yet
+        book_qty = quantities[sequence]
+        first = _found(book_qty, rng, book[sequence]["unit"])
+        team1, team2 = ZONE_TEAMS[zone]
+        _count(sequence, 1, first, team1, rng)
+        if rng.random() < 0.7:
+            second = first if rng.random() < 0.9 else _found(book_qty, rng, book[sequence]["unit"])
+            _count(sequence, 2, second, team2, rng)
+    # goods found on the floor with no book line: counted on a blank ticket
+    sample = next(r for r in book.values() if not r["blank"] and r["location"].startswith("PAR"))
+    counting.submit_count(CODE, counting.CountInput(
+        ticket=str(first_blank), round=1, quantity="6", reference=sample["reference"],
+        location=sample["location"], lot=""), user=_user(TEAM_COUNTERS[2][0]))
+
+
+def _zone_rank(zone: str) -> int:
+    return list(ZONE_TEAMS).index(zone)
+
+
+def _found(book_qty, rng: random.Random, unit: str) -> Decimal:
+    """What a team finds: mostly the book quantity, sometimes a little more or less."""
+    book_qty = Decimal(book_qty)
+    roll = rng.random()
+    if roll < 0.8:
+        return book_qty
+    delta = Decimal(rng.randint(1, 12)) / (10 if unit in ("kg", "l", "m") else 1)
+    return max(Decimal(0), book_qty - delta if roll < 0.93 else book_qty + delta)
+
+
+def _count(sequence: int, round_: int, quantity: Decimal, team: int, rng: random.Random) -> None:
+    state = "damaged" if rng.random() < 0.03 else "good"
+    counting.submit_count(CODE, counting.CountInput(ticket=str(sequence), round=round_, quantity=str(quantity),
+                                                    state=state), user=_user(rng.choice(TEAM_COUNTERS[team])))
+
+
 def load_demo(lines: int = 300, password: str = "demo-pass") -> str:
     """Create the demo (once) and say how to log in."""
     if db.session.scalar(sa.select(Campaign.id).where(Campaign.code == CODE)) is None:
@@ -137,6 +212,7 @@ def load_demo(lines: int = 300, password: str = "demo-pass") -> str:
         teams.add_team(CODE, 3, round=2, leader="leader3", members=["counter5", "counter6"], zones=["MP", "EMB"])
         teams.add_team(CODE, 4, round=2, leader="leader4", members=["counter7", "counter8"], zones=["PF", "MAG"])
         teams.set_storekeeper(CODE, "MP", "storekeeper")
+        _count_floor(rng)
         created = True
     else:
         created = False
