@@ -141,7 +141,7 @@ def _count_floor(rng: random.Random) -> None:
         tickets.issue(CODE, team=team, first=first_blank, last=made["last"])
     tickets.start_counting(CODE)
     voided = min(zone_of)
-    tickets.void(CODE, voided, reason="Étiquette déchirée à la pose, remplacée par un ticket vierge",
+    tickets.void(CODE, voided, reason="Ticket déchiré à la pose",
                  by=_user("manager"))
     book = {r["sequence"]: r for r in tickets.rows(campaign)}
     quantities = dict(db.session.execute(
