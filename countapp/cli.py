@@ -34,8 +34,24 @@ def fail(error: CountappError) -> None:
     sys.exit(1)
 
 
+def _database_problem(error: Exception) -> str | None:
+    """Say plainly what is wrong when the database is out of reach or has no schema yet (else None)."""
+    import sqlalchemy as sa
+
+    db.session.rollback()
+    url = db.engine.url.render_as_string(hide_password=True)
+    try:
+        tables = sa.inspect(db.engine).get_table_names()
+    except sa.exc.OperationalError as unreachable:
+        return f"cannot reach the database {url}: {getattr(unreachable, 'orig', unreachable)}"
+    if "campaign" not in tables:
+        return f"the database {url} has no countapp tables yet: run `countapp init` first."
+    return None
+
+
 def handles_errors(function):
     """Turn domain errors into a message and exit code 1; nothing is written (the session rolls back)."""
+    import sqlalchemy as sa
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -43,6 +59,12 @@ def handles_errors(function):
             return function(*args, **kwargs)
         except CountappError as error:
             fail(error)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            problem = _database_problem(error)
+            if problem is None:
+                raise
+            click.echo(click.style("error: ", fg="red", bold=True) + problem, err=True)
+            sys.exit(1)
 
     return wrapper
 
