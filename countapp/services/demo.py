@@ -58,7 +58,9 @@ def _stock_rows(lines: int, rng: random.Random) -> list[dict]:
         location = f"{site[:3]}-{zone}-{aisle:02d}-{shelf}"
         lot = f"L{YEAR}{rng.randint(1, 40):03d}" if category in ("raw_materials", "products") else ""
         decimals = unit in ("kg", "l", "m")
-        quantity = Decimal(rng.randint(0, 4000)) / (10 if decimals else 1)
+        # a shelf holds a few thousand euros' worth: many cheap screws, a few cabinets
+        most = max(5, int(3000 / cost))
+        quantity = Decimal(rng.randint(0, most * (10 if decimals else 1))) / (10 if decimals else 1)
         owner = "third_party" if n % 97 == 13 else ("at_third_party" if n % 89 == 7 else "own")
         rows.append({
             "reference": reference, "designation": designation, "unit": unit, "category": category,
@@ -86,16 +88,16 @@ def _movements(rows: list[dict], rng: random.Random) -> list[dict]:
         done.add(row["reference"])
         cost = Decimal(row["unit_cost"])
         result.append({"date": date(YEAR - 1, 12, 31).isoformat(), "reference": row["reference"],
-                       "location": row["location"], "quantity": "500", "unit_cost": f"{cost * Decimal('0.96'):.4f}",
-                       "kind": "opening", "document": ""})
+                       "location": row["location"], "lot": row["lot"], "quantity": "500",
+                       "unit_cost": f"{cost * Decimal('0.96'):.4f}", "kind": "opening", "document": ""})
         for k in range(3):
             day = date(YEAR, 2 + 4 * k, 10 + k)
             result.append({"date": day.isoformat(), "reference": row["reference"], "location": row["location"],
-                           "quantity": str(rng.randint(50, 400)), "unit_cost": f"{cost * Decimal(98 + 2 * k) / 100:.4f}",
+                           "lot": row["lot"], "quantity": str(rng.randint(50, 400)), "unit_cost": f"{cost * Decimal(98 + 2 * k) / 100:.4f}",
                            "kind": "receipt", "document": f"BR-{YEAR}-{rng.randint(1000, 9999)}"})
         # after the count, before closing: rolled forward
         result.append({"date": (COUNT_DATE + timedelta(days=1)).isoformat(), "reference": row["reference"],
-                       "location": row["location"], "quantity": str(-rng.randint(1, 20)), "unit_cost": "",
+                       "location": row["location"], "lot": row["lot"], "quantity": str(-rng.randint(1, 20)), "unit_cost": "",
                        "kind": "issue", "document": f"BL-{YEAR}-{rng.randint(1000, 9999)}"})
     return result
 
