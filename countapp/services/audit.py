@@ -49,13 +49,32 @@ def digest_of(event: AuditEvent, prev_hash: str | None = None) -> str:
                         event.user_login, event.action, event.entity, event.entity_id, event.before, event.after)
 
 
+# Key of the PostgreSQL advisory lock that serialises appends to one campaign's chain ("CNT" + id).
+CHAIN_LOCK = 0x434E54
+
+
+def _lock_chain(campaign_id: int | None) -> None:
+    """Serialise appends to a chain until the transaction ends, so two writers never take the same place.
+
+    PostgreSQL: a transaction-level advisory lock (held in memory, nothing written, released at commit).
+    SQLite allows one writer at a time anyway: the unique (campaign, seq) index is the guarantee there.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK, campaign_id or 0)))
+
+
 def record(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
-           before: dict | None = None, after: dict | None = None, user: User | None = None) -> AuditEvent:
-    """Add one event to the current transaction, chained after the campaign's last one."""
+           before: dict | None = None, after: dict | None = None, user: User | None = None) -> dict:
+    """Add one event to the current transaction, chained after the campaign's last one; return its row.
+
+    Everything that does not depend on the chain is prepared first, so the lock is held only for
+    reading the last event, writing this one and the caller's commit.
+    """
     campaign_id = campaign.id if campaign is not None else None
-    if campaign is not None and db.engine.dialect.name == "postgresql":
-        # Serialise appends per campaign so two writers never take the same place in the chain.
-        db.session.execute(sa.select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
+    login = user.login if user is not None else "system"
+    before, after, entity_id = _plain(before), _plain(after), str(entity_id)
+    db.session.flush()           # the caller's pending changes go out before the chain is locked
+    _lock_chain(campaign_id)
     last = db.session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash)
         .where(AuditEvent.campaign_id.is_(None) if campaign_id is None else AuditEvent.campaign_id == campaign_id)
@@ -63,13 +82,9 @@ def record(action: str, *, campaign: Campaign | None = None, entity: str = "", e
     ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = datetime.now(timezone.utc)
-    login = user.login if user is not None else "system"
-    before, after = _plain(before), _plain(after)
-    event = AuditEvent(
-        campaign_id=campaign_id, seq=seq, at=at, user_id=user.id if user is not None else None, user_login=login,
-        action=action, entity=entity, entity_id=str(entity_id), before=before, after=after, prev_hash=prev_hash,
-        hash=event_digest(prev_hash, campaign_id, seq, at, login, action, entity, str(entity_id), before, after),
-    )
-    db.session.add(event)
-    db.session.flush()
-    return event
+    row = {"campaign_id": campaign_id, "seq": seq, "at": at, "user_id": user.id if user is not None else None,
+           "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
+           "after": after, "prev_hash": prev_hash,
+           "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after)}
+    db.session.execute(sa.insert(AuditEvent.__table__), row)
+    return row

@@ -68,6 +68,9 @@ class CountResult:
     count: Count
     created: bool
     ticket: Ticket
+    # Held so that the answer is built without reading them again (the session only keeps weak references).
+    campaign: Campaign | None = None
+    team: Team | None = None
 
 
 def find_ticket(campaign: Campaign, text: str, *, lock: bool = False) -> Ticket:
@@ -85,8 +88,21 @@ def find_ticket(campaign: Campaign, text: str, *, lock: bool = False) -> Ticket:
 _LINE_ITEM = sa.orm.aliased(Item, name="line_item")   # made once: a fresh alias per call defeats the query cache
 
 
-def _find_ticket_and_unit(campaign: Campaign, text) -> tuple[Ticket, str | None]:
-    """The ticket, locked on PostgreSQL until the end of the transaction, and its unit, in one query."""
+def _team_id_of(user: User, campaign_id) -> sa.ScalarSelect:
+    """The id of the user's team in the campaign, as leader or member (a subquery)."""
+    member = sa.select(team_member.c.team_id).where(team_member.c.user_id == user.id)
+    return (sa.select(Team.id).where(Team.campaign_id == campaign_id,
+                                     sa.or_(Team.leader_id == user.id, Team.id.in_(member)))
+            .order_by(Team.number).limit(1).scalar_subquery())
+
+
+_USER_TEAM = sa.orm.aliased(Team, name="user_team")
+
+
+def _find_ticket_and_unit(campaign: Campaign, text, user: User | None = None
+                          ) -> tuple[Ticket, str | None, Team | None]:
+    """The ticket, locked on PostgreSQL until the end of the transaction, its unit and (given a user)
+    the user's team in the campaign, in one query: a count is on the hot path of every tablet."""
     sequence = numbering.parse_number(str(text), campaign.fiscal_year)
     line_item = _LINE_ITEM
     query = (sa.select(Ticket, sa.func.coalesce(Item.unit, line_item.unit))
@@ -94,13 +110,15 @@ def _find_ticket_and_unit(campaign: Campaign, text) -> tuple[Ticket, str | None]
              .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
              .outerjoin(line_item, line_item.id == BookLine.item_id)
              .where(Ticket.campaign_id == campaign.id, Ticket.sequence == sequence))
+    if user is not None:
+        query = query.add_columns(_USER_TEAM).outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(user, campaign.id))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket)
     row = db.session.execute(query).first()
     if row is None:
         raise NotFound(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
                        ticket=numbering.format_number(sequence, campaign.fiscal_year), code=campaign.code)
-    return row[0], row[1]
+    return row[0], row[1], (row[2] if user is not None else None)
 
 
 _LATER = sa.orm.aliased(Count, name="later_count")
@@ -122,10 +140,7 @@ def history(ticket_id: int, round_: int) -> list[Count]:
 
 def team_of(user: User, campaign: Campaign) -> Team | None:
     """The user's team in the campaign, as leader or member (one query)."""
-    member = sa.select(team_member.c.team_id).where(team_member.c.user_id == user.id)
-    return db.session.scalar(sa.select(Team).where(
-        Team.campaign_id == campaign.id, sa.or_(Team.leader_id == user.id, Team.id.in_(member)))
-        .order_by(Team.number).limit(1))
+    return db.session.scalar(sa.select(Team).where(Team.id == _team_id_of(user, campaign.id)))
 
 
 def _label(ticket: Ticket, campaign: Campaign) -> str:
@@ -226,8 +241,11 @@ def on_recount_sheet_of(ticket: Ticket, user: User) -> bool:
                sa.or_(RecountSheet.leader1_id == user.id, RecountSheet.leader2_id == user.id)).limit(1)) is not None
 
 
+_UNKNOWN = object()
+
+
 def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, source: CountSource,
-               team_number: int | None) -> Team | None:
+               team_number: int | None, users_team=_UNKNOWN) -> Team | None:
     """The team entitled to count this ticket in this round; refusals say why, blind."""
     label = _label(ticket, campaign)
     if round_ == 3:
@@ -248,7 +266,7 @@ def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, sour
         return issued_to
     if user.role not in TEAM_ROLES:
         raise Forbidden(N_("Only counting teams enter counts of rounds 1 and 2."), field="round")
-    team = team_of(user, campaign)
+    team = team_of(user, campaign) if users_team is _UNKNOWN else users_team
     if team is None:
         raise Forbidden(N_("You are not in a counting team of campaign %(code)s."), field="ticket", code=campaign.code)
     if team.round != round_:
@@ -360,7 +378,7 @@ def _replayed(campaign: Campaign, client_id: str, round_, user: User) -> CountRe
         same_round = False
     if existing.ticket.campaign_id != campaign.id or not same_round or existing.counted_by_id != user.id:
         raise Conflict(N_("This client_id was already used for another count."), field="client_id")
-    return CountResult(existing, False, existing.ticket)
+    return CountResult(existing, False, existing.ticket, campaign)
 
 
 def submit_count(code: str, data: CountInput, *, user: User, source: CountSource = CountSource.TABLET
@@ -370,7 +388,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
     client_id = _check_client_id(data.client_id)
     if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
         raise CountappError(N_("A ticket number is required."), field="ticket")
-    ticket, unit = _find_ticket_and_unit(campaign, data.ticket)
+    ticket, unit, users_team = _find_ticket_and_unit(campaign, data.ticket, user)
     if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
         # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
         # so the same count sent twice at once waits here for the first one. (A first count of an issued
@@ -384,7 +402,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
     round_ = _check_round(data.round)
     label = _label(ticket, campaign)
     _check_status(ticket, label)
-    team = _check_who(campaign, ticket, round_, user, source, data.team)
+    team = _check_who(campaign, ticket, round_, user, source, data.team, users_team)
     _check_order(ticket, round_, label)
     if ticket.status in ROUND_DONE[round_]:
         raise _already_counted(label, round_, current_count(ticket.id, round_))
@@ -433,7 +451,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
                         "status": ticket.status, "client_id": client_id,
                         **({"packaging": packaging.as_dict()} if packaging else {})})
     db.session.commit()
-    return CountResult(count, True, ticket)
+    return CountResult(count, True, ticket, campaign, team)
 
 
 def moved_on(campaign: Campaign, ticket: Ticket, round_: int) -> bool:

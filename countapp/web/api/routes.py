@@ -116,8 +116,7 @@ def add_count():
         client_id=body.get("client_id"), reference=body.get("reference"), location=body.get("location"),
         lot=body.get("lot"))
     result = counting.submit_count(code.strip(), data, user=current_user, source=_source())
-    campaign = db.session.get(Campaign, result.ticket.campaign_id)     # in the session already: no query
-    return jsonify(count=count_views.count_view(result.count, campaign), replayed=not result.created), \
+    return jsonify(count=count_views.count_view(result.count, result.campaign), replayed=not result.created), \
         201 if result.created else 200
 
 
