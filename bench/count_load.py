@@ -400,7 +400,8 @@ def main() -> None:
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=2)
+    # gunicorn turns a sync worker with more than one thread into gthread: one thread keeps it sync
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--saturation", type=float, default=20)
     parser.add_argument("--tablets", type=int, default=200)
