@@ -70,6 +70,30 @@ class Heading(Paragraph):
         self.toc_level, self.toc_key = level, key
 
 
+def _fit_columns(st: Styles, header: list[str], rows: list[list], widths: list[float],
+                 sample: int = 1000) -> list[float]:
+    """Column widths in points: the planned fractions, widened where a word would not fit (a word is
+    never cut in two: "000123/2025" or "Emplacement" stay whole), the room taken from columns that
+    have more than they need. If the words cannot all fit, the planned widths stay."""
+    planned = [w * WIDTH for w in widths]
+    need = []
+    for i in range(len(widths)):
+        longest = max((stringWidth(word, st.bold, 6.5) for word in str(header[i]).split()), default=0)
+        for row in rows[:sample]:
+            value = row[i]
+            if value is not None:
+                longest = max(longest, max((stringWidth(word, st.font, 7) for word in str(value).split()), default=0))
+        need.append(longest + 7)
+    columns = [max(p, n) for p, n in zip(planned, need)]
+    excess = sum(columns) - WIDTH
+    if excess <= 0.01:
+        return columns
+    slack = [max(0.0, c - n) for c, n in zip(columns, need)]
+    if sum(slack) < excess:
+        return planned
+    return [c - s * excess / sum(slack) for c, s in zip(columns, slack)]
+
+
 def grid(st: Styles, header: list[str], rows: list[list], widths: list[float], numeric: set[int] = frozenset(),
          *, total: bool = False) -> Table:
     """A table: bold header repeated on each page, numbers right-aligned, an optional total row.
@@ -78,7 +102,8 @@ def grid(st: Styles, header: list[str], rows: list[list], widths: list[float], n
     cell that fits its column is drawn as a plain string (fast: a report lists thousands of
     cells); a longer one becomes a paragraph that wraps.
     """
-    room = [w * WIDTH - 6 for w in widths]
+    columns = _fit_columns(st, header, rows, widths)
+    room = [w - 6 for w in columns]
 
     def cell(value, i, head=False):
         text = "" if value is None else str(value)
@@ -90,7 +115,7 @@ def grid(st: Styles, header: list[str], rows: list[list], widths: list[float], n
 
     data = [[cell(h, i, True) for i, h in enumerate(header)]]
     data += [[cell(v, i) for i, v in enumerate(row)] for row in rows]
-    table = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1, hAlign="LEFT")
+    table = Table(data, colWidths=columns, repeatRows=1, hAlign="LEFT")
     style = [("FONT", (0, 0), (-1, -1), st.font, 7, 8.6), ("FONT", (0, 0), (-1, 0), st.bold, 6.5, 8),
              ("BACKGROUND", (0, 0), (-1, 0), HEAD), ("LINEBELOW", (0, 0), (-1, 0), 0.6, LINE),
              ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#d5dbe1")),

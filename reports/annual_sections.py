@@ -277,12 +277,14 @@ def _tickets(c: _Ctx) -> list[Flowable]:
         story.append(c.p(t["t_not_issued"] % {"spans": k.not_issued}))
     story.append(c.h2(t["t_ranges"]))
     if k.ranges:
+        # Every number in the table is of the campaign's year: without "/YYYY" a run fits on one line.
+        year = f"/{c.r.header.fiscal_year}"
         rows = [[str(x.team), str(x.round), x.first, x.last, c.n(x.issued), c.n(x.counted), c.n(x.voided),
-                 c.n(x.returned), c.n(x.missing), x.missing_numbers or "—"] for x in k.ranges]
+                 c.n(x.returned), c.n(x.missing), x.missing_numbers.replace(year, "") or "—"] for x in k.ranges]
         story.append(grid(c.st, [t["c_team"], t["c_round"], t["c_first_number"], t["c_last_number"], t["c_issued"],
                                  t["c_counted"], t["c_voided"], t["c_returned"], t["c_missing"],
-                                 t["c_missing_numbers"]], rows,
-                          [0.07, 0.09, 0.12, 0.12, 0.08, 0.08, 0.08, 0.08, 0.09, 0.19], {0, 1, 4, 5, 6, 7, 8}))
+                                 t["c_missing_numbers"] + f" ({year[1:]})"], rows,
+                          [0.06, 0.075, 0.105, 0.105, 0.07, 0.07, 0.07, 0.07, 0.1, 0.275], {0, 1, 4, 5, 6, 7, 8}))
     else:
         story.append(c.note(t["none"]))
     story.append(c.h2(t["t_voids"]))
