@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import BookLine, Campaign, Location, Ticket, User, Zone
-from . import campaigns, counting, imports, teams, tickets, users
+from . import campaigns, counting, imports, instructions, teams, tickets, users
 
 CODE = "DEMO"
 YEAR = 2026
@@ -118,6 +118,26 @@ TEAM_COUNTERS = {1: ("counter1", "counter2"), 2: ("counter3", "counter4"), 3: ("
 BLANK_TICKETS = 12
 
 
+def _at(hour: int, minute: int = 0, day: date = COUNT_DATE) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def _issue_instructions() -> None:
+    """The written instructions settled and issued; two leaders and the auditor have read them."""
+    manager = _user("manager")
+    instructions.save_facts(CODE, instructions.Facts(
+        person_in_charge="Marie Lefèvre", person_in_charge_title="Responsable logistique",
+        committee=["Marie Lefèvre", "Karim Benali"], centraliser="Karim Benali",
+        count_start=_at(7, 30), count_end=_at(18, 0),
+        freeze_from=_at(18, 0, COUNT_DATE - timedelta(days=1)), freeze_to=_at(19, 0),
+        categories=["raw_materials", "other_supplies", "products", "goods_for_resale"],
+        auditors=[{"kind": "statutory_auditor", "name": "Audrey Martin", "firm": "Martin & Associés"}],
+        last_receipt_document=f"BR-{YEAR}-9999", last_shipment_document=f"BL-{YEAR}-9999"), by=manager)
+    instructions.issue(CODE, by=manager)
+    for login in ("leader1", "leader2", "auditor"):
+        instructions.acknowledge(CODE, _user(login))
+
+
 def _user(login: str) -> User:
     return db.session.scalar(sa.select(User).where(User.login == login))
 
@@ -209,11 +229,17 @@ def load_demo(lines: int = 300, password: str = "demo-pass") -> str:
                 {"category": c, "opening_value": v, "opening_depreciation": d}
                 for c, v, d in (("raw_materials", "15000", "400"), ("other_supplies", "2500", "0"),
                                 ("products", "42000", "1500"), ("goods_for_resale", "100000", "2200"))]))
-        teams.add_team(CODE, 1, round=1, leader="leader1", members=["counter1", "counter2"], zones=["MP", "EMB"])
-        teams.add_team(CODE, 2, round=1, leader="leader2", members=["counter3", "counter4"], zones=["PF", "MAG"])
-        teams.add_team(CODE, 3, round=2, leader="leader3", members=["counter5", "counter6"], zones=["MP", "EMB"])
-        teams.add_team(CODE, 4, round=2, leader="leader4", members=["counter7", "counter8"], zones=["PF", "MAG"])
+        first_round, second_round = _at(7, 30), _at(13, 30)
+        teams.add_team(CODE, 1, round=1, leader="leader1", members=["counter1", "counter2"], zones=["MP", "EMB"],
+                       starts_at=first_round, ends_at=_at(12, 0))
+        teams.add_team(CODE, 2, round=1, leader="leader2", members=["counter3", "counter4"], zones=["PF", "MAG"],
+                       starts_at=first_round, ends_at=_at(12, 0))
+        teams.add_team(CODE, 3, round=2, leader="leader3", members=["counter5", "counter6"], zones=["MP", "EMB"],
+                       starts_at=second_round, ends_at=_at(18, 0))
+        teams.add_team(CODE, 4, round=2, leader="leader4", members=["counter7", "counter8"], zones=["PF", "MAG"],
+                       starts_at=second_round, ends_at=_at(18, 0))
         teams.set_storekeeper(CODE, "MP", "storekeeper")
+        _issue_instructions()
         _count_floor(rng)
         created = True
     else:

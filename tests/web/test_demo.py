@@ -40,6 +40,17 @@ def test_demo_campaign_is_counting_with_every_ticket_state(demo):
     assert blank_counted == 1
 
 
+def test_demo_instructions_are_issued_and_partly_acknowledged(demo):
+    from countapp.services import instructions
+
+    version = instructions.latest_version(demo)
+    assert version is not None and version.version == 1
+    assert not instructions.missing(demo)
+    status = instructions.ack_status(demo, version)
+    assert status is not None
+    assert len(instructions.acks(version)) == 3
+
+
 def test_demo_runs_twice_without_change(demo):
     before = _statuses(demo)
     message = load_demo(lines=120, password=DEMO_PASSWORD)
