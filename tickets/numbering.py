@@ -29,6 +29,19 @@ def format_number(sequence: int, fiscal_year: int) -> str:
     return f"{sequence:0{DIGITS}d}/{fiscal_year}"
 
 
+def number_parts(text) -> tuple[int, int | None] | None:
+    """``(sequence, year or None)`` of a well-formed ticket number of any year, else None (then
+    ``parse_number`` with the campaign's year says what is wrong)."""
+    match = _NUMBER.fullmatch("" if text is None else str(text).strip()[:40])
+    if match is None:
+        return None
+    digits, year = match.groups()
+    sequence = int(digits)
+    if not 0 < sequence <= MAX_SEQUENCE:
+        return None
+    return sequence, (int(year) if year is not None else None)
+
+
 def parse_number(text: str, fiscal_year: int) -> int:
     """The sequence of a ticket typed or scanned as ``000123/2025``, ``123/2025``, ``000123`` or ``123``."""
     raw = "" if text is None else str(text)

@@ -381,14 +381,42 @@ def _replayed(campaign: Campaign, client_id: str, round_, user: User) -> CountRe
     return CountResult(existing, False, existing.ticket, campaign)
 
 
+def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None]:
+    """Campaign, ticket (locked on PostgreSQL), unit and the user's team in one query: the hot path
+    of every tablet. Whatever is wrong (campaign, number, year, ticket) is named as elsewhere."""
+    parts = numbering.number_parts(text)
+    if parts is None:
+        campaign = campaign_service.get(code)
+        return (campaign, *_find_ticket_and_unit(campaign, text, user))   # raises, naming what is wrong
+    sequence, year = parts
+    line_item = _LINE_ITEM
+    query = (sa.select(Campaign, Ticket, sa.func.coalesce(Item.unit, line_item.unit), _USER_TEAM)
+             .join(Ticket, sa.and_(Ticket.campaign_id == Campaign.id, Ticket.sequence == sequence))
+             .outerjoin(Item, Item.id == Ticket.item_id)
+             .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
+             .outerjoin(line_item, line_item.id == BookLine.item_id)
+             .outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(user, Campaign.id))
+             .where(Campaign.code == code))
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(of=Ticket)
+    row = db.session.execute(query).first()
+    if row is None or (year is not None and year != row[0].fiscal_year):
+        campaign = row[0] if row is not None else campaign_service.get(code)   # an unknown campaign first
+        return (campaign, *_find_ticket_and_unit(campaign, text, user))       # raises: wrong year, no such ticket
+    return row[0], row[1], row[2], row[3]
+
+
 def submit_count(code: str, data: CountInput, *, user: User, source: CountSource = CountSource.TABLET
                  ) -> CountResult:
     """Record one count (one transaction); a replayed ``client_id`` returns the stored count."""
-    campaign = campaign_service.get(code)
-    client_id = _check_client_id(data.client_id)
-    if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
-        raise CountappError(N_("A ticket number is required."), field="ticket")
-    ticket, unit, users_team = _find_ticket_and_unit(campaign, data.ticket, user)
+    try:
+        client_id = _check_client_id(data.client_id)
+        if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
+            raise CountappError(N_("A ticket number is required."), field="ticket")
+        campaign, ticket, unit, users_team = _load_for_count(code, data.ticket, user)
+    except CountappError:
+        campaign_service.get(code)   # an unknown campaign is what the caller hears first
+        raise
     if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
         # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
         # so the same count sent twice at once waits here for the first one. (A first count of an issued
