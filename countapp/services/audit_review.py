@@ -16,12 +16,11 @@ import sqlalchemy as sa
 
 from reports.audit_tags import Comparison, FloorSeen, compare, team_tags
 from tickets import numbering
-from tickets.control import ControlReport, IssuedRange, ReturnedRange, TicketFact, control
+from tickets.control import ControlReport
 from tickets.errors import CountappError, N_, NotFound
 
 from ..extensions import db
-from ..models import (AuditEvent, Campaign, Count, Item, Location, Movement, MovementKind, Team, Ticket,
-                      TicketRange, TicketReturn, TicketVoid, User)
+from ..models import AuditEvent, Campaign, Item, Location, Movement, MovementKind, Team, User
 from ..models.audit_work import AuditFloorRecord, AuditSeal
 from . import audit
 from . import campaigns as campaign_service
@@ -234,25 +233,10 @@ def iter_events(campaign: Campaign):
 # --- tag control ---------------------------------------------------------------------------------------
 
 def control_report(campaign: Campaign) -> ControlReport:
-    """The ticket control of the campaign (tickets.control) from its ranges, returns, counts and voids."""
-    ranges = [IssuedRange(team=r.number, round=r.round, first=r.first, last=r.last) for r in db.session.execute(
-        sa.select(Team.number, TicketRange.round, TicketRange.first, TicketRange.last)
-        .join(Team, Team.id == TicketRange.team_id).where(TicketRange.campaign_id == campaign.id))]
-    returns = [ReturnedRange(team=r.number, first=r.first, last=r.last) for r in db.session.execute(
-        sa.select(Team.number, TicketReturn.first, TicketReturn.last)
-        .join(TicketRange, TicketRange.id == TicketReturn.range_id).join(Team, Team.id == TicketRange.team_id)
-        .where(TicketRange.campaign_id == campaign.id))]
-    rounds: dict[int, set[int]] = {}
-    for sequence, round_ in db.session.execute(
-            sa.select(Ticket.sequence, Count.round).join(Count, Count.ticket_id == Ticket.id)
-            .where(Ticket.campaign_id == campaign.id).distinct()):
-        rounds.setdefault(sequence, set()).add(round_)
-    facts = [TicketFact(sequence, frozenset(rounds.get(sequence, ())), reason) for sequence, reason in
-             db.session.execute(sa.select(Ticket.sequence, TicketVoid.reason)
-                                .outerjoin(TicketVoid, TicketVoid.ticket_id == Ticket.id)
-                                .where(Ticket.campaign_id == campaign.id))]
-    highest = db.session.scalar(sa.select(sa.func.max(Ticket.sequence)).where(Ticket.campaign_id == campaign.id))
-    return control(ranges, returns, facts, highest or 0)
+    """The ticket control of the campaign, as the ticket pages and the report show it."""
+    from . import ticket_control
+
+    return ticket_control.control_report(campaign)
 
 
 @dataclass(frozen=True)
