@@ -64,7 +64,7 @@
   function localQty(text) { return DECIMAL === "," ? String(text).replace(".", ",") : String(text); }
   function timeText(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
   }
   function newClientId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();

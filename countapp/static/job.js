@@ -8,7 +8,7 @@
       .then(function (r) { return r.json(); })
       .then(function (job) {
         if (job.total) bar.style.width = Math.round(100 * job.done / job.total) + "%";
-        figures.textContent = job.done.toLocaleString() + (job.total ? " / " + job.total.toLocaleString() : "");
+        figures.textContent = job.done.toLocaleString(document.documentElement.lang || []) + (job.total ? " / " + job.total.toLocaleString(document.documentElement.lang || []) : "");
         if (job.state !== "running") window.location.reload(); else setTimeout(tick, 1000);
       })
       .catch(function () { setTimeout(tick, 3000); });
