@@ -105,8 +105,20 @@ def plan_generation(lines: Iterable[BookLineRef], existing_live_keys: Collection
         owner = getattr(line.owner, "value", line.owner) or "own"
         if owner not in NOT_COUNTED_OWNERS and line.id not in live:
             wanted[line.id] = line
-    ordered = sorted(wanted.values(),
-                     key=lambda l: (route_order_key(l.site, l.zone, l.location, l.reference, l.lot), l.id))
+    # Sites, zones, locations and references repeat from line to line: each text is cut up once.
+    natural: dict[str | None, tuple] = {}
+
+    def part(text: str | None) -> tuple:
+        key = natural.get(text)
+        if key is None:
+            key = natural[text] = _natural(text)
+        return key
+
+    def route(l: BookLineRef) -> tuple:
+        fields = (l.site, l.zone, l.location, l.reference, l.lot)
+        return (*(part(f) for f in fields), *(f or "" for f in fields), l.id)
+
+    ordered = sorted(wanted.values(), key=route)
     plan: list[tuple[int, int | None]] = [(next_sequence + i, line.id) for i, line in enumerate(ordered)]
     start = next_sequence + len(plan)
     plan.extend((start + i, None) for i in range(blank))

@@ -131,3 +131,16 @@ def test_numbers_are_consecutive_never_reused_and_cover_every_line_without_a_liv
     assert {line_id for _, line_id in plan if line_id is not None} == expected
     assert sum(1 for _, line_id in plan if line_id is None) == blank
     assert all(line_id is None for _, line_id in plan[len(expected):])
+
+
+def test_generation_order_is_the_route_order_key_whatever_the_spelling():
+    """plan_generation caches the natural keys per text; the order stays route_order_key's, ties by id."""
+    from tickets.numbering import route_order_key
+
+    rng = random.Random(7)
+    lines = [BookLineRef(id=i, site=rng.choice(["S1", "s1", "S10", "S2", None]), zone=rng.choice(["Z1", "Z01", "z2", ""]),
+                         location=rng.choice(["A2", "A10", "a02", "B-1-10", "B-1-9", None]),
+                         reference=rng.choice(["R1", "r1", "R01", "X"]), lot=rng.choice(["", "L1", "L10", None]))
+             for i in range(3000)]
+    expected = sorted(lines, key=lambda l: (route_order_key(l.site, l.zone, l.location, l.reference, l.lot), l.id))
+    assert [line_id for _, line_id in plan_generation(lines, set(), 1, 0)] == [l.id for l in expected]
