@@ -135,8 +135,6 @@ def test_numbers_are_consecutive_never_reused_and_cover_every_line_without_a_liv
 
 def test_generation_order_is_the_route_order_key_whatever_the_spelling():
     """plan_generation caches the natural keys per text; the order stays route_order_key's, ties by id."""
-    from tickets.numbering import route_order_key
-
     rng = random.Random(7)
     lines = [BookLineRef(id=i, site=rng.choice(["S1", "s1", "S10", "S2", None]), zone=rng.choice(["Z1", "Z01", "z2", ""]),
                          location=rng.choice(["A2", "A10", "a02", "B-1-10", "B-1-9", None]),
