@@ -34,7 +34,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ("fr", "en"),
         "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pooled PostgreSQL connections are checked cheaply at checkout (countapp.database), not pinged.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
     }
     if overrides:
         config.update(overrides)
