@@ -52,15 +52,29 @@ def digest_of(event: AuditEvent, prev_hash: str | None = None) -> str:
 # Key of the PostgreSQL advisory lock that serialises appends to one campaign's chain ("CNT" + id).
 CHAIN_LOCK = 0x434E54
 
+# Built once, run with parameters: building a statement costs more than running it on this path.
+# PostgreSQL: takes a transaction-level advisory lock on the chain (held in memory, nothing written,
+# released at commit), then reads the last event, in one round trip (migration audit0002).
+_CHAIN_HEAD_PG = sa.text("SELECT seq, hash FROM countapp_audit_chain_head(:campaign)").bindparams(
+    sa.bindparam("campaign", type_=sa.Integer))
+# SQLite allows one writer at a time anyway: the unique (campaign, seq) index is the guarantee there.
+_LAST_EVENT = {
+    within: sa.select(AuditEvent.seq, AuditEvent.hash)
+    .where(AuditEvent.campaign_id == sa.bindparam("campaign") if within else AuditEvent.campaign_id.is_(None))
+    .order_by(AuditEvent.seq.desc()).limit(1)
+    for within in (True, False)
+}
+_INSERT_EVENT = sa.insert(AuditEvent.__table__)
 
-def _lock_chain(campaign_id: int | None) -> None:
-    """Serialise appends to a chain until the transaction ends, so two writers never take the same place.
 
-    PostgreSQL: a transaction-level advisory lock (held in memory, nothing written, released at commit).
-    SQLite allows one writer at a time anyway: the unique (campaign, seq) index is the guarantee there.
-    """
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK, campaign_id or 0)))
+def _chain_head(connection: sa.Connection, campaign_id: int | None):
+    """The chain's last event (seq, hash) or None, the chain locked until the transaction ends, so two
+    writers never take the same place."""
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_CHAIN_HEAD_PG, {"campaign": campaign_id}).first()
+    if campaign_id is None:
+        return connection.execute(_LAST_EVENT[False]).first()
+    return connection.execute(_LAST_EVENT[True], {"campaign": campaign_id}).first()
 
 
 def record(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
@@ -74,17 +88,13 @@ def record(action: str, *, campaign: Campaign | None = None, entity: str = "", e
     login = user.login if user is not None else "system"
     before, after, entity_id = _plain(before), _plain(after), str(entity_id)
     db.session.flush()           # the caller's pending changes go out before the chain is locked
-    _lock_chain(campaign_id)
-    last = db.session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.campaign_id.is_(None) if campaign_id is None else AuditEvent.campaign_id == campaign_id)
-        .order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    connection = db.session.connection()
+    last = _chain_head(connection, campaign_id)
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = datetime.now(timezone.utc)
     row = {"campaign_id": campaign_id, "seq": seq, "at": at, "user_id": user.id if user is not None else None,
            "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
            "after": after, "prev_hash": prev_hash,
            "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after)}
-    db.session.execute(sa.insert(AuditEvent.__table__), row)
+    connection.execute(_INSERT_EVENT, row)
     return row
