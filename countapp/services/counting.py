@@ -7,6 +7,7 @@ index decides, under a row lock on the ticket).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import numbering
 from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
@@ -88,12 +91,16 @@ def find_ticket(campaign: Campaign, text: str, *, lock: bool = False) -> Ticket:
 _LINE_ITEM = sa.orm.aliased(Item, name="line_item")   # made once: a fresh alias per call defeats the query cache
 
 
-def _team_id_of(user: User, campaign_id) -> sa.ScalarSelect:
+def _team_id_of(user_id, campaign_id) -> sa.ScalarSelect:
     """The id of the user's team in the campaign, as leader or member (a subquery)."""
-    member = sa.select(team_member.c.team_id).where(team_member.c.user_id == user.id)
+    member = sa.select(team_member.c.team_id).where(team_member.c.user_id == user_id)
     return (sa.select(Team.id).where(Team.campaign_id == campaign_id,
-                                     sa.or_(Team.leader_id == user.id, Team.id.in_(member)))
+                                     sa.or_(Team.leader_id == user_id, Team.id.in_(member)))
             .order_by(Team.number).limit(1).scalar_subquery())
+
+
+def _postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
 
 
 _USER_TEAM = sa.orm.aliased(Team, name="user_team")
@@ -111,7 +118,7 @@ def _find_ticket_and_unit(campaign: Campaign, text, user: User | None = None
              .outerjoin(line_item, line_item.id == BookLine.item_id)
              .where(Ticket.campaign_id == campaign.id, Ticket.sequence == sequence))
     if user is not None:
-        query = query.add_columns(_USER_TEAM).outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(user, campaign.id))
+        query = query.add_columns(_USER_TEAM).outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(user.id, campaign.id))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket)
     row = db.session.execute(query).first()
@@ -140,7 +147,7 @@ def history(ticket_id: int, round_: int) -> list[Count]:
 
 def team_of(user: User, campaign: Campaign) -> Team | None:
     """The user's team in the campaign, as leader or member (one query)."""
-    return db.session.scalar(sa.select(Team).where(Team.id == _team_id_of(user, campaign.id)))
+    return db.session.scalar(sa.select(Team).where(Team.id == _team_id_of(user.id, campaign.id)))
 
 
 def _label(ticket: Ticket, campaign: Campaign) -> str:
@@ -323,11 +330,15 @@ def ticket_unit(ticket: Ticket) -> str | None:
     return None
 
 
+_BOOK_BASIS = (sa.select(BookLine.book_qty, BookLine.unit_cost, Item.category)
+               .join(Item, Item.id == BookLine.item_id).where(BookLine.id == sa.bindparam("line")))
+
+
 def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, str | None]:
     """Book quantity, unit cost and category the tolerances compare with (0 for blank or unknown lines)."""
-    if ticket.book_line is not None:
-        line = ticket.book_line
-        return line.book_qty, line.unit_cost, line.item.category.value
+    if ticket.book_line_id is not None:
+        book_qty, unit_cost, category = db.session.execute(_BOOK_BASIS, {"line": ticket.book_line_id}).one()
+        return book_qty, unit_cost, category.value
     if ticket.item_id is None:
         return Decimal(0), Decimal(0), None
     # A blank ticket compares with a book quantity of 0 (DOMAIN.md), even where a book line exists for
@@ -340,19 +351,71 @@ def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, s
     category = ticket.item.category.value if ticket.item else None
     return Decimal(0), cost or Decimal(0), category
 
-def decide_ticket(campaign: Campaign, ticket: Ticket) -> None:
-    """Once both counts are in: agreed (final quantity) or third count needed, with the reasons."""
-    count1, count2 = current_count(ticket.id, 1), current_count(ticket.id, 2)
+def ticket_decision(campaign: Campaign, ticket: Ticket, entered: Count | None = None) -> dict | None:
+    """Once both counts are in, the ticket's new status, final quantity and recount reasons: agreed
+    (final quantity) or third count needed, with the reasons. None while a count is missing.
+    ``entered``: the count of round 1 or 2 just written and current (not read again)."""
+    known = {entered.round: entered} if entered is not None and entered.round in (1, 2) else {}
+    count1 = known[1] if 1 in known else current_count(ticket.id, 1)
+    count2 = known[2] if 2 in known else current_count(ticket.id, 2)
     if count1 is None or count2 is None:
-        return
+        return None
     book_qty, unit_cost, category = _book_basis(campaign, ticket)
     between, vs_book = campaign_settings.tolerance_settings(campaign.settings).for_category(category)
     decision = decide(count1.quantity, count2.quantity, book_qty, unit_cost, between, vs_book)
     if decision.outcome == "agreed":
-        ticket.status, ticket.final_qty, ticket.recount_reasons = TicketStatus.FINAL, decision.agreed_qty, ""
-    else:
-        ticket.status, ticket.final_qty = TicketStatus.RECOUNT, None
-        ticket.recount_reasons = ",".join(decision.reasons)
+        return {"status": TicketStatus.FINAL, "final_qty": decision.agreed_qty, "recount_reasons": ""}
+    return {"status": TicketStatus.RECOUNT, "final_qty": None, "recount_reasons": ",".join(decision.reasons)}
+
+
+def decide_ticket(campaign: Campaign, ticket: Ticket, entered: Count | None = None) -> None:
+    """Write the ticket's decision once both counts are in (see ``ticket_decision``)."""
+    values = ticket_decision(campaign, ticket, entered)
+    if values is not None:
+        write_ticket(ticket, **values)
+
+
+@functools.cache
+def _ticket_update(columns: tuple[str, ...]) -> sa.Update:
+    table = Ticket.__table__
+    return (sa.update(table).where(table.c.id == sa.bindparam("ticket_id"))
+            .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}))
+
+
+def write_ticket(ticket: Ticket, **values) -> None:
+    """Change a ticket's columns with one UPDATE, in the current transaction, and keep the loaded object
+    in step (not marked as changed, so the session does not write it again). On the tablets' hot path
+    the ORM's unit of work cost more than the statement itself."""
+    db.session.connection().execute(_ticket_update(tuple(sorted(values))), {"ticket_id": ticket.id, **values})
+    for name, value in values.items():
+        set_committed_value(ticket, name, value)
+    stale = [relation for column, relation in (("item_id", "item"), ("location_id", "location")) if column in values]
+    if stale:
+        db.session.expire(ticket, stale)   # loaded again from the new id when next read
+
+
+_INSERT_COUNT = sa.insert(Count.__table__).returning(Count.__table__.c.id)
+
+
+def _insert_count(values: dict, ticket: Ticket) -> Count:
+    """Write one count with a single INSERT (no unit of work) and return it as a Count object holding
+    what was written, kept out of the session until ``_attach`` (after the commit): a rolled-back
+    transaction leaves nothing of it there. Raises IntegrityError when the round's count or the
+    client_id is already in."""
+    count_id = db.session.connection().execute(_INSERT_COUNT, values).scalar_one()
+    count = Count(id=count_id, **values)
+    set_committed_value(count, "ticket", ticket)
+    return count
+
+
+def _attach(count: Count) -> Count:
+    """A committed count from ``_insert_count`` joins the session as if it had been loaded. Inside a
+    caller's longer transaction (an import holds its commits until the whole file is in) it stays out:
+    that transaction may still be rolled back."""
+    if not db.session().in_transaction():
+        make_transient_to_detached(count)
+        db.session.add(count)
+    return count
 
 
 def _quantity(data: CountInput, unit: str | None):
@@ -381,6 +444,20 @@ def _replayed(campaign: Campaign, client_id: str, round_, user: User) -> CountRe
     return CountResult(existing, False, existing.ticket, campaign)
 
 
+@functools.cache
+def _count_load_statement(postgresql: bool) -> sa.Select:
+    """Built once (parameters: code, sequence, user_id): building it took longer than running it."""
+    line_item = _LINE_ITEM
+    query = (sa.select(Campaign, Ticket, sa.func.coalesce(Item.unit, line_item.unit), _USER_TEAM)
+             .join(Ticket, sa.and_(Ticket.campaign_id == Campaign.id, Ticket.sequence == sa.bindparam("sequence")))
+             .outerjoin(Item, Item.id == Ticket.item_id)
+             .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
+             .outerjoin(line_item, line_item.id == BookLine.item_id)
+             .outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(sa.bindparam("user_id"), Campaign.id))
+             .where(Campaign.code == sa.bindparam("code")))
+    return query.with_for_update(of=Ticket) if postgresql else query
+
+
 def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None]:
     """Campaign, ticket (locked on PostgreSQL), unit and the user's team in one query: the hot path
     of every tablet. Whatever is wrong (campaign, number, year, ticket) is named as elsewhere."""
@@ -389,17 +466,8 @@ def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str 
         campaign = campaign_service.get(code)
         return (campaign, *_find_ticket_and_unit(campaign, text, user))   # raises, naming what is wrong
     sequence, year = parts
-    line_item = _LINE_ITEM
-    query = (sa.select(Campaign, Ticket, sa.func.coalesce(Item.unit, line_item.unit), _USER_TEAM)
-             .join(Ticket, sa.and_(Ticket.campaign_id == Campaign.id, Ticket.sequence == sequence))
-             .outerjoin(Item, Item.id == Ticket.item_id)
-             .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
-             .outerjoin(line_item, line_item.id == BookLine.item_id)
-             .outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(user, Campaign.id))
-             .where(Campaign.code == code))
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(of=Ticket)
-    row = db.session.execute(query).first()
+    row = db.session.execute(_count_load_statement(_postgresql()),
+                             {"code": code, "sequence": sequence, "user_id": user.id}).first()
     if row is None or (year is not None and year != row[0].fiscal_year):
         campaign = row[0] if row is not None else campaign_service.get(code)   # an unknown campaign first
         return (campaign, *_find_ticket_and_unit(campaign, text, user))       # raises: wrong year, no such ticket
@@ -445,14 +513,14 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
     counted_at = _check_counted_at(data.counted_at)
     counted_by = _text(data.counted_by, "counted_by", 200) or user.display_name
     # The ticket's status says whether the round is in; the partial unique index is the guarantee.
-    count = Count(ticket_id=ticket.id, round=round_, quantity=quantity, state=PhysicalState(state),
-                  method=CountMethod(method), packaging=packaging.as_dict() if packaging else None,
-                  team_id=team.id if team else None, counted_by_id=user.id, counted_by_name=counted_by,
-                  counted_at=counted_at, item_id=item_id, location_id=location_id, lot=lot, source=source,
-                  client_id=client_id)
-    db.session.add(count)
+    values = {"ticket_id": ticket.id, "round": round_, "quantity": quantity, "state": PhysicalState(state),
+              "method": CountMethod(method), "packaging": packaging.as_dict() if packaging else None,
+              "team_id": team.id if team else None, "counted_by_id": user.id, "counted_by_name": counted_by,
+              "counted_at": counted_at, "item_id": item_id, "location_id": location_id, "lot": lot,
+              "source": source, "client_id": client_id, "supersedes_id": None, "correction_reason": "",
+              "recorded_at": datetime.now(timezone.utc)}
     try:
-        db.session.flush()
+        count = _insert_count(values, ticket)
     except IntegrityError:
         # Another device won the race for this ticket and round, or replayed the same client_id.
         db.session.rollback()
@@ -463,23 +531,22 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
                 return replayed
         ticket = find_ticket(campaign, data.ticket)
         raise _already_counted(label, round_, current_count(ticket.id, round_)) from None
-    if item_id is not None:
-        ticket.item_id, ticket.location_id, ticket.lot = item_id, location_id, lot
     before = ticket.status
+    change = {"item_id": item_id, "location_id": location_id, "lot": lot} if item_id is not None else {}
     if round_ == 1:
-        ticket.status = TicketStatus.COUNTED_1
+        change["status"] = TicketStatus.COUNTED_1
     elif round_ == 2:
-        ticket.status = TicketStatus.COUNTED_2
-        decide_ticket(campaign, ticket)
+        change.update(ticket_decision(campaign, ticket, count) or {"status": TicketStatus.COUNTED_2})
     else:
-        ticket.status, ticket.final_qty = TicketStatus.FINAL, quantity
+        change.update(status=TicketStatus.FINAL, final_qty=quantity)
+    write_ticket(ticket, **change)
     audit.record("count.add", campaign=campaign, entity="ticket", entity_id=label, user=user,
                  before={"status": before},
                  after={"round": round_, "quantity": quantity, "state": state, "method": method, "source": source,
                         "status": ticket.status, "client_id": client_id,
                         **({"packaging": packaging.as_dict()} if packaging else {})})
     db.session.commit()
-    return CountResult(count, True, ticket, campaign, team)
+    return CountResult(_attach(count), True, ticket, campaign, team)
 
 
 def moved_on(campaign: Campaign, ticket: Ticket, round_: int) -> bool:
@@ -551,7 +618,7 @@ def correct_count(code: str, ticket_text: str, round_: int, *, quantity, state: 
         raise Conflict(N_("Ticket %(ticket)s was corrected by someone else at the same time: look again."),
                        field="ticket", ticket=label) from None
     if round_ == 2:
-        decide_ticket(campaign, ticket)
+        decide_ticket(campaign, ticket, correction)
     audit.record("count.correct", campaign=campaign, entity="ticket", entity_id=label, user=user,
                  before={"round": round_, "quantity": earlier.quantity, "state": earlier.state,
                          "method": earlier.method},
