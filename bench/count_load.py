@@ -2,7 +2,7 @@
 
     python bench/count_load.py [--db sqlite,postgresql] [--workers 4] [--worker-class sync]
                                [--clients 50] [--saturation 20] [--tablets 200] [--interval 2] [--shift 30]
-                               [--lines 20000] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+                               [--lines 20000] [--reference 10] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 For each database: a fresh campaign ready to count (``--lines`` book lines, one ticket each, all issued
 to one round-1 team of 250 counters), served by ``gunicorn "countapp:create_app()"`` on 127.0.0.1. The
@@ -14,6 +14,10 @@ its session cookie and ``X-CSRFToken``, one ticket per count, each with its own 
       after a 3 s warm-up: counts/s accepted, latency p50/p99;
   (b) a shift: ``--tablets`` tablets, each pausing a random time of mean ``--interval`` s between
       counts (200 / 2 s = about 100 counts/s offered), for ``--shift`` s: latency p50/p99.
+
+Before the app, the same saturation load runs for ``--reference`` s against a bare Flask +
+Flask-SQLAlchemy insert endpoint (bench/bare_insert.py, no log-in, no rules, no audit) under the same
+gunicorn settings: a yardstick of what this machine gives at that moment.
 
 Any count that got no answer or a 5xx is sent again with the same ``client_id``, as a tablet does.
 Then the database is checked: every accepted count is there once, none is doubled, none lost.
@@ -107,13 +111,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, work: Path, args) -> tuple[subprocess.Popen, int]:
+def start_server(url: str, work: Path, args, app: str = "countapp:create_app()") -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "COUNTAPP_DATABASE_URL": url, "COUNTAPP_SECRET_KEY": "bench-" + "k" * 32,
            "COUNTAPP_INSTANCE_PATH": str(work / "instance")}
     command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                "--worker-class", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
-               "--log-level", "warning", "countapp:create_app()"]
+               "--log-level", "warning", app]
     server = subprocess.Popen(command, env=env, cwd=str(ROOT), start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -352,6 +356,27 @@ def _database_cpu(database: str) -> float:
     return total
 
 
+async def reference_rate(port: int, clients: int, seconds: float) -> float:
+    """Counts/s the bare insert endpoint (bench/bare_insert.py) accepts from the same load generator."""
+    sessions = [(Http(port), "") for _ in range(clients)]
+    numbers = iter(range(1, 10_000_000))
+    _, rate = await saturation(sessions, numbers, seconds)
+    for http, _ in sessions:
+        await http.close()
+    return rate
+
+
+def measure_reference(url: str, work: Path, args) -> float:
+    from bench.bare_insert import create_table
+
+    create_table(url)
+    server, port = start_server(url, work, args, app="bench.bare_insert:create_app()")
+    try:
+        return asyncio.run(reference_rate(port, args.clients, args.reference))
+    finally:
+        stop_server(server)
+
+
 async def run_load(port: int, logins: list[str], numbers: list[int], args, server_pid: int = 0,
                    database: str = "") -> dict:
     needed = max(args.clients, args.tablets)
@@ -408,6 +433,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--shift", type=float, default=30)
     parser.add_argument("--lines", type=int, default=20000)
+    parser.add_argument("--reference", type=float, default=10,
+                        help="seconds of saturation against the bare insert endpoint first (0: skip)")
     args = parser.parse_args()
     if max(args.clients, args.tablets) > TEAM_SIZE:
         raise SystemExit(f"at most {TEAM_SIZE} tablets")
@@ -421,6 +448,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 logins, numbers = prepare(url, work, args.lines)
                 print(f"-- {kind}: campaign ready with {len(numbers)} tickets in {time.perf_counter() - t0:.1f} s")
+                reference = measure_reference(url, work, args) if args.reference > 0 else None
                 server, port = start_server(url, work, args)
                 try:
                     database = sa.engine.make_url(url).database if kind == "postgresql" else ""
@@ -429,6 +457,10 @@ def main() -> None:
                     stop_server(server)
                 check = check_database(url, {**outcome["saturation"].accepted, **outcome["shift"].accepted})
                 print(describe(kind, outcome, check, args))
+                if reference:
+                    print(f"yardstick: the bare insert endpoint (bench/bare_insert.py, same server and load) took "
+                          f"{reference:.0f} counts/s just before; the app reached {outcome['rate'] / reference:.0%} "
+                          f"of it (the issue's 300 counts/s is 56% of its 540/s)")
                 print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
             finally:
                 drop()
