@@ -77,6 +77,27 @@ def _chain_head(connection: sa.Connection, campaign_id: int | None):
     return connection.execute(_LAST_EVENT[True], {"campaign": campaign_id}).first()
 
 
+def chained_event(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
+                  before: dict | None = None, after: dict | None = None, user: User | None = None) -> dict:
+    """The next event of the campaign's chain, as a row ready to insert in the current transaction.
+
+    The caller's pending changes go out first, then the chain is locked until the transaction ends
+    and its last event read: the caller must insert the row (``_INSERT_EVENT`` or with its own
+    statement) before committing, or roll back.
+    """
+    campaign_id = campaign.id if campaign is not None else None
+    login = user.login if user is not None else "system"
+    before, after, entity_id = _plain(before), _plain(after), str(entity_id)
+    db.session.flush()
+    last = _chain_head(db.session.connection(), campaign_id)
+    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    at = datetime.now(timezone.utc)
+    return {"campaign_id": campaign_id, "seq": seq, "at": at, "user_id": user.id if user is not None else None,
+            "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
+            "after": after, "prev_hash": prev_hash,
+            "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after)}
+
+
 def record(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
            before: dict | None = None, after: dict | None = None, user: User | None = None) -> dict:
     """Add one event to the current transaction, chained after the campaign's last one; return its row.
@@ -84,17 +105,7 @@ def record(action: str, *, campaign: Campaign | None = None, entity: str = "", e
     Everything that does not depend on the chain is prepared first, so the lock is held only for
     reading the last event, writing this one and the caller's commit.
     """
-    campaign_id = campaign.id if campaign is not None else None
-    login = user.login if user is not None else "system"
-    before, after, entity_id = _plain(before), _plain(after), str(entity_id)
-    db.session.flush()           # the caller's pending changes go out before the chain is locked
-    connection = db.session.connection()
-    last = _chain_head(connection, campaign_id)
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    at = datetime.now(timezone.utc)
-    row = {"campaign_id": campaign_id, "seq": seq, "at": at, "user_id": user.id if user is not None else None,
-           "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
-           "after": after, "prev_hash": prev_hash,
-           "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after)}
-    connection.execute(_INSERT_EVENT, row)
+    row = chained_event(action, campaign=campaign, entity=entity, entity_id=entity_id, before=before, after=after,
+                        user=user)
+    db.session.connection().execute(_INSERT_EVENT, row)
     return row

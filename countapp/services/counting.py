@@ -25,8 +25,9 @@ from tickets.tolerance import decide
 
 from .. import campaign_settings
 from ..extensions import db
-from ..models import (BookLine, Campaign, CampaignStatus, Count, CountMethod, CountSource, Item, Location,
-                      PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket, team_member)
+from ..models import (AuditEvent, BookLine, Campaign, CampaignStatus, Count, CountMethod, CountSource, Item,
+                      Location, PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket,
+                      team_member)
 from ..models.decisions import RecountSheet, TicketDecision
 from . import audit
 from . import campaigns as campaign_service
@@ -387,6 +388,11 @@ def write_ticket(ticket: Ticket, **values) -> None:
     in step (not marked as changed, so the session does not write it again). On the tablets' hot path
     the ORM's unit of work cost more than the statement itself."""
     db.session.connection().execute(_ticket_update(tuple(sorted(values))), {"ticket_id": ticket.id, **values})
+    _in_step(ticket, values)
+
+
+def _in_step(ticket: Ticket, values: dict) -> None:
+    """The loaded ticket shows columns just written by a statement of ours, without being marked changed."""
     for name, value in values.items():
         set_committed_value(ticket, name, value)
     stale = [relation for column, relation in (("item_id", "item"), ("location_id", "location")) if column in values]
@@ -397,15 +403,49 @@ def write_ticket(ticket: Ticket, **values) -> None:
 _INSERT_COUNT = sa.insert(Count.__table__).returning(Count.__table__.c.id)
 
 
-def _insert_count(values: dict, ticket: Ticket) -> Count:
-    """Write one count with a single INSERT (no unit of work) and return it as a Count object holding
-    what was written, kept out of the session until ``_attach`` (after the commit): a rolled-back
-    transaction leaves nothing of it there. Raises IntegrityError when the round's count or the
-    client_id is already in."""
-    count_id = db.session.connection().execute(_INSERT_COUNT, values).scalar_one()
+def _count_object(count_id: int, values: dict, ticket: Ticket) -> Count:
+    """What was written, as a Count object kept out of the session until ``_attach`` (after the
+    commit): a rolled-back transaction leaves nothing of it there."""
     count = Count(id=count_id, **values)
     set_committed_value(count, "ticket", ticket)
     return count
+
+
+def _insert_count(values: dict, ticket: Ticket) -> Count:
+    """Write one count with a single INSERT (no unit of work). Raises IntegrityError when the round's
+    count or the client_id is already in."""
+    count_id = db.session.connection().execute(_INSERT_COUNT, values).scalar_one()
+    return _count_object(count_id, values, ticket)
+
+
+def _bound(table: sa.Table, prefix: str, names) -> dict:
+    return {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+@functools.cache
+def _count_write_pg(ticket_columns: tuple[str, ...]) -> sa.Select:
+    """PostgreSQL: the count, the ticket's new status and the audit event in one statement (three
+    data-modifying CTEs), so a count costs one round trip fewer than three separate writes. Parameters:
+    ``c_<column>`` for the count, ``t_<column>`` and ``t_id`` for the ticket, ``e_<column>`` for the event."""
+    counts, tickets, events = Count.__table__, Ticket.__table__, AuditEvent.__table__
+    new_count = (sa.insert(counts).values(_bound(counts, "c_", [c.name for c in counts.c if c.name != "id"]))
+                 .returning(counts.c.id).cte("new_count"))
+    ticket_change = (sa.update(tickets).where(tickets.c.id == sa.bindparam("t_id"))
+                     .values(_bound(tickets, "t_", ticket_columns)).returning(tickets.c.id).cte("ticket_change"))
+    new_event = (sa.insert(events).values(_bound(events, "e_", [c.name for c in events.c if c.name != "id"]))
+                 .returning(events.c.id).cte("new_event"))
+    return sa.select(new_count.c.id).add_cte(ticket_change, new_event)
+
+
+def _write_count(values: dict, ticket: Ticket, change: dict, event: dict) -> Count:
+    """PostgreSQL: write the count, the ticket's change and the chained audit event (``event``, from
+    ``audit.chained_event``) in one round trip. Raises IntegrityError when the round's count or the
+    client_id is already in; nothing is written then."""
+    parameters = {"t_id": ticket.id, **{"c_" + k: v for k, v in values.items()},
+                  **{"t_" + k: v for k, v in change.items()}, **{"e_" + k: v for k, v in event.items()}}
+    count_id = db.session.connection().execute(_count_write_pg(tuple(sorted(change))), parameters).scalar_one()
+    _in_step(ticket, change)
+    return _count_object(count_id, values, ticket)
 
 
 def _attach(count: Count) -> Count:
@@ -519,8 +559,27 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
               "counted_at": counted_at, "item_id": item_id, "location_id": location_id, "lot": lot,
               "source": source, "client_id": client_id, "supersedes_id": None, "correction_reason": "",
               "recorded_at": datetime.now(timezone.utc)}
+    before = ticket.status
+    change = {"item_id": item_id, "location_id": location_id, "lot": lot} if item_id is not None else {}
+    entered = _count_object(0, values, ticket)   # what round 2 decides with, before anything is written
+    if round_ == 1:
+        change["status"] = TicketStatus.COUNTED_1
+    elif round_ == 2:
+        change.update(ticket_decision(campaign, ticket, entered) or {"status": TicketStatus.COUNTED_2})
+    else:
+        change.update(status=TicketStatus.FINAL, final_qty=quantity)
+    event = {"action": "count.add", "campaign": campaign, "entity": "ticket", "entity_id": label, "user": user,
+             "before": {"status": before},
+             "after": {"round": round_, "quantity": quantity, "state": state, "method": method, "source": source,
+                       "status": change["status"], "client_id": client_id,
+                       **({"packaging": packaging.as_dict()} if packaging else {})}}
     try:
-        count = _insert_count(values, ticket)
+        if _postgresql():
+            # The chain is locked first (the ticket already is): then one statement writes everything.
+            count = _write_count(values, ticket, change, audit.chained_event(**event))
+        else:
+            # SQLite: this first write takes the database's write lock, which then guards the chain.
+            count = _insert_count(values, ticket)
     except IntegrityError:
         # Another device won the race for this ticket and round, or replayed the same client_id.
         db.session.rollback()
@@ -531,20 +590,9 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
                 return replayed
         ticket = find_ticket(campaign, data.ticket)
         raise _already_counted(label, round_, current_count(ticket.id, round_)) from None
-    before = ticket.status
-    change = {"item_id": item_id, "location_id": location_id, "lot": lot} if item_id is not None else {}
-    if round_ == 1:
-        change["status"] = TicketStatus.COUNTED_1
-    elif round_ == 2:
-        change.update(ticket_decision(campaign, ticket, count) or {"status": TicketStatus.COUNTED_2})
-    else:
-        change.update(status=TicketStatus.FINAL, final_qty=quantity)
-    write_ticket(ticket, **change)
-    audit.record("count.add", campaign=campaign, entity="ticket", entity_id=label, user=user,
-                 before={"status": before},
-                 after={"round": round_, "quantity": quantity, "state": state, "method": method, "source": source,
-                        "status": ticket.status, "client_id": client_id,
-                        **({"packaging": packaging.as_dict()} if packaging else {})})
+    if not _postgresql():
+        write_ticket(ticket, **change)
+        audit.record(**event)
     db.session.commit()
     return CountResult(_attach(count), True, ticket, campaign, team)
 
