@@ -56,35 +56,32 @@ def _terminate_app_connections(url: str) -> None:
     time.sleep(0.05)
 
 
-def test_a_connection_the_server_closed_is_replaced_before_use(pg_url):
-    app = _app(pg_url)
+def _request_after_termination(url: str, **config):
+    """Log a tablet in, end the app's connections as a restart would, then ask again."""
+    app = _app(url, **config)
     client = _logged_in(app)
-    _terminate_app_connections(pg_url)
-    response = client.get("/api/v1/me")
+    _terminate_app_connections(url)
+    try:
+        return client.get("/api/v1/me")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_connection_the_server_closed_is_replaced_before_use(pg_url):
+    response = _request_after_termination(pg_url)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.get_json()["login"] == "tab1"
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_a_long_idle_connection_is_pinged_before_use(pg_url, monkeypatch):
     # The socket looks quiet (as after a firewall silently dropped it): the ping finds it dead.
     monkeypatch.setattr(database, "_peer_hung_up", lambda _connection: False)
-    app = _app(pg_url, COUNTAPP_DB_PING_AFTER=0)
-    client = _logged_in(app)
-    _terminate_app_connections(pg_url)
-    assert client.get("/api/v1/me").status_code == 200
-    with app.app_context():
-        db.engine.dispose()
+    assert _request_after_termination(pg_url, COUNTAPP_DB_PING_AFTER=0).status_code == 200
 
 
 def test_without_either_check_the_dead_connection_reaches_the_request(pg_url, monkeypatch):
     """The control: what the two checks above prevent."""
     monkeypatch.setattr(database, "_peer_hung_up", lambda _connection: False)
-    app = _app(pg_url, COUNTAPP_DB_PING_AFTER=3600)
-    client = _logged_in(app)
-    _terminate_app_connections(pg_url)
     with pytest.raises(sa.exc.OperationalError):
-        client.get("/api/v1/me")
-    with app.app_context():
-        db.engine.dispose()
+        _request_after_termination(pg_url, COUNTAPP_DB_PING_AFTER=3600)
