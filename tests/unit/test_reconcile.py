@@ -244,3 +244,13 @@ def test_movements_only_place_beside_a_voided_ticket_and_no_other_ticket():
                  [move("2025-12-28", "0.01", reference="A", location="L1", lot="X", kind="opening")])
     assert row(result, lot="X")["status"] == "rollforward_only"
     assert row(result, ticket="", lot="")["status"] == "not_counted"  # its only ticket is voided
+
+
+def test_a_blank_ticket_on_the_place_of_a_voided_ticket_counts_for_the_line():
+    tickets = [ticket(1, 1, "10", status="voided"), ticket(9, None, "7", reference="A", location="L1")]
+    result = run([line(1, book_qty="10")], tickets)
+    counted = row(result, ticket="000009/2025")
+    assert (counted["reference"], counted["book_qty"], counted["counted_qty"]) == ("A", 10, 7)
+    assert counted["status"] == "difference"
+    assert row(result, status="voided")["counted_qty"] is None
+    assert result.own_totals["lines"] == 1
