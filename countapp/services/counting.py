@@ -24,6 +24,7 @@ from tickets.quantities import parse_packaging, parse_quantity
 from tickets.tolerance import decide
 
 from .. import campaign_settings
+from ..database import dialect
 from ..extensions import db
 from ..models import (AuditEvent, BookLine, Campaign, CampaignStatus, Count, CountMethod, CountSource, Item,
                       Location, PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket,
@@ -80,7 +81,7 @@ class CountResult:
 def find_ticket(campaign: Campaign, text: str, *, lock: bool = False) -> Ticket:
     sequence = numbering.parse_number(str(text), campaign.fiscal_year)
     query = sa.select(Ticket).where(Ticket.campaign_id == campaign.id, Ticket.sequence == sequence)
-    if lock and db.engine.dialect.name == "postgresql":
+    if lock and dialect() == "postgresql":
         query = query.with_for_update()
     ticket = db.session.scalar(query)
     if ticket is None:
@@ -100,10 +101,6 @@ def _team_id_of(user_id, campaign_id) -> sa.ScalarSelect:
             .order_by(Team.number).limit(1).scalar_subquery())
 
 
-def _postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 _USER_TEAM = sa.orm.aliased(Team, name="user_team")
 
 
@@ -120,7 +117,7 @@ def _find_ticket_and_unit(campaign: Campaign, text, user: User | None = None
              .where(Ticket.campaign_id == campaign.id, Ticket.sequence == sequence))
     if user is not None:
         query = query.add_columns(_USER_TEAM).outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(user.id, campaign.id))
-    if db.engine.dialect.name == "postgresql":
+    if dialect() == "postgresql":
         query = query.with_for_update(of=Ticket)
     row = db.session.execute(query).first()
     if row is None:
@@ -352,26 +349,31 @@ def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, s
     category = ticket.item.category.value if ticket.item else None
     return Decimal(0), cost or Decimal(0), category
 
-def ticket_decision(campaign: Campaign, ticket: Ticket, entered: Count | None = None) -> dict | None:
+def _current_quantity(ticket_id: int, round_: int) -> Decimal | None:
+    count = current_count(ticket_id, round_)
+    return count.quantity if count is not None else None
+
+
+def ticket_decision(campaign: Campaign, ticket: Ticket, known: dict[int, Decimal] | None = None) -> dict | None:
     """Once both counts are in, the ticket's new status, final quantity and recount reasons: agreed
     (final quantity) or third count needed, with the reasons. None while a count is missing.
-    ``entered``: the count of round 1 or 2 just written and current (not read again)."""
-    known = {entered.round: entered} if entered is not None and entered.round in (1, 2) else {}
-    count1 = known[1] if 1 in known else current_count(ticket.id, 1)
-    count2 = known[2] if 2 in known else current_count(ticket.id, 2)
-    if count1 is None or count2 is None:
+    ``known``: the current quantity of a round that the caller is writing (round -> quantity), not read."""
+    known = known or {}
+    quantity1 = known[1] if 1 in known else _current_quantity(ticket.id, 1)
+    quantity2 = known[2] if 2 in known else _current_quantity(ticket.id, 2)
+    if quantity1 is None or quantity2 is None:
         return None
     book_qty, unit_cost, category = _book_basis(campaign, ticket)
     between, vs_book = campaign_settings.tolerance_settings(campaign.settings).for_category(category)
-    decision = decide(count1.quantity, count2.quantity, book_qty, unit_cost, between, vs_book)
+    decision = decide(quantity1, quantity2, book_qty, unit_cost, between, vs_book)
     if decision.outcome == "agreed":
         return {"status": TicketStatus.FINAL, "final_qty": decision.agreed_qty, "recount_reasons": ""}
     return {"status": TicketStatus.RECOUNT, "final_qty": None, "recount_reasons": ",".join(decision.reasons)}
 
 
-def decide_ticket(campaign: Campaign, ticket: Ticket, entered: Count | None = None) -> None:
+def decide_ticket(campaign: Campaign, ticket: Ticket, known: dict[int, Decimal] | None = None) -> None:
     """Write the ticket's decision once both counts are in (see ``ticket_decision``)."""
-    values = ticket_decision(campaign, ticket, entered)
+    values = ticket_decision(campaign, ticket, known)
     if values is not None:
         write_ticket(ticket, **values)
 
@@ -449,9 +451,9 @@ def _write_count(values: dict, ticket: Ticket, change: dict, event: dict) -> Cou
 
 
 def _attach(count: Count) -> Count:
-    """A committed count from ``_insert_count`` joins the session as if it had been loaded. Inside a
-    caller's longer transaction (an import holds its commits until the whole file is in) it stays out:
-    that transaction may still be rolled back."""
+    """A committed count from ``_insert_count`` or ``_write_count`` joins the session as if it had been
+    loaded. Inside a caller's longer transaction (an import holds its commits until the whole file is
+    in) it stays out: that transaction may still be rolled back."""
     if not db.session().in_transaction():
         make_transient_to_detached(count)
         db.session.add(count)
@@ -506,7 +508,7 @@ def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str 
         campaign = campaign_service.get(code)
         return (campaign, *_find_ticket_and_unit(campaign, text, user))   # raises, naming what is wrong
     sequence, year = parts
-    row = db.session.execute(_count_load_statement(_postgresql()),
+    row = db.session.execute(_count_load_statement(dialect() == "postgresql"),
                              {"code": code, "sequence": sequence, "user_id": user.id}).first()
     if row is None or (year is not None and year != row[0].fiscal_year):
         campaign = row[0] if row is not None else campaign_service.get(code)   # an unknown campaign first
@@ -561,11 +563,10 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
               "recorded_at": datetime.now(timezone.utc)}
     before = ticket.status
     change = {"item_id": item_id, "location_id": location_id, "lot": lot} if item_id is not None else {}
-    entered = _count_object(0, values, ticket)   # what round 2 decides with, before anything is written
     if round_ == 1:
         change["status"] = TicketStatus.COUNTED_1
-    elif round_ == 2:
-        change.update(ticket_decision(campaign, ticket, entered) or {"status": TicketStatus.COUNTED_2})
+    elif round_ == 2:   # decided before anything is written, with this count's quantity
+        change.update(ticket_decision(campaign, ticket, {2: quantity}) or {"status": TicketStatus.COUNTED_2})
     else:
         change.update(status=TicketStatus.FINAL, final_qty=quantity)
     event = {"action": "count.add", "campaign": campaign, "entity": "ticket", "entity_id": label, "user": user,
@@ -574,7 +575,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
                        "status": change["status"], "client_id": client_id,
                        **({"packaging": packaging.as_dict()} if packaging else {})}}
     try:
-        if _postgresql():
+        if dialect() == "postgresql":
             # The chain is locked first (the ticket already is): then one statement writes everything.
             count = _write_count(values, ticket, change, audit.chained_event(**event))
         else:
@@ -590,7 +591,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
                 return replayed
         ticket = find_ticket(campaign, data.ticket)
         raise _already_counted(label, round_, current_count(ticket.id, round_)) from None
-    if not _postgresql():
+    if dialect() != "postgresql":
         write_ticket(ticket, **change)
         audit.record(**event)
     db.session.commit()
@@ -666,7 +667,7 @@ def correct_count(code: str, ticket_text: str, round_: int, *, quantity, state: 
         raise Conflict(N_("Ticket %(ticket)s was corrected by someone else at the same time: look again."),
                        field="ticket", ticket=label) from None
     if round_ == 2:
-        decide_ticket(campaign, ticket, correction)
+        decide_ticket(campaign, ticket, {2: new_quantity})
     audit.record("count.correct", campaign=campaign, entity="ticket", entity_id=label, user=user,
                  before={"round": round_, "quantity": earlier.quantity, "state": earlier.state,
                          "method": earlier.method},
