@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from tickets.errors import N_
 
+from . import import_columns as cols
 from .imports_check import (Checker, CountCheck, CountRow, FileCheck, FileError, ImportRefused, MovementCheck,
                             MovementRow, OpeningCheck, OpeningRow, Rows, StockCheck, StockRow, paused_gc, text_value)
-from .tabular import Source, TableError, normalize_header, read_table
+from .tabular import Source, TableError, read_table
 
 __all__ = [
     "CATEGORY_ACCOUNTS", "FileError", "FileCheck", "StockCheck", "MovementCheck", "OpeningCheck", "CountCheck",
@@ -41,18 +42,19 @@ MOVEMENT_KINDS = ("opening", "receipt", "issue", "transfer", "adjustment")
 STATES = ("good", "damaged", "obsolete", "expired")
 METHODS = ("counted", "weighed", "measured", "estimated")
 
-STOCK_REQUIRED = ("reference", "designation", "unit", "category", "location", "book_qty", "unit_cost")
-STOCK_OPTIONAL = ("lot", "zone", "site", "owner", "last_movement_date", "market_price", "holder")
-MOVEMENT_REQUIRED = ("date", "reference", "location", "quantity")
-MOVEMENT_OPTIONAL = ("unit_cost", "lot", "kind", "document")
-OPENING_REQUIRED = ("category", "opening_value")
-OPENING_OPTIONAL = ("opening_depreciation", "purchases")
-COUNT_REQUIRED = ("ticket", "round", "quantity")
-COUNT_OPTIONAL = ("state", "team", "counted_by", "counted_at", "reference", "location", "lot", "method")
+# The order of each kind's columns is the order the checks below unpack them in.
+STOCK_REQUIRED, STOCK_OPTIONAL = cols.required("stock"), cols.optional("stock")
+MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL = cols.required("movements"), cols.optional("movements")
+OPENING_REQUIRED, OPENING_OPTIONAL = cols.required("opening"), cols.optional("opening")
+COUNT_REQUIRED, COUNT_OPTIONAL = cols.required("counts"), cols.optional("counts")
+_FRENCH = {kind: {c.name: c.french for c in columns} for kind, columns in cols.COLUMNS.items()}
 
 E_UNKNOWN_CATEGORY = N_("Unknown category '%(value)s': use raw_materials, other_supplies, wip_goods, wip_services, "
-                        "products, goods_for_resale or the account number (31, 32, 33, 34, 35 or 37).")
-E_UNKNOWN_OWNER = N_("Unknown owner '%(value)s': use own, third_party or at_third_party.")
+                        "products, goods_for_resale, their French label (Matières premières, Autres "
+                        "approvisionnements, En-cours de production de biens, En-cours de production de services, "
+                        "Produits, Marchandises) or the account number (31, 32, 33, 34, 35 or 37).")
+E_UNKNOWN_OWNER = N_("Unknown owner '%(value)s': use own (propre), third_party (tiers) or at_third_party "
+                     "(chez un tiers, en dépôt).")
 E_DUPLICATE_BOOK_LINE = N_("Item %(reference)s at %(location)s already has a book line on line %(first_line)s.")
 E_DUPLICATE_BOOK_LINE_LOT = N_("Item %(reference)s, lot %(lot)s, at %(location)s already has a book line on line "
                                "%(first_line)s.")
@@ -63,7 +65,8 @@ E_LOCATION_DISAGREES = N_("Location %(location)s is in %(column)s '%(value)s' he
 E_UNKNOWN_ITEM = N_("Item '%(value)s' is not in the campaign's stock.")
 E_UNKNOWN_LOCATION = N_("Location '%(value)s' is not in the campaign's stock.")
 E_OUTSIDE_YEAR = N_("%(value)s is outside the fiscal year (%(start)s to %(end)s).")
-E_UNKNOWN_KIND = N_("Unknown movement kind '%(value)s': use opening, receipt, issue, transfer or adjustment.")
+E_UNKNOWN_KIND = N_("Unknown movement kind '%(value)s': use opening (ouverture), receipt (entrée), issue (sortie), "
+                    "transfer (transfert) or adjustment (ajustement).")
 E_NO_COST = {"receipt": N_("A receipt needs a unit cost."), "opening": N_("An opening line needs a unit cost.")}
 E_SIGN_IN = {"receipt": N_("A receipt needs a positive quantity, not %(value)s."),
              "opening": N_("An opening line needs a positive quantity, not %(value)s.")}
@@ -72,8 +75,9 @@ E_DUPLICATE_CATEGORY = N_("Category %(value)s already appears on line %(first_li
 E_DEPRECIATION_ABOVE_VALUE = N_("The depreciation %(value)s is larger than the opening value %(opening_value)s.")
 E_TICKET = N_("'%(value)s' is not a ticket number (000123/2025 or 123).")
 E_ROUND = N_("The round must be 1, 2 or 3, not '%(value)s'.")
-E_STATE = N_("Unknown state '%(value)s': use good, damaged, obsolete or expired.")
-E_METHOD = N_("Unknown method '%(value)s': use counted, weighed, measured or estimated.")
+E_STATE = N_("Unknown state '%(value)s': use good (bon), damaged (abîmé), obsolete (obsolète) or expired (périmé).")
+E_METHOD = N_("Unknown method '%(value)s': use counted (compté), weighed (pesé), measured (mesuré) or estimated "
+              "(estimé).")
 E_TEAM = N_("The team must be a whole number, not '%(value)s'.")
 E_DUPLICATE_COUNT = N_("Ticket %(ticket)s already has a round %(round)s count on line %(first_line)s.")
 
@@ -81,35 +85,25 @@ E_DUPLICATE_COUNT = N_("Ticket %(ticket)s already has a round %(round)s count on
 # --------------------------------------------------------------------------- vocabularies
 
 
-def _lookup(names: Iterable[str]) -> dict[str, str]:
-    return {name: name for name in names}
-
-
-_CATEGORY_BY_TEXT = _lookup(CATEGORY_ACCOUNTS) | {accounts[0]: name for name, accounts in CATEGORY_ACCOUNTS.items()}
 _CATEGORY_BY_PREFIX = {accounts[0]: name for name, accounts in CATEGORY_ACCOUNTS.items()}
 
 
 def category_of(text: str) -> str | None:
-    """The category named by ``text``: its name (any case, spaces for ``_``) or its PCG stock
-    account, alone (``31``) or a sub-account (``3110000``); None when unknown."""
-    found = _CATEGORY_BY_TEXT.get(text)
+    """The category named by ``text``: its code, its French or English label (any case or
+    accents), or its PCG stock account, alone (``31``) or a sub-account (``3110000``); None
+    when unknown."""
+    found = cols.coded(cols.CATEGORY_VALUES, text)
     if found is not None:
         return found
-    name = normalize_header(text)
-    if name in _CATEGORY_BY_TEXT:
-        return _CATEGORY_BY_TEXT[name]
+    name = text.strip()
     if name.isascii() and name.isdigit() and len(name) >= 2:
         return _CATEGORY_BY_PREFIX.get(name[:2])
     return None
 
 
-def _word(text: str, allowed: tuple[str, ...]) -> str | None:
-    name = normalize_header(text)
-    return name if name in allowed else None
-
-
-
-_OWNER_OF = {"": "own", **_lookup(OWNERS)}
+def owner_of(text: str) -> str | None:
+    """``own`` for an empty cell, else the owner ``text`` names (code, French or English); None when unknown."""
+    return "own" if not text else cols.coded(cols.OWNER_VALUES, text)
 
 
 # --------------------------------------------------------------------------- stock
@@ -125,7 +119,8 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
     line of each (reference, location, lot).
     """
     result = StockCheck(filename)
-    c = Checker(result, rows, STOCK_REQUIRED, STOCK_OPTIONAL, max_errors)
+    c = Checker(result, rows, STOCK_REQUIRED, STOCK_OPTIONAL, max_errors, cols.ALIASES["stock"],
+                _FRENCH["stock"])
     if c.records is None:
         return result
     book_lines: dict[tuple[str, str, str], int] = {}
@@ -149,7 +144,7 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
         book_qty = quantities.get(raw_qty) or c.quantity(line, "book_qty", raw_qty, required=True)
         unit_cost = costs.get(raw_cost) or c.cost(line, "unit_cost", raw_cost, required=True)
         market_price = c.cost(line, "market_price", raw_market) if raw_market else None
-        owner = _OWNER_OF.get(raw_owner) or _word(raw_owner, OWNERS)
+        owner = owner_of(raw_owner)
         if owner is None:
             c.error(line, "owner", E_UNKNOWN_OWNER, value=text_value(raw_owner))
         last_date = (dates.get(raw_date) or c.date(line, "last_movement_date", raw_date)) if raw_date else None
@@ -230,7 +225,8 @@ def check_movements(rows: Rows, *, filename: str, known_items: set[str] | None,
     closing date). ``known_items`` / ``known_locations`` set to None skip those checks.
     """
     result = MovementCheck(filename)
-    c = Checker(result, rows, MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL, max_errors)
+    c = Checker(result, rows, MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL, max_errors, cols.ALIASES["movements"],
+                _FRENCH["movements"])
     if c.records is None:
         return result
     day_before = fiscal_year_start - dt.timedelta(days=1) if fiscal_year_start else None
@@ -249,7 +245,7 @@ def check_movements(rows: Rows, *, filename: str, known_items: set[str] | None,
         quantity = c.quantity(line, "quantity", raw_qty, required=True, negative=True)
         unit_cost = c.cost(line, "unit_cost", raw_cost)
         if raw_kind:
-            kind = raw_kind if raw_kind in MOVEMENT_KINDS else _word(raw_kind, MOVEMENT_KINDS)
+            kind = cols.coded(cols.KIND_VALUES, raw_kind)
             if kind is None:
                 c.error(line, "kind", E_UNKNOWN_KIND, value=text_value(raw_kind))
         else:
@@ -286,7 +282,8 @@ def _keep(result: FileCheck, before: int, row_type: type, *values: object) -> No
 def check_opening(rows: Rows, *, filename: str, max_errors: int | None = None) -> OpeningCheck:
     """Check last year's closing values by category (SPEC.md, Files: opening); one line per category."""
     result = OpeningCheck(filename)
-    c = Checker(result, rows, OPENING_REQUIRED, OPENING_OPTIONAL, max_errors)
+    c = Checker(result, rows, OPENING_REQUIRED, OPENING_OPTIONAL, max_errors, cols.ALIASES["opening"],
+                _FRENCH["opening"])
     if c.records is None:
         return result
     seen: dict[str, int] = {}
@@ -326,7 +323,8 @@ def ticket_key(text: str) -> tuple[int, str] | None:
 def check_counts(rows: Rows, *, filename: str, max_errors: int | None = None) -> CountCheck:
     """Check transcribed counts' shape (SPEC.md, Files: counts); the app checks tickets and order."""
     result = CountCheck(filename)
-    c = Checker(result, rows, COUNT_REQUIRED, COUNT_OPTIONAL, max_errors)
+    c = Checker(result, rows, COUNT_REQUIRED, COUNT_OPTIONAL, max_errors, cols.ALIASES["counts"],
+                _FRENCH["counts"])
     if c.records is None:
         return result
     seen: dict[tuple[int, int], int] = {}
@@ -346,10 +344,10 @@ def check_counts(rows: Rows, *, filename: str, max_errors: int | None = None) ->
             else:
                 c.empty(line, "round")
         quantity = c.quantity(line, "quantity", raw_qty, required=True)
-        state = "good" if not raw_state else _word(raw_state, STATES)
+        state = "good" if not raw_state else cols.coded(cols.STATE_VALUES, raw_state)
         if state is None:
             c.error(line, "state", E_STATE, value=text_value(raw_state))
-        method = "counted" if not raw_method else _word(raw_method, METHODS)
+        method = "counted" if not raw_method else cols.coded(cols.METHOD_VALUES, raw_method)
         if method is None:
             c.error(line, "method", E_METHOD, value=text_value(raw_method))
         team = int(raw_team) if raw_team.isascii() and raw_team.isdigit() else None

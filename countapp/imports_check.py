@@ -18,12 +18,16 @@ from typing import Union
 
 from tickets.errors import CountappError, N_
 
+from .import_columns import Resolved, fold, resolve
 from .tabular import Row, Table, cell_text, normalize_header, parse_date, parse_datetime, parse_decimal
 
 Rows = Union[Table, Iterable[Row], Iterable[Mapping[str, object]]]
 Record = tuple[int, tuple[str, ...]]
 
 E_MISSING_COLUMN = N_("The required column %(column)s is missing.")
+E_MISSING_COLUMN_NAMED = N_("The required column %(column)s is missing: add a column named %(column)s or "
+                            "%(french)s.")
+E_COLUMN_TWICE = N_("The columns %(first)s and %(second)s both give %(column)s: keep only one of them.")
 E_EMPTY = N_("The %(column)s field is empty.")
 E_NOT_NUMBER = N_("'%(value)s' is not a number.")
 E_NEGATIVE = N_("'%(value)s' is negative; it must be zero or more.")
@@ -78,6 +82,7 @@ class FileError:
     column: str | None
     message: str
     params: dict = field(default_factory=dict)
+    header: str | None = None  # the column's name as written in the file, when it differs from ``column``
 
     def text(self, gettext=None) -> str:
         """The message alone, translated when ``gettext`` is given."""
@@ -89,7 +94,8 @@ class FileError:
         _ = gettext or (lambda s: s)
         if self.line is None and "%(file)s" in self.message:
             return self.text(gettext)  # a whole-file message names the file itself
-        where = {"file": self.file, "line": self.line, "column": self.column, "message": self.text(gettext)}
+        where = {"file": self.file, "line": self.line, "column": self.header or self.column,
+                 "message": self.text(gettext)}
         if self.line is None:
             return _(N_("%(file)s: %(message)s")) % where
         if self.column is None:
@@ -213,20 +219,33 @@ class Checker:
     """Header check, rows as tuples, and typed cells for one file; errors go to ``result``."""
 
     def __init__(self, result: FileCheck, rows: Rows, required: tuple[str, ...], optional: tuple[str, ...],
-                 max_errors: int | None) -> None:
+                 max_errors: int | None, aliases: Mapping[str, str] | None = None,
+                 french: Mapping[str, str] | None = None) -> None:
+        """``aliases`` maps folded header names to columns (``import_columns.ALIASES[kind]``);
+        without it a header must be the column's code. ``french`` gives the French header of
+        each column, for the message naming a missing one."""
         self.result = result
         self.file = result.filename
         self.max_errors = max_errors
         self.decimal_comma: bool | None = getattr(rows, "decimal_comma", None)
         columns = required + optional
+        aliases = aliases if aliases is not None else {fold(c): c for c in columns}
         if isinstance(rows, Table):
-            missing = rows.missing(required)
-            records: Iterator[Record] = rows.records(columns)
+            found = resolve(aliases, rows.raw_headers, columns, required)
+            records: Iterator[Record] | None = rows.records(
+                [normalize_header(found.headers[c]) if c in found.headers else "" for c in columns])
         else:
-            records, missing = _plain_records(rows, columns, required)
-        for column in missing:
-            self.error(1, column, E_MISSING_COLUMN, column=column)
-        self.records: Iterator[Record] | None = None if missing else records
+            records, found = _plain_records(rows, columns, required, aliases)
+        # The headers as the user wrote them, to name columns in messages; codes when they are the same.
+        self.headers = {code: header for code, header in found.headers.items() if normalize_header(header) != code}
+        for column in found.missing:
+            if french and column in french:
+                self.error(1, column, E_MISSING_COLUMN_NAMED, column=column, french=f"« {french[column]} »")
+            else:
+                self.error(1, column, E_MISSING_COLUMN, column=column)
+        for column, first, second in found.twice:
+            self.error(1, column, E_COLUMN_TWICE, column=column, first=first, second=second)
+        self.records: Iterator[Record] | None = None if found.missing or found.twice else records
         self._numbers: dict[tuple[int, bool], dict[str, Decimal]] = {}
         self.dates: dict[str, dt.date] = {}
 
@@ -235,10 +254,10 @@ class Checker:
         result = self.result
         result.error_count += 1
         if self.max_errors is None or len(result.errors) < self.max_errors:
-            result.errors.append(FileError(self.file, line, column, message, params))
+            result.errors.append(FileError(self.file, line, column, message, params, self.headers.get(column)))
 
     def empty(self, line: int, column: str) -> None:
-        self.error(line, column, E_EMPTY, column=column)
+        self.error(line, column, E_EMPTY, column=self.headers.get(column, column))
 
     def lengths(self, line: int, **texts: str) -> None:
         """Refuse texts longer than their database column."""
@@ -343,27 +362,28 @@ class Checker:
             return None
 
 
-def _plain_records(rows: Iterable, columns: tuple[str, ...], required: tuple[str, ...]
-                   ) -> tuple[Iterator[Record], list[str]]:
+def _plain_records(rows: Iterable, columns: tuple[str, ...], required: tuple[str, ...],
+                   aliases: Mapping[str, str]) -> tuple[Iterator[Record], "Resolved"]:
     """Rows given in code, ``(line, dict)`` pairs or bare dicts (numbered from line 2), as records."""
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None:
-        return iter(()), []
+        return iter(()), resolve(aliases, [], columns, ())
     everything = chain([first], iterator)
     if isinstance(first, Mapping):
         pairs: Iterator = enumerate(everything, start=2)
-        keys = first.keys()
+        keys = list(first.keys())
     else:
         pairs = iter(everything)
-        keys = first[1].keys()
-    present = {normalize_header(k) for k in keys}
-    missing = [c for c in required if c not in present]
+        keys = list(first[1].keys())
+    found = resolve(aliases, keys, columns, required)
+    by_key = {header: code for code, header in found.headers.items()}
 
     def records() -> Iterator[Record]:
         for line, rec in pairs:
-            clean = {normalize_header(k): cell_text(v) for k, v in rec.items()}
-            if any(clean.values()):
+            texts = {str(k).strip(): cell_text(v) for k, v in rec.items()}
+            if any(texts.values()):
+                clean = {by_key[k]: v for k, v in texts.items() if k in by_key}
                 yield line, tuple(clean.get(c, "") for c in columns)
 
-    return records(), missing
+    return records(), found
