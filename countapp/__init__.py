@@ -18,7 +18,9 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
 
-    from . import database, i18n, models  # noqa: F401  (models registered for migrations)
+    from . import database, i18n, logs, models  # noqa: F401  (models registered for migrations)
+
+    logs.configure(app.config.get("COUNTAPP_LOG_FORMAT", "text"))
 
     db.init_app(app)
     database.configure_engine_events(app)

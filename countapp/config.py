@@ -15,6 +15,18 @@ def _sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "countapp.sqlite")
 
 
+def _number(raw: str | None, default: float, name: str) -> float:
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}.")
+    return value
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment, then ``overrides`` (tests)."""
     env = os.environ
@@ -36,6 +48,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,
         # Pooled PostgreSQL connections are checked cheaply at checkout (countapp.database), not pinged.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # The job queue: Redis when set (several servers), else a SQLite file in the instance folder.
+        "COUNTAPP_REDIS_URL": env.get("COUNTAPP_REDIS_URL") or None,
+        # Seconds a running job may go without a heartbeat before it counts as dead (worker killed).
+        "COUNTAPP_JOB_LEASE": _number(env.get("COUNTAPP_JOB_LEASE"), 30.0, "COUNTAPP_JOB_LEASE"),
+        # "queue" (a worker runs jobs) or "inline" (in a thread of the request's process, joined: tests);
+        # unset: inline under TESTING, else queue.
+        "COUNTAPP_JOBS": env.get("COUNTAPP_JOBS") or None,
+        "COUNTAPP_LOG_FORMAT": env.get("COUNTAPP_LOG_FORMAT", "text"),
     }
     if overrides:
         config.update(overrides)

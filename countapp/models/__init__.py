@@ -6,6 +6,7 @@ from .counts import Count
 from .decisions import RecountSheet, TicketDecision, recount_sheet_ticket
 from .documents import (CampaignText, InstructionsAck, InstructionsDraft, InstructionsVersion, LineCause,
                         ReportArchive, SignOff)
+from .jobs import Job, JobFile
 from .enums import (
     CATEGORY_ACCOUNTS,
     CampaignStatus,
@@ -25,7 +26,7 @@ from .tickets import Ticket, TicketRange, TicketReturn, TicketVoid
 from .users import User
 
 __all__ = [
-    "AuditEvent", "BookLine", "CampaignText", "InstructionsAck", "InstructionsDraft", "InstructionsVersion",
+    "AuditEvent", "BookLine", "CampaignText", "InstructionsAck", "InstructionsDraft", "InstructionsVersion", "Job", "JobFile",
     "LineCause", "RecountSheet", "ReportArchive", "SignOff", "TicketDecision", "recount_sheet_ticket", "CATEGORY_ACCOUNTS", "Campaign", "CampaignStatus", "Category", "Count",
     "CountMethod", "CountSource", "Item", "Location", "Movement", "MovementKind", "OpeningBalance", "Owner",
     "PhysicalState", "Role", "Site", "Team", "Ticket", "TicketRange", "TicketReturn", "TicketStatus",

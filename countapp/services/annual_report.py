@@ -416,19 +416,21 @@ def start_generate_job(code: str, *, by: User | None = None) -> str:
     from . import jobs
 
     campaign = campaign_service.get(code)
-    user_id = by.id if by is not None else None
+    return jobs.start("report.generate", campaign, run_generate, {"code": campaign.code}, by=by)
 
-    def run(progress, code):
-        found = campaign_service.get(code)
-        user = db.session.get(User, user_id) if user_id else None
-        progress(0, total=2, message="gather")
-        files = build_files(found)
-        progress(1, message="save")
-        meta = save_draft(found, files, by=user)
-        progress(2)
-        return meta
 
-    return jobs.start("report.generate", campaign.code, run, campaign.code)
+def run_generate(progress, *, code: str) -> dict:
+    """The report job's task (services.jobs); the draft's files are also kept with the job, so the
+    server that answers the job's page can send them whichever machine made them."""
+    found = campaign_service.get(code)
+    progress(0, total=2, message="gather")
+    files = build_files(found)
+    progress(1, message="save")
+    meta = save_draft(found, files, by=progress.user)
+    progress.save("draft.pdf", files.pdf)
+    progress.save("draft.xlsx", files.xlsx)
+    progress(2)
+    return meta
 
 
 def filename(campaign: Campaign, fmt: str, *, final: bool = False) -> str:

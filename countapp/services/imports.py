@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 
 from tickets.errors import CountappError, N_
 
@@ -142,13 +142,18 @@ def import_file(kind: str, code: str, path, *, filename: str | None = None, by=N
 
 
 def describe(kind: str, counts: dict) -> str:
-    """One sentence for the user, in their language."""
+    """One sentence for the user, in their language, numbers grouped as they write them."""
+    n = {key: format_decimal(value) for key, value in counts.items() if isinstance(value, int)}
     if kind == "stock":
-        return gettext("%(lines)s book lines imported (%(inserted)s new, %(updated)s updated, %(removed)s removed); "
-                       "%(items)s items, %(locations)s locations.", **counts)
+        return ngettext("%(lines)s book line imported (%(inserted)s new, %(updated)s updated, %(removed)s removed); "
+                        "%(items)s items, %(locations)s locations.",
+                        "%(lines)s book lines imported (%(inserted)s new, %(updated)s updated, %(removed)s "
+                        "removed); %(items)s items, %(locations)s locations.", counts["lines"], **n)
     if kind == "movements":
-        return ngettext("%(num)d movement imported.", "%(num)d movements imported.", counts["movements"])
-    return ngettext("%(num)d opening value imported.", "%(num)d opening values imported.", counts["categories"])
+        return ngettext("%(movements)s movement imported.", "%(movements)s movements imported.",
+                        counts["movements"], **n)
+    return ngettext("%(categories)s opening value imported.", "%(categories)s opening values imported.",
+                    counts["categories"], **n)
 
 
 # --- the upload page -------------------------------------------------------------------------------
@@ -160,21 +165,35 @@ def _uploads() -> Path:
 
 
 def save_upload(stream, filename: str) -> str:
-    """Keep the uploaded file until it is imported; returns its token."""
+    """Keep the uploaded file until it is imported; returns its token.
+
+    The file goes to the database (the server that previews it may not be the one whose worker
+    imports it) and to this machine's instance folder, which the preview reads.
+    """
+    from . import jobs
+
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename or "upload")[-80:] or "upload"
     token = f"{uuid.uuid4().hex}__{safe}"
-    with (_uploads() / token).open("wb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
+    data = stream.read()
+    (_uploads() / token).write_bytes(data)
+    jobs.store_upload(token, safe, data)
     return token
 
 
 def upload_path(token: str) -> Path:
+    """The upload as a file on this machine (fetched from the database when another server received it)."""
+    from . import jobs
+
     if not re.fullmatch(r"[0-9a-f]{32}__[A-Za-z0-9._-]+", token or ""):
         raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
     path = _uploads() / token
     if not path.exists():
-        raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
+        data = jobs.upload_data(token)
+        if data is None:
+            raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
+        tmp = path.with_name(f".{token}.{uuid.uuid4().hex[:8]}")
+        tmp.write_bytes(data)
+        tmp.replace(path)
     return path
 
 
@@ -205,16 +224,16 @@ def preview(kind: str, campaign: Campaign, upload: str) -> Preview:
         return result
     result.lines = checked.lines
     result.error_count = checked.error_count
-    result.errors = [{"line": e.line, "column": e.column, "text": error_text(e, gettext)}
+    result.errors = [{"line": e.line, "column": e.header or e.column, "text": error_text(e, gettext)}
                      for e in checked.errors[:PREVIEW_ERRORS]]
     if not checked.error_count:
         head = checked.rows[:PREVIEW_ROWS]
         if not head and kind == "stock":  # a stock file is checked without keeping its rows: read the head
             with tabular.read_table(path, filename) as table:
                 head = filecheck.check_stock(_first(table, PREVIEW_ROWS), filename=filename).rows
-        if head:
+        if head:  # typed values: the page shows them in the campaign's language
             result.columns = [c for c in head[0].__dataclass_fields__ if c != "line"]
-            result.sample = [[_cell(getattr(row, c)) for c in result.columns] for row in head]
+            result.sample = [[getattr(row, c) for c in result.columns] for row in head]
         if kind == "stock" and db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)
                                                  .where(BookLine.campaign_id == campaign.id)):
             result.notes.append(gettext("This file replaces the book stock already loaded for this campaign."))
@@ -228,29 +247,43 @@ def _first(rows, n: int):
         yield row
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    return str(getattr(value, "value", value))
-
-
 def start_import_job(kind: str, campaign: Campaign, upload: str, *, by) -> str:
+    """Queue the import of an upload (kept in the database until the job ends, for any server)."""
     from . import jobs
 
-    path = upload_path(upload)
+    upload_path(upload)   # refuse an unknown or expired upload at once
     filename = upload.split("__", 1)[1]
-    user_id, code = by.id if by is not None else None, campaign.code
+    return jobs.start(f"import.{kind}", campaign, run_import,
+                      {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename},
+                      by=by, uploads=(upload,))
 
-    def run(progress, kind, code, path, filename):
-        from ..models import User
 
-        user = db.session.get(User, user_id) if user_id else None
-        counts = import_file(kind, code, path, filename=filename, by=user, progress=progress,
-                             on_checked=lambda n: progress(0, total=n))
+def run_import(progress, *, kind: str, code: str, upload: str, filename: str) -> dict:
+    """The import job's task (services.jobs): a top-level function, its arguments plain JSON."""
+    path = upload_path(upload)
+    try:
+        if kind == "counts":
+            from . import count_import
+
+            progress(0, total=None)
+            counts = count_import.import_counts(code, path, filename=filename, by=progress.user, progress=progress)
+        else:
+            counts = import_file(kind, code, path, filename=filename, by=progress.user, progress=progress,
+                                 on_checked=lambda n: progress(0, total=n))
+    finally:
         path.unlink(missing_ok=True)
-        return {"counts": counts, "summary": describe(kind, counts)}
+    return {"counts": counts, "summary": describe_job(kind, counts)}
 
-    return jobs.start(f"import.{kind}", code, run, kind, code, path, filename)
+
+def describe_job(kind: str, counts: dict) -> str:
+    """The job's summary, in the requester's language (the task runs under their locale)."""
+    if kind != "counts":
+        return describe(kind, counts)
+    rounds = counts["rounds"]
+    return gettext("%(n)s counts imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s); tickets now final: "
+                   "%(final)s, needing a third count: %(recount)s.",
+                   n=sum(rounds.values()), r1=rounds[1], r2=rounds[2], r3=rounds[3], final=counts["final"],
+                   recount=counts["recount"])
 
 
 def summary(campaign: Campaign) -> dict:

@@ -1,100 +1,468 @@
-"""Long work off the request: a thread in the app's process, its progress in a small JSON file.
+"""Long work off the request: a queue (Huey) carries a job's id; the job's state, progress and files
+live in the database, so any web worker on any machine answers its page.
 
-A file (not a table) holds the progress so that a long import can report it while its own
-transaction still holds SQLite's write lock, and so that any worker of the server can answer
-the page that polls it.
+- ``start`` writes a ``job`` row (queued) naming a top-level task function, its small JSON arguments,
+  the requester and their language, then puts the job's id on the queue;
+- a worker (``countapp worker``, or the thread ``countapp run`` starts) takes it and runs the task
+  the one way there is (``run``): in an app context without a request, under the requester's locale;
+- progress and a heartbeat go through a connection of their own, never the task's session: the task's
+  transaction may hold SQLite's write lock for minutes, and then they go to a small file beside the
+  database (one machine, by definition of SQLite) until the lock is released;
+- a job "running" without a beat for longer than the lease (the worker was killed, the machine
+  died) is marked failed by the next read of it or by the next worker start: never running for ever.
+  Its transaction died with its connection, so imports stay all-or-nothing.
 """
 from __future__ import annotations
 
+import importlib
 import json
+import logging
 import os
+import socket
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from flask import current_app, has_app_context
+import sqlalchemy as sa
+from flask import Flask, current_app, has_request_context
+from flask_babel import force_locale, gettext
+from sqlalchemy.pool import NullPool
 
-from tickets.errors import CountappError
+from tickets.errors import CountappError, N_
+
+from ..extensions import db
+from ..models import Job, JobFile
+
+log = logging.getLogger("countapp.jobs")
+
+STATES = ("queued", "running", "done", "failed")
+DEFAULT_LEASE = 30.0          # seconds without a beat before a running job counts as dead
+FLUSH_EVERY = 0.5             # progress reaches the table at most twice a second
+E_UNEXPECTED = N_("Unexpected error: the job stopped. The administrator finds the details in the server log.")
+E_WORKER_STOPPED = N_("The worker stopped before the job ended (no sign of life for %(seconds)s seconds): "
+                      "nothing of it was written. Start it again.")
+_TABLE = Job.__table__
+_FILES = JobFile.__table__
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "jobs"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def _write(path: Path, status: dict) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(status, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:   # SQLite gives back naive UTC times
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
-def status(job_id: str) -> dict | None:
-    if not job_id or not all(c in "0123456789abcdef" for c in job_id):
-        return None
-    path = _folder() / f"{job_id}.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+def lease_seconds(app: Flask | None = None) -> float:
+    return float((app or current_app).config.get("COUNTAPP_JOB_LEASE") or DEFAULT_LEASE)
+
+
+def beat_seconds(app: Flask | None = None) -> float:
+    """The worker beats several times per lease, so one slow write never looks like a death."""
+    return max(0.2, min(5.0, lease_seconds(app) / 6))
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+def queue(app: Flask | None = None):
+    """The app's Huey: Redis when COUNTAPP_REDIS_URL is set, else a SQLite file in the instance folder."""
+    app = app or current_app._get_current_object()
+    found = app.extensions.get("countapp_queue")
+    if found is None:
+        url = app.config.get("COUNTAPP_REDIS_URL")
+        if url:
+            from huey import RedisHuey
+
+            huey = RedisHuey("countapp", url=url, results=False)
+        else:
+            from huey import SqliteHuey
+
+            huey = SqliteHuey("countapp", filename=str(queue_file(app)), results=False)
+        found = app.extensions["countapp_queue"] = (huey, huey.task(name="run_job")(execute))
+    return found[0]
+
+
+def queue_file(app: Flask) -> Path:
+    return Path(app.config.get("COUNTAPP_QUEUE_FILE") or Path(app.instance_path) / "queue.sqlite")
+
+
+def queue_problem(app: Flask | None = None) -> str | None:
+    """None when the queue answers, else what is wrong (for /healthz)."""
+    try:
+        huey = queue(app)
+        huey.pending_count()
+    except Exception as error:  # noqa: BLE001 - any failure is the answer
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+_worker_app: Flask | None = None
+
+
+def bind_worker(app: Flask) -> None:
+    """The app a worker process runs its tasks in (a consumer has no request to find it from)."""
+    global _worker_app
+    _worker_app = app
+
+
+def execute(job_id: str) -> None:
+    """The queue's only task: run job ``job_id`` in the worker's app."""
+    if _worker_app is None:
+        raise RuntimeError("no app bound to this worker: call jobs.bind_worker(app) first")
+    run(_worker_app, job_id)
+
+
+def _inline(app: Flask) -> bool:
+    mode = app.config.get("COUNTAPP_JOBS")
+    return mode == "inline" if mode else bool(app.config.get("TESTING"))
+
+
+# --- the side connection: progress, beats, state --------------------------------------------------
+
+def _side_engine(app: Flask) -> sa.engine.Engine:
+    """A connection apart from the task's session, committing each write at once."""
+    engine = app.extensions.get("countapp_jobs_engine")
+    if engine is None:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        options = {"connect_args": {"check_same_thread": False}} if url.startswith("sqlite") else {}
+        engine = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT", **options)
+        app.extensions["countapp_jobs_engine"] = engine
+    return engine
+
+
+def _is_sqlite(app: Flask) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+
+
+def _write(app: Flask, values: dict, *, job_id: str, where=None, wait: float = 30.0) -> int:
+    """UPDATE the job row; on SQLite wait at most ``wait`` seconds for the write lock."""
+    statement = sa.update(_TABLE).where(_TABLE.c.id == job_id).values(**values)
+    if where is not None:
+        statement = statement.where(where)
+    with _side_engine(app).connect() as connection:
+        if _is_sqlite(app):
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait * 1000)}")
+        return connection.execute(statement).rowcount
+
+
+def _beat_file(app: Flask, job_id: str) -> Path:
+    return Path(app.instance_path) / "jobs" / f"{job_id}.json"
 
 
 class Progress:
-    """Handed to the job's function: ``progress(done, total=None, message=None)``; written at most 4×/s."""
+    """Handed to the task: ``progress(done, total=None, message=None)``; also ``progress.user`` (the
+    requester in the task's session) and ``progress.save(name, data)`` for a file to download."""
 
-    def __init__(self, path: Path, status: dict) -> None:
-        self.path, self.status, self._last = path, status, 0.0
+    def __init__(self, app: Flask, job_id: str, user_id: int | None) -> None:
+        self.app, self.job_id, self.user_id = app, job_id, user_id
+        self.done, self.total, self.message = 0, None, ""
+        self._lock = threading.Lock()
+        self._flushed = 0.0
+
+    @property
+    def user(self):
+        from ..models import User
+
+        return db.session.get(User, self.user_id) if self.user_id else None
 
     def __call__(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        self.status["done"] = done
+        self.done = int(done)
         if total is not None:
-            self.status["total"] = total
+            self.total = int(total)
         if message is not None:
-            self.status["message"] = message
-        now = time.monotonic()
-        if now - self._last > 0.25:
-            self._last = now
-            _write(self.path, self.status)
+            self.message = str(message)[:200]
+        if time.monotonic() - self._flushed >= FLUSH_EVERY:
+            self.flush()
 
-    def finish(self, **fields) -> None:
-        self.status.update(fields)
-        _write(self.path, self.status)
-
-
-def start(kind: str, campaign: str, function: Callable[..., dict], *args, wait: bool | None = None, **kwargs) -> str:
-    """Run ``function(progress, *args, **kwargs)`` in a thread; its dict result lands in the status."""
-    job_id = uuid.uuid4().hex
-    path = _folder() / f"{job_id}.json"
-    state = {"id": job_id, "kind": kind, "campaign": campaign, "state": "running", "done": 0, "total": None,
-             "message": "", "result": None, "error": None, "started": time.time()}
-    progress = Progress(path, state)
-    progress.finish()
-    app = current_app._get_current_object()
-
-    def run():
-        with app.app_context():
-            from ..extensions import db
-
+    def flush(self) -> None:
+        """Write progress and a beat; while the task holds SQLite's write lock, to the beat file instead."""
+        with self._lock:
+            self._flushed = time.monotonic()
+            figures = {"done": self.done, "total": self.total, "message": self.message}
             try:
-                result = function(progress, *args, **kwargs)
-                progress.finish(state="done", result=result, finished=time.time())
-            except CountappError as error:
-                db.session.rollback()
-                progress.finish(state="failed", error={"message": error.message, "params": error.params,
-                                                       "field": error.field}, finished=time.time())
-            except Exception:  # noqa: BLE001 — the page must say it failed rather than spin for ever
-                db.session.rollback()
-                app.logger.error("job %s failed:\n%s", job_id, traceback.format_exc())
-                progress.finish(state="failed", error={"message": "Unexpected error: see the server log.",
-                                                       "params": {}, "field": None}, finished=time.time())
-            finally:
-                db.session.remove()
+                _write(self.app, {**figures, "heartbeat_at": _now()}, job_id=self.job_id,
+                       where=_TABLE.c.state == "running", wait=0.05 if _is_sqlite(self.app) else 30.0)
+            except sa.exc.OperationalError:
+                if not _is_sqlite(self.app):
+                    raise
+                path = _beat_file(self.app, self.job_id)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({**figures, "beat": time.time()}), encoding="utf-8")
+                os.replace(tmp, path)
 
-    # Tests run jobs inline so that they see the result at once.
-    if wait if wait is not None else (has_app_context() and current_app.config.get("TESTING")):
-        run()
+    def save(self, name: str, data: bytes) -> None:
+        """Keep a file the job made (a PDF...) in the database, for whichever server is asked for it."""
+        with _side_engine(self.app).connect() as connection:
+            connection.execute(sa.insert(_FILES).values(token=f"{self.job_id}:{name}", job_id=self.job_id,
+                                                        role="output", name=name, size=len(data), data=data,
+                                                        created_at=_now()))
+
+
+class _Heart(threading.Thread):
+    """Beats every few seconds while the task runs, even while it computes without reporting."""
+
+    def __init__(self, progress: Progress, every: float) -> None:
+        super().__init__(name=f"beat-{progress.job_id[:8]}", daemon=True)
+        self.progress, self.every, self.stopped = progress, every, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                self.progress.flush()
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several
+                log.warning("job %s: heartbeat failed", self.progress.job_id, exc_info=True)
+
+
+# --- starting a job -----------------------------------------------------------------------------
+
+def task_name(function: Callable) -> str:
+    if "<" in function.__qualname__:
+        raise TypeError(f"{function.__qualname__}: a job's task must be a top-level function")
+    return f"{function.__module__}:{function.__qualname__}"
+
+
+def _resolve(name: str) -> Callable:
+    module, _, qualname = name.partition(":")
+    if not module.startswith("countapp."):
+        raise ValueError(f"not a countapp task: {name}")
+    return getattr(importlib.import_module(module), qualname)
+
+
+def start(kind: str, campaign, function: Callable, arguments: dict, *, by=None, locale: str | None = None,
+          uploads: tuple[str, ...] = ()) -> str:
+    """Queue ``function(progress, **arguments)``; the arguments must be JSON (the queue carries only the id)."""
+    from flask_babel import get_locale
+
+    app = current_app._get_current_object()
+    json.dumps(arguments)   # refuse at once what the worker could not read back
+    if locale is None:
+        locale = str(get_locale()) if has_request_context() else os.environ.get("COUNTAPP_LANGUAGE", "en")
+    job_id = uuid.uuid4().hex
+    db.session.add(Job(id=job_id, kind=kind, campaign_id=campaign.id, campaign_code=campaign.code,
+                       user_id=getattr(by, "id", None), locale=locale, task=task_name(function),
+                       arguments=arguments, state="queued", done=0, message=""))
+    if uploads:
+        db.session.execute(sa.update(JobFile).where(JobFile.token.in_(uploads), JobFile.role == "upload")
+                           .values(job_id=job_id))
+    db.session.commit()
+    if _inline(app):
+        # Tests: run it now, but as the worker does: another thread, an app context and no request.
+        thread = threading.Thread(target=run, args=(app, job_id), name=f"job-{job_id[:8]}")
+        thread.start()
+        thread.join()
     else:
-        threading.Thread(target=run, name=f"job-{kind}-{job_id[:8]}", daemon=True).start()
+        queue(app)
+        app.extensions["countapp_queue"][1](job_id)
     return job_id
+
+
+# --- running it (the worker) ----------------------------------------------------------------------
+
+def _error(error: CountappError) -> dict:
+    found = {"message": error.message, "params": {k: v if isinstance(v, (int, float)) or v is None else str(v)
+                                                   for k, v in error.params.items()},
+             "field": error.field, "text": error.render(gettext)}
+    lines = getattr(error, "errors", None)
+    if lines:
+        found["errors"] = [{"line": e.line, "column": e.column, "text": e.text(gettext)} for e in lines[:200]]
+    return found
+
+
+def run(app: Flask, job_id: str) -> None:
+    """Run a queued job to done or failed; a job already taken (or failed by its lease) is left alone."""
+    with app.app_context():
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        if not _write(app, {"state": "running", "started_at": _now(), "heartbeat_at": _now(), "worker": worker},
+                      job_id=job_id, where=_TABLE.c.state == "queued"):
+            log.info("job %s: not queued any more, skipped", job_id)
+            return
+        job = db.session.get(Job, job_id)
+        kind, locale, task, arguments = job.kind, job.locale or "en", job.task, dict(job.arguments or {})
+        progress = Progress(app, job_id, job.user_id)
+        heart = _Heart(progress, beat_seconds(app))
+        heart.start()
+        finish: dict
+        try:
+            with force_locale(locale):
+                result = _resolve(task)(progress, **arguments)
+            finish = {"state": "done", "result": result}
+        except CountappError as error:
+            db.session.rollback()
+            with force_locale(locale):
+                finish = {"state": "failed", "error": _error(error)}
+        except Exception:  # noqa: BLE001 - the page must say it failed rather than spin for ever
+            db.session.rollback()
+            log.error("job %s (%s) failed:\n%s", job_id, kind, traceback.format_exc())
+            with force_locale(locale):
+                finish = {"state": "failed", "error": {"message": E_UNEXPECTED, "params": {}, "field": None,
+                                                       "text": gettext(E_UNEXPECTED)}}
+        finally:
+            heart.stopped.set()
+            db.session.remove()
+        heart.join()
+        with progress._lock:
+            _write(app, {**finish, "done": progress.done if finish["state"] == "failed" else
+                         max(progress.done, progress.total or 0),
+                         "total": progress.total, "message": progress.message, "finished_at": _now(),
+                         "heartbeat_at": _now()}, job_id=job_id)
+        _beat_file(app, job_id).unlink(missing_ok=True)
+        _drop_uploads(app, job_id)
+        log.info("job %s (%s) %s", job_id, kind, finish["state"])
+
+
+def _drop_uploads(app: Flask, job_id: str) -> None:
+    """An upload is kept until its job ends, then removed (with this machine's copy)."""
+    with _side_engine(app).connect() as connection:
+        tokens = list(connection.execute(sa.select(_FILES.c.token).where(_FILES.c.job_id == job_id,
+                                                                        _FILES.c.role == "upload")).scalars())
+        connection.execute(sa.delete(_FILES).where(_FILES.c.job_id == job_id, _FILES.c.role == "upload"))
+    for token in tokens:
+        (Path(app.instance_path) / "uploads" / token).unlink(missing_ok=True)
+
+
+def fail_stale(app: Flask | None = None, job_id: str | None = None) -> int:
+    """Mark failed the running jobs whose worker stopped beating (all of them, or one); returns how many."""
+    app = app or current_app._get_current_object()
+    lease = lease_seconds(app)
+    cutoff = _now() - timedelta(seconds=lease)
+    query = sa.select(_TABLE.c.id).where(_TABLE.c.state == "running", _TABLE.c.heartbeat_at < cutoff)
+    if job_id is not None:
+        query = query.where(_TABLE.c.id == job_id)
+    failed = 0
+    with _side_engine(app).connect() as connection:
+        candidates = list(connection.execute(query).scalars())
+    for found in candidates:
+        beat = _side_beat(app, found)
+        if beat is not None and time.time() - beat < lease:
+            continue   # alive, beating into the file while its transaction holds SQLite's lock
+        seconds = int(lease)
+        error = {"message": E_WORKER_STOPPED, "params": {"seconds": seconds}, "field": None,
+                 "text": E_WORKER_STOPPED % {"seconds": seconds}}
+        failed += _write(app, {"state": "failed", "error": error, "finished_at": _now()}, job_id=found,
+                         where=sa.and_(_TABLE.c.state == "running", _TABLE.c.heartbeat_at < cutoff))
+        _beat_file(app, found).unlink(missing_ok=True)
+        log.warning("job %s: no heartbeat for %s s, marked failed (its worker stopped)", found, seconds)
+    return failed
+
+
+def _side_beat(app: Flask, job_id: str) -> float | None:
+    if not _is_sqlite(app):
+        return None
+    try:
+        return json.loads(_beat_file(app, job_id).read_text(encoding="utf-8")).get("beat")
+    except (OSError, ValueError):
+        return None
+
+
+# --- reading it -----------------------------------------------------------------------------------
+
+def _translated_error(error: dict | None) -> dict | None:
+    """The failure in the reader's language when there is a request, else as the requester saw it."""
+    if not error:
+        return error
+    shown = dict(error)
+    if has_request_context() and error.get("message"):
+        template = gettext(error["message"])
+        try:
+            shown["text"] = template % error["params"] if error.get("params") else template
+        except (KeyError, TypeError, ValueError):
+            shown["text"] = error.get("text") or error["message"]
+    shown.setdefault("text", error.get("message"))
+    return shown
+
+
+def status(job_id: str) -> dict | None:
+    """What the progress page shows: state, figures, result or error (None for an unknown id)."""
+    if not job_id or len(job_id) != 32 or not all(c in "0123456789abcdef" for c in job_id):
+        return None
+    app = current_app._get_current_object()
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return None
+    if job.state == "running" and _aware(job.heartbeat_at) < _now() - timedelta(seconds=lease_seconds(app)):
+        if fail_stale(app, job_id):
+            db.session.refresh(job)
+    found = {"id": job.id, "kind": job.kind, "campaign": job.campaign_code, "campaign_id": job.campaign_id,
+             "state": job.state, "done": job.done, "total": job.total, "message": job.message,
+             "result": job.result, "error": _translated_error(job.error), "locale": job.locale,
+             "created": _aware(job.created_at).isoformat(),
+             "started": _aware(job.started_at).isoformat() if job.started_at else None,
+             "finished": _aware(job.finished_at).isoformat() if job.finished_at else None}
+    if job.state == "running" and _is_sqlite(app):
+        try:   # figures written while the task's own transaction held the write lock
+            side = json.loads(_beat_file(app, job_id).read_text(encoding="utf-8"))
+            if side.get("done", 0) >= (job.done or 0):
+                found.update(done=side["done"], total=side.get("total"), message=side.get("message") or "")
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def output(job_id: str, name: str) -> JobFile | None:
+    """A file the job saved (``progress.save``), from whichever server is asked."""
+    return db.session.scalar(sa.select(JobFile).where(JobFile.token == f"{job_id}:{name}",
+                                                      JobFile.role == "output"))
+
+
+def forget_outputs_older_than(seconds: float) -> None:
+    """Finished jobs' files are kept a while (to download again), then make room."""
+    cutoff = _now() - timedelta(seconds=seconds)
+    db.session.execute(sa.delete(JobFile).where(JobFile.role == "output", JobFile.created_at < cutoff))
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+def store_upload(token: str, name: str, data: bytes) -> None:
+    """Keep an uploaded file in the database until its job ends (any server may run the job)."""
+    cutoff = _now() - timedelta(days=2)   # uploads never confirmed make room after two days
+    db.session.execute(sa.delete(JobFile).where(JobFile.role == "upload", JobFile.created_at < cutoff,
+                                                JobFile.job_id.is_(None)))
+    db.session.add(JobFile(token=token, role="upload", name=name[:200], size=len(data), data=data))
+    db.session.commit()
+
+
+def upload_data(token: str) -> bytes | None:
+    return db.session.scalar(sa.select(JobFile.data).where(JobFile.token == token, JobFile.role == "upload"))
+
+
+# --- the consumer -------------------------------------------------------------------------------
+
+def consumer(app: Flask, workers: int = 1):
+    """A Huey consumer for ``countapp worker`` (its own process, the main thread)."""
+    bind_worker(app)
+    huey = queue(app)
+    failed = fail_stale(app)
+    if failed:
+        log.warning("%s job(s) left running by a stopped worker marked failed", failed)
+    return huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                check_worker_health=True, initial_delay=0.1, max_delay=1.0)
+
+
+class EmbeddedWorker(threading.Thread):
+    """The worker ``countapp run`` keeps in its own process: takes one job at a time from the queue."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(name="countapp-worker", daemon=True)
+        self.app, self.stopped = app, threading.Event()
+
+    def run(self) -> None:
+        bind_worker(self.app)
+        huey = queue(self.app)
+        fail_stale(self.app)
+        while not self.stopped.is_set():
+            try:
+                task = huey.dequeue()
+                if task is None:
+                    self.stopped.wait(0.5)
+                    continue
+                huey.execute(task)
+            except Exception:  # noqa: BLE001 - the loop must outlive one bad message
+                log.error("worker: %s", traceback.format_exc())
+                self.stopped.wait(1.0)

@@ -12,10 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -134,16 +131,15 @@ def start_generate_job(code: str, *, blank: int = 0, by: User | None = None) -> 
 
     campaign = campaign_service.get(code)
     campaign_service.check_not_closed(campaign)
-    user_id = by.id if by is not None else None
+    return jobs.start("tickets.generate", campaign, run_generate, {"code": campaign.code, "blank": blank}, by=by)
 
-    def run(progress, code, blank):
-        user = db.session.get(User, user_id) if user_id else None
-        made = generate(code, blank=blank, by=user, progress=progress)
-        campaign = campaign_service.get(code)
-        return {**made, "first_label": label(campaign, made["first"]) if made["first"] else None,
-                "last_label": label(campaign, made["last"]) if made["last"] else None}
 
-    return jobs.start("tickets.generate", campaign.code, run, campaign.code, blank)
+def run_generate(progress, *, code: str, blank: int) -> dict:
+    """The generation job's task (services.jobs)."""
+    made = generate(code, blank=blank, by=progress.user, progress=progress)
+    campaign = campaign_service.get(code)
+    return {**made, "first_label": label(campaign, made["first"]) if made["first"] else None,
+            "last_label": label(campaign, made["last"]) if made["last"] else None}
 
 
 # --- ranges -------------------------------------------------------------------------------------
@@ -402,23 +398,9 @@ def print_pdf(code: str, out, *, first: str | int | None = None, last: str | int
 PRINT_KEEP_SECONDS = 2 * 24 * 3600
 
 
-def _prints_folder() -> Path:
-    folder = Path(current_app.instance_path) / "prints"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def print_file(token: str) -> Path | None:
-    """The finished PDF of a print job, by its token (None for anything else)."""
-    if not token or len(token) != 32 or not all(c in "0123456789abcdef" for c in token):
-        return None
-    path = _prints_folder() / f"{token}.pdf"
-    return path if path.exists() else None
-
-
 def start_print_job(code: str, *, first=None, last=None, per_page: int = 3, language: str | None = None,
                     by: User | None = None) -> str:
-    """Print in the background (services.jobs); the job's result names the file to download."""
+    """Print in the background (services.jobs); the PDF is kept with the job, for any server to send."""
     from . import jobs
 
     campaign = campaign_service.get(code)
@@ -426,24 +408,25 @@ def start_print_job(code: str, *, first=None, last=None, per_page: int = 3, lang
     if per_page not in PER_PAGE:
         raise CountappError(N_("Tickets print 1, 2 or 3 to a page, not %(per_page)s."), field="per_page",
                             per_page=per_page)
-    folder = _prints_folder()
-    for old in folder.glob("*.pdf"):  # finished prints are kept two days, then make room
-        if time.time() - old.stat().st_mtime > PRINT_KEEP_SECONDS:
-            old.unlink(missing_ok=True)
-    token, user_id, workers = uuid.uuid4().hex, by.id if by is not None else None, default_workers()
+    jobs.forget_outputs_older_than(PRINT_KEEP_SECONDS)   # finished prints are kept two days, then make room
+    return jobs.start("tickets.print", campaign, run_print,
+                      {"code": campaign.code, "lo": lo, "hi": hi, "total": total, "per_page": per_page,
+                       "language": language, "workers": default_workers()}, by=by)
 
-    def run(progress, code, lo, hi):
-        user = db.session.get(User, user_id) if user_id else None
-        progress(0, total=total)
-        target, partial = folder / f"{token}.pdf", folder / f".{token}.partial"
-        try:
-            with partial.open("wb") as handle:
-                result = print_pdf(code, handle, first=lo, last=hi, per_page=per_page, language=language,
-                                   workers=workers, progress=lambda done, _total: progress(done), by=user)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        progress(total)
-        return {**result, "file": token}
 
-    return jobs.start("tickets.print", campaign.code, run, campaign.code, lo, hi)
+PRINT_FILE = "tickets.pdf"
+
+
+def run_print(progress, *, code: str, lo: int, hi: int, total: int, per_page: int, language: str | None,
+              workers: int) -> dict:
+    """The print job's task (services.jobs): draws to a temporary file, then keeps the PDF with the job."""
+    import tempfile
+
+    progress(0, total=total)
+    with tempfile.TemporaryFile() as handle:
+        result = print_pdf(code, handle, first=lo, last=hi, per_page=per_page, language=language,
+                           workers=workers, progress=lambda done, _total: progress(done), by=progress.user)
+        handle.seek(0)
+        progress.save(PRINT_FILE, handle.read())
+    progress(total)
+    return {**result, "file": PRINT_FILE}

@@ -1,15 +1,22 @@
-// Polls a background job's status and reloads the page when it ends.
+// Polls a background job's status (any server answers it: the state is in the database) and
+// reloads the page when the job ends, done or failed.
 (function () {
   var box = document.getElementById("job");
-  if (!box || box.dataset.state !== "running") return;
+  if (!box || (box.dataset.state !== "running" && box.dataset.state !== "queued")) return;
   var bar = document.getElementById("bar"), figures = document.getElementById("figures");
+  var lang = document.documentElement.lang || [];
   function tick() {
     fetch(box.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (job) {
         if (job.total) bar.style.width = Math.round(100 * job.done / job.total) + "%";
-        figures.textContent = job.done.toLocaleString(document.documentElement.lang || []) + (job.total ? " / " + job.total.toLocaleString(document.documentElement.lang || []) : "");
-        if (job.state !== "running") window.location.reload(); else setTimeout(tick, 1000);
+        var unit = figures.dataset.unit ? " " + figures.dataset.unit : "";
+        figures.textContent = job.done.toLocaleString(lang) + (job.total ? " / " + job.total.toLocaleString(lang) : "") + unit;
+        if (job.state !== box.dataset.state && (job.state === "done" || job.state === "failed" || job.state === "running")) {
+          if (job.state === "running") { box.dataset.state = "running"; var w = document.getElementById("job-waiting"); if (w) w.hidden = true; }
+          else { window.location.reload(); return; }
+        }
+        setTimeout(tick, 1000);
       })
       .catch(function () { setTimeout(tick, 3000); });
   }

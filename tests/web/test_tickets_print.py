@@ -126,19 +126,27 @@ def test_the_print_page_runs_a_job_that_ends_with_a_pdf_to_download(scenario, ap
     assert event.user_login == "manager"
 
 
-def test_printing_on_the_web_does_not_block_the_request(scenario, app, login_as, monkeypatch):
+def test_printing_on_the_web_does_not_block_the_request(scenario, app, login_as, monkeypatch, tmp_path):
     """Outside tests a print runs in a thread: the request answers at once, the page polls the job."""
     monkeypatch.setenv("COUNTAPP_PRINT_WORKERS", "1")
     client = _manager(app, login_as, scenario)
-    monkeypatch.setitem(app.config, "TESTING", False)
-    response = client.post(f"{BASE}/print", data={"per_page": "3", "language": "fr"})
-    assert response.status_code == 302
-    job_url = response.headers["Location"]
-    deadline = time.monotonic() + 120
-    status = client.get(job_url, query_string={"format": "json"}).get_json()
-    while status["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    from countapp.services import jobs
+
+    monkeypatch.setitem(app.config, "COUNTAPP_JOBS", "queue")   # a worker thread takes it, as `countapp run` does
+    monkeypatch.setitem(app.config, "COUNTAPP_QUEUE_FILE", str(tmp_path / "queue.sqlite"))
+    worker = jobs.EmbeddedWorker(app)
+    worker.start()
+    try:
+        response = client.post(f"{BASE}/print", data={"per_page": "3", "language": "fr"})
+        assert response.status_code == 302
+        job_url = response.headers["Location"]
+        deadline = time.monotonic() + 120
         status = client.get(job_url, query_string={"format": "json"}).get_json()
+        while status["state"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = client.get(job_url, query_string={"format": "json"}).get_json()
+    finally:
+        worker.stopped.set()
     assert status["state"] == "done", status
     assert status["result"]["tickets"] == 7 and status["done"] == status["total"] == 7
     pdf = client.get(f"{job_url}/download").get_data()

@@ -80,6 +80,22 @@ def job(code, job):
                            url=url_for(".job", code=code, job=job, format="json"))
 
 
+@bp.get("/<code>/report/job/<job>/draft.<fmt>")
+@requires(*READERS)
+def job_draft(code, job, fmt):
+    """The draft this job made, kept with the job: any server sends it, whichever machine made it."""
+    campaign = campaign_service.get(code)
+    status = jobs.status(job)
+    if (status is None or status.get("campaign") != campaign.code or status.get("kind") != JOB_KIND
+            or status.get("state") != "done" or fmt not in MIMETYPES):
+        abort(404)
+    found = jobs.output(job, f"draft.{fmt}")
+    if found is None:
+        abort(404)
+    return send_file(io.BytesIO(found.data), mimetype=MIMETYPES[fmt], as_attachment=True,
+                     download_name=service.filename(campaign, fmt))
+
+
 @bp.get("/<code>/report/draft.<fmt>")
 @requires(*READERS)
 def draft(code, fmt):

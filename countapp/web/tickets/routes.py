@@ -240,11 +240,11 @@ def print_download(code, job):
     campaign = campaign_service.get(code)
     status = _job_status(campaign, job, "tickets.print")
     result = status.get("result") or {}
-    path = ticket_service.print_file(result.get("file", "")) if status.get("state") == "done" else None
-    if path is None:
+    found = jobs.output(job, result.get("file", "")) if status.get("state") == "done" else None
+    if found is None:
         abort(404)
     name = f"tickets-{campaign.code}-{result['first'][:6]}-{result['last'][:6]}.pdf"
-    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
+    return send_file(io.BytesIO(found.data), mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
 # --- ticket control -----------------------------------------------------------------------------
@@ -254,8 +254,10 @@ def print_download(code, job):
 def control(code):
     campaign = campaign_service.get(code)
     report = ticket_control.control_report(campaign)
-    return render_template("tickets/control.html", campaign=campaign, report=report,
-                           voids=ticket_control.voids(campaign))
+    counting = ticket_control.still_counting(campaign)
+    return render_template("tickets/control.html", campaign=campaign, report=report, counting=counting,
+                           verdict=ticket_control.verdict(report, counting=counting),
+                           range_verdict=ticket_control.range_verdict, voids=ticket_control.voids(campaign))
 
 
 @bp.get("/<code>/tickets/control.csv")
