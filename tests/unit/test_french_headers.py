@@ -168,3 +168,32 @@ def test_no_name_means_two_columns():
         names = [c.name for c in columns]
         assert len(names) == len(set(names)), kind
         assert set(cols.ALIASES[kind].values()) == set(names)
+
+
+# --------------------------------------------------------------------------- templates
+
+@pytest.mark.parametrize("kind", cols.KINDS)
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_template_reads_back_without_an_error(kind, language, fmt):
+    from countapp import import_templates
+
+    make = import_templates.template_csv if fmt == "csv" else import_templates.template_xlsx
+    data = make(kind, language, dt.date(2025, 12, 31))
+    options = {"known_items": None, **YEAR} if kind == "movements" else {}
+    result = check_file(kind, data, filename=f"template.{fmt}", **options)
+    assert result.ok, [e.render() for e in result.errors]
+    assert result.lines == 2
+
+
+def test_a_french_csv_template_is_what_french_excel_opens():
+    from countapp import import_templates
+
+    data = import_templates.template_csv("stock", "fr", dt.date(2025, 12, 31))
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, first, _ = data.decode("utf-8-sig").splitlines()
+    assert header.startswith("Référence;Désignation;Unité;Catégorie;Emplacement;Quantité théorique;Coût unitaire")
+    assert ";Matières premières;" in first and ";1250,5;2,75;" in first and ";21/11/2025;" in first
+    english = import_templates.template_csv("stock", "en", dt.date(2025, 12, 31)).decode()
+    assert english.startswith("reference,designation,unit,category,location,book_qty,unit_cost")
+    assert ",raw_materials,A-01-02,1250.5,2.75," in english

@@ -20,10 +20,12 @@ class StorekeeperForm(FlaskForm):
     login = SelectField(_l("Storekeeper"), validators=[DataRequired()])
 
 
+IMPORT_KINDS = [("stock", _l("Book stock at the count date")), ("movements", _l("Stock movements")),
+                ("opening", _l("Opening values by category"))]
+
+
 class UploadForm(FlaskForm):
-    kind = SelectField(_l("What the file holds"), choices=[
-        ("stock", _l("Book stock at the count date")), ("movements", _l("Stock movements")),
-        ("opening", _l("Opening values by category"))])
+    kind = SelectField(_l("What the file holds"), choices=IMPORT_KINDS)
     file = FileField(_l("File (CSV or XLSX)"), validators=[FileRequired()])
 
 

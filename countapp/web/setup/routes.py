@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,9 @@ from ...services import imports as import_service
 from ...services import jobs
 from ...services import teams as team_service
 from ..security import requires
-from .forms import ConfirmForm, StorekeeperForm, TeamForm, UploadForm
+from ... import import_templates
+from . import import_format
+from .forms import IMPORT_KINDS, ConfirmForm, StorekeeperForm, TeamForm, UploadForm
 
 bp = Blueprint("setup", __name__)
 READERS = (Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)
@@ -77,20 +79,41 @@ def storekeeper(code):
 def imports(code):
     campaign = campaign_service.get(code)
     form = UploadForm()
-    preview = None
+    preview = table = None
     if request.method == "POST":
         if current_user.role != Role.MANAGER:
             abort(403)
         if form.validate_on_submit():
             upload = import_service.save_upload(form.file.data.stream, form.file.data.filename)
             preview = import_service.preview(form.kind.data, campaign, upload)
+            table = import_format.preview_table(preview.kind, preview.columns, preview.sample, campaign.language)
         else:
             flash(_("Choose a file to import."), "error")
     confirm = ConfirmForm()
     if preview is not None:
         confirm.upload.data, confirm.kind.data = preview.upload, preview.kind
-    return render_template("setup/imports.html", campaign=campaign, form=form, preview=preview, confirm=confirm,
-                           summary=import_service.summary(campaign), can_edit=current_user.role == Role.MANAGER)
+    columns = {kind: import_format.column_help(kind, campaign.language) for kind, _label in IMPORT_KINDS}
+    return render_template("setup/imports.html", campaign=campaign, form=form, preview=preview, table=table,
+                           confirm=confirm, summary=import_service.summary(campaign), kinds=IMPORT_KINDS,
+                           columns=columns, can_edit=current_user.role == Role.MANAGER)
+
+
+_TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
+                   "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@bp.get("/<code>/imports/template/<kind>.<fmt>")
+@requires(*READERS)
+def import_template(code, kind, fmt):
+    """A file to fill in: the kind's columns and two example lines, in the campaign's language."""
+    campaign = campaign_service.get(code)
+    if kind not in dict(IMPORT_KINDS) or fmt not in _TEMPLATE_TYPES:
+        abort(404)
+    make = import_templates.template_csv if fmt == "csv" else import_templates.template_xlsx
+    data = make(kind, campaign.language, campaign.count_date)
+    name = f"{campaign.code}-{kind}-template.{fmt}"
+    return Response(data, mimetype=_TEMPLATE_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/<code>/imports/confirm")
