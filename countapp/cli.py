@@ -202,7 +202,7 @@ def campaign_show(code):
 
 # Modules whose commands add themselves to `root` when imported.
 COMMAND_MODULES = ("cli_setup", "cli_tickets", "cli_counts", "cli_instructions", "cli_reports", "cli_audit",
-                   "cli_close")
+                   "cli_close", "cli_users")
 
 
 def register_commands(app: Flask) -> None:

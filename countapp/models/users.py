@@ -31,12 +31,22 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = created_at()
+    # Part of the session identifier: bumping it (disable, password change or reset) ends every
+    # session and remember-me cookie made before, on every device, at their next request.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when a manager resets the password: the user chooses their own before any other page.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the session and the remember-me cookie: "id:session_version"."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks

@@ -18,8 +18,10 @@ from ..models import Role, User
 from ..services.users import token_hash
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "api.openapi"}
+# What a user whose password was reset may still reach until they choose a new one.
+PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "auth.set_language"}
 # What an auditor may still post: leaving, choosing a language, and their own audit work.
-AUDITOR_WRITABLE = {"auth.logout", "auth.set_language"}
+AUDITOR_WRITABLE = {"auth.logout", "auth.set_language", "auth.change_password"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -50,7 +52,17 @@ STAFF = (Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)
 
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The session and remember-me cookie hold "id:session_version" (User.get_id): a session made
+    before the user was disabled or their password changed carries an old version and is refused."""
+    ident, _sep, version = user_id.partition(":")
+    try:
+        ident, version = int(ident), int(version)
+    except ValueError:
+        return None
+    user = db.session.get(User, ident)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
 @login.request_loader
@@ -90,6 +102,11 @@ def init_security(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return unauthorized()
+        if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED:
+            if _wants_json():
+                return jsonify(error={"message": _("Your password was reset: log in with the browser and choose "
+                                                   "a new one first."), "field": None}), 403
+            return redirect(url_for("auth.change_password"))
         if (current_user.role == Role.AUDITOR and request.method not in SAFE_METHODS
                 and endpoint not in AUDITOR_WRITABLE
                 and not getattr(app.view_functions.get(endpoint), "_countapp_auditor_may_post", False)):

@@ -16,3 +16,12 @@ class LoginForm(FlaskForm):
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
     next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    # Not asked when a manager has just reset the password: the user logged in with it a moment ago.
+    current = PasswordField(_l("Current password"), render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("New password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField(_l("New password again"), validators=[DataRequired()],
+                                 render_kw={"autocomplete": "new-password"})

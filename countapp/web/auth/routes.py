@@ -1,15 +1,20 @@
-"""Log-in, log-out and the language switch."""
+"""Log-in, log-out, choosing one's password and the language switch."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from tickets.errors import CountappError
+
 from ...extensions import db
+from ...passwords import MIN_LENGTH
 from ...services import users as user_service
-from .forms import LanguageForm, LoginForm
+from ..errors import error_message
+from ..security import ALL_ROLES, requires
+from .forms import ChangePasswordForm, LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +37,11 @@ def login():
             flash(_("Unknown login or wrong password."), "error")
         else:
             login_user(user, remember=form.remember.data)
+            user_service.record_login(user)
             session.pop("language", None)
+            if user.must_change_password:
+                flash(_("Your password was reset: choose your own password to go on."), "warning")
+                return redirect(url_for(".change_password", next=form.next.data or None))
             return redirect(_safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
 
@@ -42,6 +51,28 @@ def logout():
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@requires(*ALL_ROLES)
+def change_password():
+    """Choose a new password; after a reset by a manager every other page leads here until it is done."""
+    form = ChangePasswordForm()
+    forced = current_user.must_change_password
+    if form.validate_on_submit():
+        try:
+            user = user_service.change_password(current_user._get_current_object(), form.password.data, form.confirmation.data,
+                                                current=None if forced else form.current.data)
+        except CountappError as error:
+            db.session.rollback()
+            getattr(form, error.field or "password", form.password).errors.append(error_message(error))
+        else:
+            # The new session version ends every other session; this one goes on.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(user, remember=remembered)
+            flash(_("Your password is changed."), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/change_password.html", form=form, forced=forced, min_length=MIN_LENGTH)
 
 
 @bp.post("/language")
