@@ -216,6 +216,36 @@ def _control_range(issued: IssuedRange, facts: dict[int, TicketFact], returns: l
                         compact(missing))
 
 
+# Campaign statuses in which teams may still count. An issued number without its count is then
+# "not counted yet", a neutral fact of work in progress; once counting is over (reconciling,
+# closed) the same number is "missing", the exception auditors look for.
+STILL_COUNTING = ("planning", "counting")
+
+
+def still_counting(campaign_status) -> bool:
+    """True while teams may still count: an issued number without its count is not missing yet."""
+    return str(getattr(campaign_status, "value", campaign_status)) in STILL_COUNTING
+
+
+def range_verdict(r: RangeControl, *, counting: bool) -> str:
+    """``ok`` (every number accounted for), ``pending`` (numbers not counted yet, while counting) or ``missing``."""
+    if r.ok:
+        return "ok"
+    return "pending" if counting else "missing"
+
+
+def verdict(report: ControlReport, *, counting: bool) -> str:
+    """The whole control in one word: ``empty``, ``ok``, ``pending`` or ``bad``.
+
+    Gaps in the sequence are never pending: a number that was never generated will not be counted.
+    """
+    if not report.highest:
+        return "empty"
+    if report.gaps or (report.missing_count and not counting):
+        return "bad"
+    return "pending" if report.missing_count else "ok"
+
+
 CONTROL_COLUMNS = ("kind", "team", "round", "first", "last", "issued", "counted", "voided", "returned", "missing",
                    "missing_numbers", "voided_numbers", "returned_numbers")
 

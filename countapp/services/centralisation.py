@@ -81,6 +81,11 @@ def state_of(status: TicketStatus | str, has_count3: bool, decided: bool) -> str
 
 # --- filters -------------------------------------------------------------------------------------
 
+ALL = "all"                 # the state filter's value for every state, said in the URL
+FILTER_KEYS = ("state", "zone", "team", "category", "reason", "q")
+OPENING_STATE = "recount"   # what the page opens on, when any ticket is in it
+
+
 @dataclass
 class Filters:
     """What the page filters on; every field optional."""
@@ -105,12 +110,29 @@ class Filters:
                    q=" ".join((args.get("q") or "").split())[:80])
 
     def args(self, **changes) -> dict:
-        values = {"state": self.state, "zone": self.zone, "team": self.team, "category": self.category,
+        """The query string of these filters; "every state" is written ``state=all``, so that a link
+        from a page showing every state never falls back to the page's opening filter."""
+        values = {"state": self.state or ALL, "zone": self.zone, "team": self.team, "category": self.category,
                   "reason": self.reason, "q": self.q, **changes}
         return {k: v for k, v in values.items() if v not in ("", None)}
 
+    @property
+    def narrowed(self) -> bool:
+        """True when any filter other than the state is set."""
+        return bool(self.without_state().args(state=None))
+
     def without_state(self) -> Filters:
         return Filters(zone=self.zone, team=self.team, category=self.category, reason=self.reason, q=self.q)
+
+
+def opening_state(args: Mapping, summary: dict[str, int]) -> str:
+    """The state a bare page opens on: third count needed when any ticket needs one, else every state.
+
+    Any filter in the query string (a shared link, a link of the page itself) is taken as written.
+    """
+    if any(key in args for key in FILTER_KEYS):
+        return ""
+    return OPENING_STATE if summary.get(OPENING_STATE) else ""
 
 
 def _at(campaign: Campaign, *, places=None, items=None):

@@ -14,8 +14,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from tickets import numbering
+from tickets import control as control_rules
+# range_verdict and verdict are used by the control view through this module.
 from tickets.control import (CONTROL_COLUMNS, ControlReport, IssuedRange, ReturnedRange, TicketFact, compact,
-                             control, format_spans, to_csv_rows)
+                             control, format_spans, range_verdict, to_csv_rows, verdict)
 from tickets.errors import CountappError
 
 from ..extensions import db
@@ -284,6 +286,11 @@ def control_report(campaign: Campaign) -> ControlReport:
         generated = compact(db.session.scalars(sa.select(Ticket.sequence).where(Ticket.campaign_id == campaign.id)
                                                .order_by(Ticket.sequence)))
     return control(issued, returned, facts, highest or 0, generated)
+
+
+def still_counting(campaign: Campaign) -> bool:
+    """True while the campaign's teams may still count (tickets.control.still_counting)."""
+    return control_rules.still_counting(campaign.status)
 
 
 @dataclass

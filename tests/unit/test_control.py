@@ -183,3 +183,28 @@ def test_control_of_100000_tickets_takes_under_a_second():
     assert len(report.ranges) == 200 and report.gaps and report.missing_count > 0
     assert len(rows) > 200
     assert elapsed < 1.0, f"control of {n} tickets took {elapsed:.3f}s"
+
+
+# --- while counting goes on, an uncounted number is not missing yet ---------------------------------
+
+def test_an_uncounted_number_is_pending_while_counting_and_missing_after():
+    from tickets.control import range_verdict, still_counting, verdict
+
+    report = control([IssuedRange(1, 1, 1, 4)], [], facts(4, {1: {1}, 2: {1}}), 4)
+    (r,) = report.ranges
+    assert still_counting("counting") and still_counting("planning")
+    assert not still_counting("reconciling") and not still_counting("closed")
+    assert range_verdict(r, counting=True) == "pending" and verdict(report, counting=True) == "pending"
+    assert range_verdict(r, counting=False) == "missing" and verdict(report, counting=False) == "bad"
+
+
+def test_a_gap_is_an_exception_even_while_counting():
+    from tickets.control import verdict
+
+    report = control([IssuedRange(1, 1, 1, 2), IssuedRange(1, 1, 5, 5)], [], facts(2, {1: {1}, 2: {1}})
+                     + [TicketFact(5, frozenset({1}))], 5)
+    assert report.gaps == ((3, 4),)
+    assert verdict(report, counting=True) == "bad"
+    assert verdict(control([], [], [], 0), counting=True) == "empty"
+    done = control([IssuedRange(1, 1, 1, 2)], [], facts(2, {1: {1}, 2: {1}}), 2)
+    assert verdict(done, counting=True) == verdict(done, counting=False) == "ok"

@@ -179,7 +179,9 @@ def test_the_control_page_and_its_csv_account_for_every_number(app, tmp_path, as
                                      "missing_numbers": "5"}
     assert _control_row(page, 2) == {"issued": "7", "counted": "2", "voided": "1", "returned": "1", "missing": "3",
                                      "missing_numbers": "3, 5-6"}
-    assert "4 issued numbers are missing." in page
+    # Counting goes on: the numbers not counted yet are said so, not a red "missing".
+    assert "Counting goes on: 4 issued numbers are not counted yet." in page and "verdict-pending" in page
+    assert "are missing" not in page and 'class="row-bad"' not in page
     voids = page.split('id="voids"', 1)[1].split("</table>", 1)[0]
     assert "000004/2025" in voids and "Pallet left before the count" in voids and "manager" in voids
     response = as_role(s, "centraliser").get(f"{BASE}/control.csv")
@@ -187,6 +189,17 @@ def test_the_control_page_and_its_csv_account_for_every_number(app, tmp_path, as
     rows = {(r["kind"], r["team"]): r for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
     assert (rows[("range", "2")]["missing"], rows[("range", "2")]["returned_numbers"]) == ("3", "7")
     assert rows[("total", "")]["missing"] == "4"
+
+
+def test_once_counting_is_over_the_uncounted_numbers_are_missing(app, tmp_path, as_role):
+    from countapp.models import CampaignStatus
+    from countapp.services import campaigns
+
+    s = build_control_scenario(tmp_path)
+    campaigns.set_status(campaigns.get(CODE), CampaignStatus.RECONCILING, by=s.users["manager"])
+    page = _text(as_role(s, "auditor").get(f"{BASE}/control"))
+    assert "4 issued numbers are missing." in page and "verdict-bad" in page and "not counted yet" not in page
+    assert _control_row(page, 2)["missing_numbers"] == "3, 5-6" and 'class="row-bad" data-team="2"' in page
 
 
 def test_the_control_page_says_when_everything_is_accounted_for(app, tmp_path, as_role):

@@ -81,12 +81,14 @@ def _form_errors(form) -> None:
 def index(code):
     campaign = campaign_service.get(code)
     filters = service.Filters.from_args(request.args)
+    summary = service.summary(campaign, filters)
+    filters.state = filters.state or service.opening_state(request.args, summary)
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
     found = service.page(campaign, filters, after=after, before=before)
     return render_template(
         "centralisation/index.html", campaign=campaign, filters=filters, page=found,
-        summary=service.summary(campaign, filters), zones=service.zones(campaign), teams=service.teams(campaign),
+        summary=summary, zones=service.zones(campaign), teams=service.teams(campaign),
         can_settle=current_user.role in SETTLERS, upload=CountsImportForm(prefix="counts"))
 
 
