@@ -55,15 +55,18 @@ E_UNKNOWN_CATEGORY = N_("Unknown category '%(value)s': use raw_materials, other_
                         "Produits, Marchandises) or the account number (31, 32, 33, 34, 35 or 37).")
 E_UNKNOWN_OWNER = N_("Unknown owner '%(value)s': use own (propre), third_party (tiers) or at_third_party "
                      "(chez un tiers, en dépôt).")
-E_DUPLICATE_BOOK_LINE = N_("Item %(reference)s at %(location)s already has a book line on line %(first_line)s.")
+E_DUPLICATE_BOOK_LINE = N_("Item %(reference)s at %(location)s already has a book line on line %(first_line)s: "
+                           "add the two lines up, or tell them apart by lot.")
 E_DUPLICATE_BOOK_LINE_LOT = N_("Item %(reference)s, lot %(lot)s, at %(location)s already has a book line on line "
-                               "%(first_line)s.")
+                               "%(first_line)s: add the two lines up.")
 E_ITEM_DISAGREES = N_("Item %(reference)s has %(column)s '%(value)s' here but '%(first_value)s' on line "
                       "%(first_line)s.")
 E_LOCATION_DISAGREES = N_("Location %(location)s is in %(column)s '%(value)s' here but '%(first_value)s' on line "
                           "%(first_line)s.")
-E_UNKNOWN_ITEM = N_("Item '%(value)s' is not in the campaign's stock.")
-E_UNKNOWN_LOCATION = N_("Location '%(value)s' is not in the campaign's stock.")
+E_UNKNOWN_ITEM = N_("Item '%(value)s' is not in the campaign's stock: correct the reference or import the stock "
+                    "first.")
+E_UNKNOWN_LOCATION = N_("Location '%(value)s' is not in the campaign's stock: correct the location or import the "
+                        "stock first.")
 E_OUTSIDE_YEAR = N_("%(value)s is outside the fiscal year (%(start)s to %(end)s).")
 E_UNKNOWN_KIND = N_("Unknown movement kind '%(value)s': use opening (ouverture), receipt (entrée), issue (sortie), "
                     "transfer (transfert) or adjustment (ajustement).")
@@ -201,14 +204,14 @@ def _item_disagrees(c: Checker, line: int, ref: str, item: tuple, **values: str 
     for index, (column, value) in enumerate(values.items()):
         first_value = item[index]
         if value != first_value and value is not None and first_value is not None:
-            c.error(line, column, E_ITEM_DISAGREES, reference=ref, column=column, value=text_value(value),
-                    first_value=text_value(first_value), first_line=item[3])
+            c.error(line, column, E_ITEM_DISAGREES, reference=ref, column=c.headers.get(column, column),
+                    value=text_value(value), first_value=text_value(first_value), first_line=item[3])
 
 
 def _location_disagrees(c: Checker, line: int, location: str, place: tuple, **values: str) -> None:
     for index, (column, value) in enumerate(values.items()):
         if value != place[index]:
-            c.error(line, column, E_LOCATION_DISAGREES, location=location, column=column,
+            c.error(line, column, E_LOCATION_DISAGREES, location=location, column=c.headers.get(column, column),
                     value=text_value(value), first_value=text_value(place[index]), first_line=place[2])
 
 

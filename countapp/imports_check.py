@@ -29,13 +29,13 @@ E_MISSING_COLUMN_NAMED = N_("The required column %(column)s is missing: add a co
                             "%(french)s.")
 E_COLUMN_TWICE = N_("The columns %(first)s and %(second)s both give %(column)s: keep only one of them.")
 E_EMPTY = N_("The %(column)s field is empty.")
-E_NOT_NUMBER = N_("'%(value)s' is not a number.")
+E_NOT_NUMBER = N_("'%(value)s' is not a number: write digits with a decimal comma or point (1234,5 or 1234.5).")
 E_NEGATIVE = N_("'%(value)s' is negative; it must be zero or more.")
-E_DECIMALS = N_("'%(value)s' has more than %(places)s decimals.")
+E_DECIMALS = N_("'%(value)s' has more than %(places)s decimals: round it to %(places)s.")
 E_TOO_LARGE = N_("'%(value)s' is too large (the limit is 1,000,000,000,000).")
 E_NOT_DATE = N_("'%(value)s' is not a date (write 2025-12-31 or 31/12/2025).")
 E_NOT_DATETIME = N_("'%(value)s' is not a date and time (write 2025-12-31 14:30).")
-E_TOO_LONG = N_("'%(value)s' is longer than %(max)s characters.")
+E_TOO_LONG = N_("'%(value)s' is longer than %(max)s characters: shorten it.")
 
 # Longest texts the database columns hold.
 MAX_LENGTH = {"reference": 120, "designation": 300, "unit": 20, "location": 120, "lot": 80, "zone": 80,
@@ -240,7 +240,7 @@ class Checker:
         self.headers = {code: header for code, header in found.headers.items() if normalize_header(header) != code}
         for column in found.missing:
             if french and column in french:
-                self.error(1, column, E_MISSING_COLUMN_NAMED, column=column, french=f"« {french[column]} »")
+                self.error(1, column, E_MISSING_COLUMN_NAMED, column=column, french=f"«\u00a0{french[column]}\u00a0»")
             else:
                 self.error(1, column, E_MISSING_COLUMN, column=column)
         for column, first, second in found.twice:

@@ -127,7 +127,7 @@ def test_a_duplicate_book_line_names_the_first_line():
     error = errors_of("stock", "stock_duplicate_line.csv").errors[0]
     assert error.params["first_line"] == 2
     assert error.render() == ("stock_duplicate_line.csv, line 4, reference: Item A at L1 already has a book line "
-                              "on line 2.")
+                              "on line 2: add the two lines up, or tell them apart by lot.")
 
 
 def test_a_duplicate_is_per_reference_location_and_lot():

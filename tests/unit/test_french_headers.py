@@ -74,7 +74,7 @@ def test_two_headers_for_one_column_are_an_error_naming_both():
 def test_a_missing_column_is_named_with_its_french_header():
     result = stock("Référence;Désignation;Unité;Catégorie;Emplacement;Quantité théorique\nA;Alpha;pc;31;L1;1\n")
     assert [(e.line, e.column) for e in result.errors] == [(1, "unit_cost")]
-    assert "« Coût unitaire »" in result.errors[0].text()
+    assert "«\u00a0Coût unitaire\u00a0»" in result.errors[0].text()
 
 
 def test_errors_name_the_column_as_written_in_the_file():
@@ -83,7 +83,8 @@ def test_errors_name_the_column_as_written_in_the_file():
     assert {e.column for e in result.errors} == {"designation", "book_qty"}
     assert {e.header for e in result.errors} == {"Désignation", "Qté théorique"}
     assert result.errors[0].render() == "stock.csv, line 2, Désignation: The Désignation field is empty."
-    assert result.errors[1].render() == "stock.csv, line 2, Qté théorique: 'douze' is not a number."
+    assert result.errors[1].render() == ("stock.csv, line 2, Qté théorique: 'douze' is not a number: write digits "
+                                         "with a decimal comma or point (1234,5 or 1234.5).")
 
 
 @pytest.mark.parametrize("text, category", [

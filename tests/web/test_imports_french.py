@@ -123,7 +123,7 @@ def test_errors_name_the_line_and_the_column_as_written(client_as, campaign):
     page = _upload(manager, text.encode("cp1252"), "stock.csv")
     assert "1 error: nothing will be imported" in page
     row = re.search(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", page)
-    assert row.groups() == ("4", "Coût unitaire", "&#39;zéro&#39; is not a number.")
+    assert row.groups()[:2] == ("4", "Coût unitaire") and row.group(3).startswith("&#39;zéro&#39; is not a number")
 
 
 @pytest.mark.parametrize("kind", ["stock", "movements", "opening"])
