@@ -198,3 +198,13 @@ def test_a_french_csv_template_is_what_french_excel_opens():
     english = import_templates.template_csv("stock", "en", dt.date(2025, 12, 31)).decode()
     assert english.startswith("reference,designation,unit,category,location,book_qty,unit_cost")
     assert ",raw_materials,A-01-02,1250.5,2.75," in english
+
+
+def test_the_command_docs_list_every_column():
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "commands.md").read_text(encoding="utf-8")
+    for kind, columns in cols.COLUMNS.items():
+        section = docs.split(f"**{kind}** — ", 1)[1].split("\n", 1)[0]
+        for column in columns:
+            assert f"`{column.name}`" in section and column.french in section, (kind, column.name)
