@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_security(app)
     register_blueprints(app)
+    from .web import health
+
+    health.init_app(app)
     register_error_handlers(app)
 
     from .cli import register_commands

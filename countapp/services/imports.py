@@ -251,11 +251,27 @@ def start_import_job(kind: str, campaign: Campaign, upload: str, *, by) -> str:
     """Queue the import of an upload (kept in the database until the job ends, for any server)."""
     from . import jobs
 
+    check_can_start(kind, campaign)
     upload_path(upload)   # refuse an unknown or expired upload at once
     filename = upload.split("__", 1)[1]
     return jobs.start(f"import.{kind}", campaign, run_import,
                       {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename},
                       by=by, uploads=(upload,))
+
+
+JOB_KINDS = (*KINDS, "counts")
+
+
+def check_can_start(kind: str, campaign: Campaign) -> None:
+    """What the command line refuses before reading the file: an unknown kind, a closed campaign, a stock
+    snapshot once counting has started."""
+    if kind not in JOB_KINDS:
+        raise CountappError(N_("Unknown import %(kind)s: choose stock, movements, opening or counts."), field="kind",
+                            kind=kind)
+    if kind == "counts":
+        campaign_service.check_not_closed(campaign)
+    else:
+        _check_campaign_accepts(kind, campaign)
 
 
 def run_import(progress, *, kind: str, code: str, upload: str, filename: str) -> dict:

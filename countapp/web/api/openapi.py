@@ -27,6 +27,7 @@ DECIMAL = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,4})?$", "example": "
            "description": "A decimal number written as text (exact; no float rounding)."}
 STATE = {"type": "string", "enum": ["good", "damaged", "obsolete", "expired"], "default": "good"}
 METHOD = {"type": "string", "enum": ["counted", "weighed", "measured", "estimated"], "default": "counted"}
+JOB_STATES = ["queued", "running", "done", "failed"]
 
 
 @lru_cache(maxsize=1)
@@ -127,6 +128,27 @@ def document() -> dict:
                          "description": "Staff only."},
         },
     }
+    job = {
+        "type": "object", "required": ["id", "kind", "state", "done", "total", "message", "result", "error"],
+        "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string", "example": "import.stock"},
+            "campaign": {"type": "string"},
+            "state": {"type": "string", "enum": JOB_STATES,
+                      "description": "A job whose worker stopped (killed, machine down) ends failed within the "
+                                     "lease (COUNTAPP_JOB_LEASE seconds), never running for ever."},
+            "done": {"type": "integer"}, "total": {"type": ["integer", "null"]}, "message": {"type": "string"},
+            "result": {"type": ["object", "null"],
+                       "description": "When done: for imports, counts and summary (in the requester's language)."},
+            "error": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                "message": {"type": "string"}, "field": {"type": ["string", "null"]},
+                "errors": {"type": "array", "items": {"type": "object", "properties": {
+                    "line": {"type": ["integer", "null"]}, "column": {"type": ["string", "null"]},
+                    "text": {"type": "string"}}}}}}]},
+            "created": {"type": "string", "format": "date-time"},
+            "started": {"type": ["string", "null"], "format": "date-time"},
+            "finished": {"type": ["string", "null"], "format": "date-time"},
+        },
+    }
     error = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["message", "field"],
         "properties": {"message": {"type": "string", "description": "In the caller's language."},
@@ -202,6 +224,28 @@ def document() -> dict:
                 "parameters": [CODE, {"name": "reference", "in": "query", "schema": {"type": "string"}},
                                {"name": "location", "in": "query", "schema": {"type": "string"}}],
                 "responses": {"200": _json({"type": "object"}, "Lots"), **ERRORS}}},
+            "/v1/campaigns/{code}/imports/{kind}": {"post": {
+                "summary": "Queue an import of an ERP export (checked whole first; nothing written on error)",
+                "description": "The file is checked and written by a worker, in one transaction: follow the job "
+                               "at /api/v1/jobs/{id} until its state is done (result.summary) or failed "
+                               "(error.message, error.errors: every line at fault). stock, movements and "
+                               "opening: managers; counts: managers and centralisers.",
+                "operationId": "startImport",
+                "parameters": [CODE, {"name": "kind", "in": "path", "required": True,
+                                      "schema": {"type": "string", "enum": ["stock", "movements", "opening",
+                                                                            "counts"]}}],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary",
+                                            "description": "CSV or XLSX, as for `countapp import KIND`."}}}}}},
+                "responses": {"202": _json({"type": "object", "properties": {"job": {
+                    "type": "object", "properties": {"id": {"type": "string"},
+                                                     "state": {"type": "string", "enum": JOB_STATES}}}}},
+                    "Queued: the Location header is the job's address"), **ERRORS}}},
+            "/v1/jobs/{id}": {"get": {
+                "summary": "Where a background job stands (any server answers)", "operationId": "getJob",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json(_ref("Job"), "The job"), **ERRORS}}},
             "/v1/tokens": {"post": {
                 "summary": "A new personal API token for the caller (replaces the previous one)",
                 "operationId": "newToken",
@@ -214,7 +258,7 @@ def document() -> dict:
                             "description": "The web pages' session; writes also need X-CSRFToken."},
                 "bearer": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": {"Count": count, "Packaging": packaging, "CountInput": count_input,
+            "schemas": {"Job": job, "Count": count, "Packaging": packaging, "CountInput": count_input,
                         "CorrectionInput": correction_input, "Ticket": ticket, "Tally": tally,
                         "Progress": progress, "Error": error},
             "responses": {

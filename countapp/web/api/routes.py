@@ -7,16 +7,16 @@ of a ticket is decided in services.count_views (counting teams are blind).
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tickets.errors import CountappError, Forbidden, N_
+from tickets.errors import CountappError, Forbidden, N_, NotFound
 
 from ...extensions import db
 from ...models import Campaign, CountSource, Role
 from ...services import campaigns as campaign_service
-from ...services import count_views, counting, progress as progress_service
+from ...services import count_views, counting, jobs, progress as progress_service
 from ...services import tickets as ticket_service
 from ...services import users as user_service
 from ..security import ALL_ROLES, requires
@@ -210,3 +210,56 @@ def new_token():
 
 
 new_token._countapp_auditor_may_post = True  # an auditor's own token, for reading through the API
+
+
+# --- imports for ERPs, and background jobs --------------------------------------------------------
+
+IMPORTERS = {"stock": (Role.MANAGER,), "movements": (Role.MANAGER,), "opening": (Role.MANAGER,),
+             "counts": (Role.MANAGER, Role.CENTRALISER)}
+JOB_READERS = (Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)
+
+
+def job_view(status: dict) -> dict:
+    """A job as the API shows it: state queued|running|done|failed, figures, result or error."""
+    error = status.get("error")
+    return {"id": status["id"], "kind": status["kind"], "campaign": status["campaign"], "state": status["state"],
+            "done": status["done"], "total": status["total"], "message": status["message"],
+            "result": status["result"],
+            "error": None if not error else {"message": error.get("text") or error.get("message"),
+                                             "field": error.get("field"), "errors": error.get("errors") or []},
+            "created": status["created"], "started": status["started"], "finished": status["finished"]}
+
+
+@bp.post("/v1/campaigns/<code>/imports/<kind>")
+@requires(Role.MANAGER, Role.CENTRALISER)
+def start_import(code, kind):
+    """Queue an import of the multipart field ``file``; 202 with the job to follow at /api/v1/jobs/<id>."""
+    from ...services import imports as import_service
+
+    campaign = campaign_service.get(code)
+    import_service.check_can_start(kind, campaign)
+    if current_user.role not in IMPORTERS[kind]:
+        raise Forbidden(N_("Your role may not import %(kind)s files."), field="kind", kind=kind)
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        raise CountappError(N_("Send the file to import in the multipart field \"file\"."), field="file")
+    upload = import_service.save_upload(sent.stream, sent.filename)
+    job_id = import_service.start_import_job(kind, campaign, upload, by=current_user)
+    status = jobs.status(job_id)
+    response = jsonify(job={"id": job_id, "state": status["state"]})
+    response.status_code = 202
+    response.headers["Location"] = url_for(".job", id=job_id)
+    return response
+
+
+@bp.get("/v1/jobs/<id>")
+@requires(*ALL_ROLES)
+def job(id):  # noqa: A002 - the OpenAPI document's name for it
+    job_id = id
+    """Where a job stands; its requester and the staff of its campaign may follow it."""
+    status = jobs.status(job_id)
+    if status is None:
+        raise NotFound(N_("Unknown job %(job)s."), field="job", job=job_id[:40])
+    if current_user.role not in JOB_READERS and not jobs.requested_by(job_id, current_user):
+        raise Forbidden(N_("You may not follow this job."), field="job")
+    return jsonify(job_view(status))

@@ -1,0 +1,146 @@
+"""Serving: ``countapp serve`` (gunicorn, production), ``countapp worker`` (the job queue's
+consumer) and ``countapp run`` (Flask's development server with a worker in the same process, so
+the quick start stays one command)."""
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+from flask import current_app
+from flask.cli import run_command as flask_run_command
+from flask.cli import with_appcontext
+
+from .cli import root
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """2 × cores + 1 (gunicorn's advice for synchronous workers), at most 8: a count is mostly database
+    wait, and each worker holds its own connection pool."""
+    return min(MAX_DEFAULT_WORKERS, 2 * (os.cpu_count() or 1) + 1)
+
+
+def _gunicorn_logging(fmt: str) -> dict | None:
+    """gunicorn's own loggers (errors, access) in JSON lines when COUNTAPP_LOG_FORMAT=json."""
+    if fmt != "json":
+        return None
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    return {"version": 1, "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "countapp.logs.JsonFormatter"}},
+            "handlers": {"stdout": handler},
+            "root": {"level": "INFO", "handlers": ["stdout"]},
+            "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+                        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False}}}
+
+
+def serve_options(host: str, port: int, workers: int, threads: int, timeout: int, fmt: str) -> dict:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        # A request that takes longer than this is a stuck worker (long work goes to the job queue).
+        "timeout": timeout,
+        "graceful_timeout": 30,    # a deploy lets requests in flight finish
+        "keepalive": 5,
+        "accesslog": "-",
+        "errorlog": "-",
+        "forwarded_allow_ips": os.environ.get("COUNTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "preload_app": True,       # settings and catalogs checked once, before forking
+        "proc_name": "countapp",
+    }
+    config = _gunicorn_logging(fmt)
+    if config:
+        options["logconfig_dict"] = config
+        options["access_log_format"] = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+    return options
+
+
+def make_server(app, options: dict):
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        """gunicorn run from code, with the app already built (no import string, no shell)."""
+
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    return Server()
+
+
+@root.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every one).")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1, 64),
+              help=f"Processes (default: 2 × cores + 1, at most {MAX_DEFAULT_WORKERS}).")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per process (above 1, gunicorn's gthread workers).")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600),
+              help="Seconds before a silent worker is restarted.")
+@with_appcontext
+def serve_command(host, port, workers, threads, timeout):
+    """Serve the app for real (gunicorn); run `countapp worker` beside it for imports, prints, reports."""
+    app = current_app._get_current_object()
+    fmt = app.config.get("COUNTAPP_LOG_FORMAT", "text")
+    options = serve_options(host, port, workers or default_workers(), threads, timeout, fmt)
+    click.echo(f"countapp serving on http://{host}:{port} with {options['workers']} worker(s) "
+               f"× {threads} thread(s); jobs go to {_queue_name(app)}.", err=True)
+    # The engine's pool must not cross the fork: each worker opens its own connections.
+    from .extensions import db
+
+    db.engine.dispose()
+    make_server(app, options).run()
+
+
+def _queue_name(app) -> str:
+    import re
+
+    url = app.config.get("COUNTAPP_REDIS_URL")
+    if url:
+        return "Redis " + re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
+    from .services.jobs import queue_file
+
+    return f"the queue file {queue_file(app)}"
+
+
+@root.command("worker")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Jobs run at the same time.")
+@with_appcontext
+def worker_command(threads):
+    """Run the background jobs (imports, ticket prints, report drafts) queued by the web servers."""
+    from .logs import configure
+    from .services import jobs
+
+    app = current_app._get_current_object()
+    configure(app.config.get("COUNTAPP_LOG_FORMAT", "text"), force=True)
+    logging.getLogger("countapp.jobs").info("worker on %s, lease %s s", _queue_name(app), jobs.lease_seconds(app))
+    jobs.consumer(app, workers=threads).run()
+
+
+@click.pass_context
+def _run_with_worker(ctx: click.Context, **kwargs):
+    """Flask's development server, plus a worker thread taking the queued jobs (one command to try it)."""
+    from flask.helpers import get_debug_flag
+
+    from .services import jobs
+
+    reload = kwargs.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    # With the reloader, the first process only watches files: the worker belongs in the one that serves.
+    if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        jobs.EmbeddedWorker(current_app._get_current_object()).start()
+    ctx.invoke(flask_run_command, **kwargs)
+
+
+run_command = click.Command(
+    "run", callback=with_appcontext(_run_with_worker), params=flask_run_command.params,
+    help="Run the development server with a job worker in the same process (production: serve + worker).",
+    short_help="Development server and job worker.")
+root.add_command(run_command)
