@@ -50,6 +50,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # The job queue: Redis when set (several servers), else a SQLite file in the instance folder.
         "COUNTAPP_REDIS_URL": env.get("COUNTAPP_REDIS_URL") or None,
+        "COUNTAPP_QUEUE_FILE": env.get("COUNTAPP_QUEUE_FILE") or None,   # default: instance/queue.sqlite
         # Seconds a running job may go without a heartbeat before it counts as dead (worker killed).
         "COUNTAPP_JOB_LEASE": _number(env.get("COUNTAPP_JOB_LEASE"), 30.0, "COUNTAPP_JOB_LEASE"),
         # "queue" (a worker runs jobs) or "inline" (in a thread of the request's process, joined: tests);

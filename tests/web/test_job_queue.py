@@ -1,0 +1,145 @@
+"""Jobs run by a real worker (``countapp worker``, its own process) on the test's database: an import
+followed to done, a worker killed mid-import (the job ends failed by its lease, nothing written), and a
+task that builds translated messages without a request (what crashed every web import before)."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import gettext
+
+from countapp.extensions import db
+from countapp.models import BookLine, Job
+from countapp.services import jobs
+
+COUNTAPP = str(Path(sys.executable).with_name("countapp"))
+LEASE = 2
+HEADER = "reference;designation;unit;category;location;book_qty;unit_cost\n"
+
+
+def greeting(progress, *, text: str) -> dict:
+    """A task that translates, as every import summary does (a top-level function, JSON arguments)."""
+    progress(1, total=1)
+    return {"text": gettext(text)}
+
+
+def test_a_task_translates_in_the_requesters_language_without_a_request(app, make_campaign):
+    campaign = make_campaign()
+    job_id = jobs.start("test.greeting", campaign, greeting, {"text": "Log in first."}, locale="fr")
+    status = jobs.status(job_id)
+    assert status["state"] == "done", status
+    assert status["result"] == {"text": "Connectez-vous d’abord."}
+
+
+def test_a_task_must_be_a_top_level_function(app, make_campaign):
+    campaign = make_campaign()
+    with pytest.raises(TypeError):
+        jobs.start("test.closure", campaign, lambda progress: {}, {})
+    with pytest.raises(TypeError):
+        jobs.start("test.args", campaign, greeting, {"text": object()})
+
+
+@pytest.fixture
+def queued(app, tmp_path, monkeypatch):
+    """The app sends jobs to a queue file; ``start_worker()`` runs ``countapp worker`` on it."""
+    queue_file = tmp_path / "queue.sqlite"
+    monkeypatch.setitem(app.config, "COUNTAPP_JOBS", "queue")
+    monkeypatch.setitem(app.config, "COUNTAPP_QUEUE_FILE", str(queue_file))
+    monkeypatch.setitem(app.config, "COUNTAPP_JOB_LEASE", LEASE)
+    app.extensions.pop("countapp_queue", None)
+    env = {**os.environ, "COUNTAPP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "COUNTAPP_INSTANCE_PATH": app.instance_path, "COUNTAPP_QUEUE_FILE": str(queue_file),
+           "COUNTAPP_JOB_LEASE": str(LEASE), "COUNTAPP_SECRET_KEY": "test-worker"}
+    env.pop("COUNTAPP_REDIS_URL", None)
+    started: list[subprocess.Popen] = []
+
+    def start_worker() -> subprocess.Popen:
+        log = open(tmp_path / f"worker{len(started)}.log", "wb")
+        process = subprocess.Popen([COUNTAPP, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        started.append(process)
+        return process
+
+    start_worker.log = lambda n=0: (tmp_path / f"worker{n}.log").read_text(errors="replace")[-3000:]
+    yield start_worker
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+    app.extensions.pop("countapp_queue", None)
+
+
+def _follow(client, url: str, until, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(url, query_string={"format": "json"}).get_json()
+        if until(status) or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
+def _import_page(manager, body: str):
+    page = manager.post("/campaigns/FY2025/imports", data={"kind": "stock", "file": (io.BytesIO(body.encode()),
+                                                                                      "stock.csv")},
+                        content_type="multipart/form-data").get_data(as_text=True)
+    import re
+
+    upload = re.search(r'name="upload"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="upload"', page)
+    confirmed = manager.post("/campaigns/FY2025/imports/confirm", data={"upload": upload.group(1), "kind": "stock"})
+    assert confirmed.status_code in (302, 303)
+    return confirmed.headers["Location"]
+
+
+def _lines(n: int) -> str:
+    return HEADER + "".join(f"R-{i};Item {i};pc;raw_materials;L-{i % 500:03d};{i % 97 + 1};1.5\n" for i in range(n))
+
+
+def test_a_real_worker_takes_a_web_import_to_done(app, client_as, make_campaign, queued):
+    make_campaign()
+    manager = client_as("manager", language="en")
+    worker = queued()
+    url = _import_page(manager, _lines(40))
+    page = manager.get(url).get_data(as_text=True)
+    assert 'data-state="queued"' in page or 'data-state="running"' in page or 'data-state="done"' in page
+    status = _follow(manager, url, lambda s: s["state"] in ("done", "failed"))
+    assert status["state"] == "done", (status, queued.log())
+    assert "40 book lines imported" in status["result"]["summary"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)) == 40
+    assert "Import finished" in manager.get(url).get_data(as_text=True)
+    assert worker.poll() is None
+
+
+def test_a_worker_killed_mid_import_leaves_the_job_failed_and_nothing_written(app, client_as, make_campaign, queued):
+    make_campaign()
+    manager = client_as("manager", language="en")
+    worker = queued()
+    url = _import_page(manager, _lines(30_000))
+    # Killed while it writes (the first 10,000 lines are in its transaction) or, on a fast machine, checks.
+    _follow(manager, url, lambda s: s["state"] == "running" and s["done"] > 0 or s["state"] in ("done", "failed"),
+            timeout=120)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(10)
+    killed_at = time.monotonic()
+    status = _follow(manager, url, lambda s: s["state"] != "running", timeout=LEASE * 10)
+    assert status["state"] == "failed", (status, queued.log())
+    assert time.monotonic() - killed_at < LEASE * 5
+    assert "worker stopped" in status["error"]["text"]
+    page = manager.get(url).get_data(as_text=True)
+    assert "Import failed" in page and "worker stopped" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)) == 0
+    # a new worker starts cleanly and takes the next job
+    queued()
+    url = _import_page(manager, _lines(10))
+    assert _follow(manager, url, lambda s: s["state"] in ("done", "failed"))["state"] == "done", queued.log(1)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.state == "running")) == 0
