@@ -49,6 +49,8 @@ def serve_options(host: str, port: int, workers: int, threads: int, timeout: int
         "forwarded_allow_ips": os.environ.get("COUNTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "preload_app": True,       # settings and catalogs checked once, before forking
         "proc_name": "countapp",
+        # gunicorn ≥ 24 opens a control socket at one path per user: two servers on one machine would clash.
+        "control_socket_disable": True,
     }
     config = _gunicorn_logging(fmt)
     if config:
@@ -65,7 +67,8 @@ def make_server(app, options: dict):
 
         def load_config(self):
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:   # an older gunicorn lacks the newer settings
+                    self.cfg.set(key, value)
 
         def load(self):
             return app
