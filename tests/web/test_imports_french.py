@@ -83,7 +83,10 @@ def test_a_french_windows_1252_stock_file_is_previewed_in_french_then_imported(c
     # the campaign is French: headers, numbers, dates and labels as a French reader writes them
     assert "<th>Désignation</th>" in page and '<th class="num">Quantité théorique</th>' in page
     assert f"1{NNBSP}250,5" in page and "2,75" in page and "15/12/2025" in page
-    assert "Matières premières et fournitures" in page and "Stock propre" in page
+    assert "Matières premières et fournitures" in page
+    # one site and all own stock: said once above the lines, not in two more columns
+    assert "<strong>Site</strong> LYON" in page and "<strong>Propriétaire</strong> Stock propre" in page
+    assert "<th>Site</th>" not in page
     assert "Decimal(" not in page and "raw_materials" not in page.split("Files and their columns")[0]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)) == 0  # a preview writes nothing
     status = _confirm(manager, page)
