@@ -292,6 +292,19 @@ class UserRow:
     teams: list[tuple[str, int, bool]] = field(default_factory=list)  # (campaign code, team, leads it)
 
 
+def teams_of(user: User) -> list[tuple[str, int, bool]]:
+    """(campaign code, team number, leads it) of every team the user is in, by campaign and number."""
+    led = db.session.execute(sa.select(Campaign.code, Team.number).join(Campaign, Campaign.id == Team.campaign_id)
+                             .where(Team.leader_id == user.id))
+    member = db.session.execute(sa.select(Campaign.code, Team.number).join(Campaign, Campaign.id == Team.campaign_id)
+                                .join(team_member, team_member.c.team_id == Team.id)
+                                .where(team_member.c.user_id == user.id))
+    rows = {(code, number): True for code, number in led}
+    for code, number in member:
+        rows.setdefault((code, number), False)
+    return sorted((code, number, leads) for (code, number), leads in rows.items())
+
+
 def list_users() -> list[UserRow]:
     """Every user, by login, with their teams in each campaign (three queries in all)."""
     rows = {u.id: UserRow(u) for u in db.session.scalars(sa.select(User).order_by(User.login))}

@@ -265,3 +265,10 @@ def test_cli_refuses_to_disable_the_last_manager(runner):
     users.add_user("solo", "manager", PASSWORD)
     result = runner.invoke(args=["user", "disable", "solo"])
     assert result.exit_code == 1 and "last active manager" in result.output and user("solo").active
+
+
+def test_the_edit_page_shows_the_users_team_and_an_unknown_user_is_no_error(manager, tmp_path):
+    s = build_scenario(tmp_path, issue=False, start=False)
+    page = manager.get(f"/users/{s.users['ann'].id}").get_data(as_text=True)
+    assert re.search(r'name="team-team"[^>]*value="1"', page)
+    assert manager.get("/users/999999").status_code in (303, 404)

@@ -40,7 +40,7 @@ def login():
             user_service.record_login(user)
             session.pop("language", None)
             if user.must_change_password:
-                flash(_("Your password was reset: choose your own password to go on."), "warning")
+                flash(_("Choose your own password to go on."), "warning")
                 return redirect(url_for(".change_password", next=form.next.data or None))
             return redirect(_safe_next(form.next.data))
     return render_template("auth/login.html", form=form)

@@ -27,8 +27,8 @@ class NewUserForm(_UserFields):
     must_change = BooleanField(_l("The user chooses their own password at the first log-in"), default=True)
     campaign = SelectField(_l("Campaign"), choices=[], validate_choice=False)
     team = IntegerField(_l("Team number"), validators=[Optional(), NumberRange(min=1)])
-
-    field_order = ("login", "name", "role", "language", "storekeeper", "password", "must_change", "campaign", "team")
+    # Most new users count: a manager is never made by a slip of the default.
+    role = SelectField(_l("Role"), choices=role_choices(), default="counter", validators=[DataRequired()])
 
 
 class EditUserForm(_UserFields):

@@ -30,8 +30,8 @@ def _open_campaigns() -> list[str]:
 def _form_error(form, error: CountappError) -> None:
     """Show a refused action next to the field at fault (or above the form)."""
     db.session.rollback()
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors") and not callable(target):
+    target = form._fields.get(error.field) if error.field else None
+    if target is not None:
         target.errors = [*target.errors, error_message(error)]
     else:
         flash(error_message(error), "error")
@@ -73,9 +73,13 @@ def new():
 def _edit_page(user, form=None, team_form=None, status=200):
     form = form or EditUserForm(obj=None, name=user.name, role=user.role.value, language=user.language or "",
                                 storekeeper=user.is_storekeeper)
-    team_form = team_form or TeamForm(prefix="team")
-    team_form.campaign.choices = [(c, c) for c in _open_campaigns()]
-    teams = next((row.teams for row in user_service.list_users() if row.user.id == user.id), [])
+    teams = user_service.teams_of(user)
+    open_campaigns = _open_campaigns()
+    if team_form is None:
+        # Filled with the user's team in the first open campaign where they have one.
+        current = next(((code, number) for code, number, _leads in teams if code in open_campaigns), (None, None))
+        team_form = TeamForm(prefix="team", campaign=current[0], team=current[1])
+    team_form.campaign.choices = [(c, c) for c in open_campaigns]
     return render_template("users/edit.html", user=user, form=form, team_form=team_form, action=ActionForm(),
                            teams=teams, is_me=user.id == current_user.id), status
 
