@@ -467,12 +467,42 @@ def _line(campaign: Campaign, line_key: str) -> dict:
 def set_cause(code: str, line_key: str, cause: str, *, note: str = "", by: User | None = None) -> LineCause | None:
     """The centraliser gives (or clears, with "") the cause of a line's residual difference."""
     campaign = campaign_service.get(code)
+    cause, note = _check_cause(campaign, cause, note, by)
+    record = _record_cause(campaign, line_key, cause, note, by)
+    db.session.commit()
+    return record
+
+
+BULK_LINES = 500   # the most lines one bulk change names: a page of the review holds at most 200
+
+
+def set_causes(code: str, line_keys: list[str], cause: str, *, note: str = "",
+               by: User | None = None) -> list[LineCause]:
+    """One cause (and note) for several lines at once: all or none, in one transaction, and one
+    audit event per line changed, exactly as ``set_cause`` writes them one by one."""
+    campaign = campaign_service.get(code)
+    cause, note = _check_cause(campaign, cause, note, by)
+    keys = list(dict.fromkeys(k for k in (line_keys or []) if k))
+    if not keys:
+        raise CountappError(N_("Tick at least one line."), field="lines")
+    if len(keys) > BULK_LINES:
+        raise CountappError(N_("At most %(n)s lines at once."), field="lines", n=BULK_LINES)
+    records = [_record_cause(campaign, key, cause, note, by) for key in keys]
+    db.session.commit()
+    return [r for r in records if r is not None]
+
+
+def _check_cause(campaign: Campaign, cause: str, note: str, by: User | None) -> tuple[str, str]:
     _require_role(by, (Role.CENTRALISER,), N_("Only the centraliser sets the causes of differences."))
     cause = (cause or "").strip()
     if cause not in CAUSES + ("",):
         raise CountappError(N_("Unknown cause %(cause)s."), field="cause", cause=cause[:40])
-    note = (note or "").strip()[:2000]
     check_open(campaign)
+    return cause, (note or "").strip()[:2000]
+
+
+def _record_cause(campaign: Campaign, line_key: str, cause: str, note: str, by: User | None) -> LineCause | None:
+    """Add the line's new cause and its audit event, uncommitted; None when nothing changes."""
     line = _line(campaign, line_key)
     previous = db.session.execute(sa.select(LineCause.cause, LineCause.note).where(
         LineCause.campaign_id == campaign.id, LineCause.line_key == line_key)
@@ -487,7 +517,6 @@ def set_cause(code: str, line_key: str, cause: str, *, note: str = "", by: User 
     audit.record("reconciliation.cause", campaign=campaign, entity="line", entity_id=line_key, user=by,
                  before={"cause": previous.cause, "note": previous.note} if previous else None,
                  after={**line, "cause": cause, "note": note})
-    db.session.commit()
     return record
 
 
@@ -588,4 +617,4 @@ def filename(campaign: Campaign, fmt: str, today: dt.date | None = None) -> str:
 
 __all__ = ["CAUSES", "FORMATS", "Frames", "Kept", "SignState", "causes", "check_open", "compute", "current",
            "data_version", "filename", "kept", "load_frames", "notes", "reconcile_settings", "reopen", "result",
-           "set_cause", "sign_off", "sign_state", "write", "write_bytes"]
+           "set_cause", "set_causes", "sign_off", "sign_state", "write", "write_bytes"]

@@ -23,3 +23,12 @@ class SignOffForm(FlaskForm):
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(_l("Why reopen the reconciliation"), validators=[DataRequired(), Length(max=4000)])
+
+
+class BulkCauseForm(FlaskForm):
+    """One cause for the lines ticked on the page (their keys come as repeated ``lines`` fields)."""
+
+    back = HiddenField(validators=[Optional(), Length(max=2000)])
+    cause = SelectField(_l("Cause for the lines ticked"), choices=[("", _l("— none —"))] + [(k, v) for k, v in CAUSES.items()],
+                        validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])

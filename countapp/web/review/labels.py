@@ -44,3 +44,24 @@ DEPRECIATION_REASONS = {
 
 def label(table: dict, code: str) -> str:
     return str(table.get(code, code)) if code else ""
+# The orders offered by the "Sort by" list (the column headers sort too).
+SORTS = {
+    "largest": _l("Largest differences first"),
+    "ticket": _l("Ticket"),
+    "reference": _l("Reference"),
+    "location": _l("Location"),
+    "zone": _l("Zone"),
+    "category": _l("Category"),
+    "status": _l("Status"),
+    "cause": _l("Cause"),
+    "book_qty": _l("Book qty"),
+    "counted_qty": _l("Counted"),
+    "diff_qty": _l("Diff. qty"),
+    "diff_value": _l("Diff. value"),
+    "rollforward_qty": _l("Roll-forward"),
+    "closing_qty": _l("Closing qty"),
+    "unit_cost": _l("Unit cost"),
+    "closing_value": _l("Gross value"),
+    "depreciation": _l("Depreciation"),
+    "net_value": _l("Net value"),
+}
