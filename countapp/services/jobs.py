@@ -270,6 +270,9 @@ def _error(error: CountappError) -> dict:
                                                    for k, v in error.params.items()},
              "field": error.field, "text": error.render(gettext)}
     lines = getattr(error, "errors", None)
+    if lines and "first" in found["params"]:   # the first error, in the requester's language too
+        found["params"]["first"] = lines[0].render(gettext)
+        found["text"] = gettext(error.message) % found["params"]
     if lines:
         found["errors"] = [{"line": e.line, "column": e.column, "text": e.text(gettext)} for e in lines[:200]]
     return found
