@@ -173,3 +173,20 @@ def test_unknown_template_kinds_and_formats_are_not_found(client_as, campaign):
     manager = client_as("manager")
     assert manager.get("/campaigns/FY2025/imports/template/tickets.csv").status_code == 404
     assert manager.get("/campaigns/FY2025/imports/template/stock.xls").status_code == 404
+
+
+def test_the_summary_of_an_import_groups_thousands_and_agrees_in_number(app):
+    from flask_babel import force_locale
+
+    from countapp.services.imports import describe
+
+    stock = {"lines": 1234, "inserted": 1200, "updated": 34, "removed": 0, "zeroed": 0, "items": 1001,
+             "locations": 87}
+    with force_locale("en"):
+        assert describe("stock", stock) == ("1,234 book lines imported (1,200 new, 34 updated, 0 removed); "
+                                            "1,001 items, 87 locations.")
+        assert describe("stock", {**stock, "lines": 1}).startswith("1 book line imported")
+        assert describe("movements", {"movements": 1}) == "1 movement imported."
+        assert describe("opening", {"categories": 2}) == "2 opening values imported."
+    with force_locale("fr"):
+        assert describe("stock", stock).startswith(f"1{NNBSP}234 ")  # French groups with a narrow no-break space
