@@ -6,7 +6,9 @@ as strings; printed back as TOML so that configure-then-show gives the same file
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 import tomli_w
@@ -21,7 +23,11 @@ DEFAULT_DEPRECIATION = {
     "slow_moving_days": 365, "market_price": True,
 }
 # Top-level keys that live in the campaign's own columns rather than in the settings JSON.
+# ``company`` is the company's name (a column); ``[company]`` as a table also holds its SIREN and
+# time zone, kept in the settings JSON under "company".
 COLUMN_KEYS = ("valuation", "language", "person_in_charge", "name", "company")
+DEFAULT_TIME_ZONE = "Europe/Paris"
+DEFAULT_COMPANY = {"siren": "", "time_zone": DEFAULT_TIME_ZONE}
 
 
 def _tolerance_settings():
@@ -32,7 +38,8 @@ def _tolerance_settings():
 
 def defaults() -> dict:
     ToleranceSettings = _tolerance_settings()
-    return {"tolerance": ToleranceSettings.from_dict({}).to_dict(), "depreciation": dict(DEFAULT_DEPRECIATION)}
+    return {"tolerance": ToleranceSettings.from_dict({}).to_dict(), "depreciation": dict(DEFAULT_DEPRECIATION),
+            "company": dict(DEFAULT_COMPANY)}
 
 
 def parse_toml(text: str, filename: str = "settings.toml") -> dict:
@@ -75,6 +82,51 @@ def _merge_depreciation(current: dict, given: dict) -> dict:
     return result
 
 
+def _siren(value) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{9}|", value.replace(" ", "")):
+        raise CountappError(N_("company.siren must be the 9 digits of the SIREN number (as text), not %(value)s."),
+                            field="company.siren", value=value)
+    return value.replace(" ", "")
+
+
+def _time_zone(value) -> str:
+    try:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(value)
+        zoneinfo.ZoneInfo(value.strip())
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise CountappError(N_("company.time_zone must be a time zone name such as Europe/Paris, not %(value)s."),
+                            field="company.time_zone", value=value) from None
+    return value.strip()
+
+
+def _merge_company(columns: dict, current: dict, given) -> dict:
+    """``company = "name"`` (the old form) or the ``[company]`` table (name, siren, time_zone)."""
+    result = {**DEFAULT_COMPANY, **(current or {})}
+    if isinstance(given, str):
+        columns["company"] = given.strip()
+        return result
+    if not isinstance(given, dict):
+        raise CountappError(N_("%(key)s must be a table."), field="company", key="company")
+    for key, value in given.items():
+        if key == "name":
+            if not isinstance(value, str):
+                raise CountappError(N_("%(key)s must be text."), field="company.name", key="company.name")
+            columns["company"] = value.strip()
+        elif key == "siren":
+            result["siren"] = _siren(value)
+        elif key == "time_zone":
+            result["time_zone"] = _time_zone(value)
+        else:
+            raise CountappError(N_("Unknown setting %(key)s."), field=f"company.{key}", key=f"company.{key}")
+    return result
+
+
+def time_zone(settings: dict) -> str:
+    """The campaign's time zone (IANA name): where its count times are read and shown."""
+    return ((settings or {}).get("company") or {}).get("time_zone") or DEFAULT_TIME_ZONE
+
+
 def merge(columns: dict, settings: dict, given: dict, *, replace_tolerance: bool = False) -> tuple[dict, dict]:
     """Apply ``given`` (a parsed TOML document) over the current values; keys not given keep theirs.
 
@@ -95,7 +147,9 @@ def merge(columns: dict, settings: dict, given: dict, *, replace_tolerance: bool
                 raise CountappError(N_("Unknown language %(language)s: choose fr or en."), field="language",
                                     language=value)
             columns[key] = value
-        elif key in ("person_in_charge", "name", "company"):
+        elif key == "company":
+            settings["company"] = _merge_company(columns, settings.get("company"), value)
+        elif key in ("person_in_charge", "name"):
             if not isinstance(value, str):
                 raise CountappError(N_("%(key)s must be text."), field=key, key=key)
             columns[key] = value.strip()
@@ -121,7 +175,8 @@ def _toml_number(text):
 def to_toml(columns: dict, settings: dict) -> str:
     """The settings as the TOML file ``campaign configure`` reads."""
     settings = settings or defaults()
-    document: dict = {key: columns[key] for key in COLUMN_KEYS if columns.get(key) is not None}
+    document: dict = {key: columns[key] for key in COLUMN_KEYS
+                      if columns.get(key) is not None and key != "company"}
 
     def numbers(table: dict) -> dict:
         out = {}
@@ -138,6 +193,8 @@ def to_toml(columns: dict, settings: dict) -> str:
 
     document["tolerance"] = numbers(settings.get("tolerance", {}))
     document["depreciation"] = numbers(settings.get("depreciation", DEFAULT_DEPRECIATION))
+    document["company"] = {"name": columns.get("company") or "",
+                           **{**DEFAULT_COMPANY, **(settings.get("company") or {})}}
     return tomli_w.dumps(document)
 
 

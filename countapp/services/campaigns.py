@@ -5,13 +5,16 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tickets.errors import Conflict, CountappError, N_, NotFound
+from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 
 from .. import campaign_settings
 from ..extensions import db
-from ..models import Campaign, CampaignStatus, User, Valuation
-from . import audit
+from ..models import Campaign, CampaignStatus, Role, Ticket, User, Valuation
+from . import audit, readiness
 
+# Words that are pages under /campaigns/ (a campaign with such a code could not be reached).
+RESERVED_CODES = ("new",)
+REASON_MAX = 4000
 STATUS_ORDER = [CampaignStatus.PLANNING, CampaignStatus.COUNTING, CampaignStatus.RECONCILING, CampaignStatus.CLOSED]
 
 
@@ -46,9 +49,12 @@ def create(code: str, *, year: int, count_date: date, closing_date: date, valuat
            language: str = "fr", name: str = "", by: User | None = None) -> Campaign:
     """A new campaign in planning, with default tolerances and depreciation rates."""
     code = (code or "").strip()
-    if not code or len(code) > 40 or any(c.isspace() or c == "/" for c in code):
+    if not code or len(code) > 40 or any(c.isspace() or c in "/?#%" for c in code):
         raise CountappError(N_("A campaign code is a short name without spaces or slashes, like FY2025."),
                             field="code")
+    if code.lower() in RESERVED_CODES:
+        raise CountappError(N_("%(code)s names a page of the application: choose another campaign code."),
+                            field="code", code=code)
     if db.session.scalar(sa.select(Campaign.id).where(Campaign.code == code)) is not None:
         raise Conflict(N_("A campaign %(code)s already exists."), field="code", code=code)
     _check_dates(year, count_date, closing_date)
@@ -79,15 +85,23 @@ def configure(campaign: Campaign, given: dict, *, by: User | None = None, replac
     for key, value in dates.items():
         if not isinstance(value, date):
             raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD)."), field=key, key=key)
+    year = given.pop("fiscal_year", campaign.fiscal_year)
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise CountappError(N_("%(key)s must be a whole number."), field="fiscal_year", key="fiscal_year")
     columns, settings = campaign_settings.merge(_columns(campaign), campaign.settings, given,
                                                 replace_tolerance=replace_tolerance)
     count_date = dates.get("count_date", campaign.count_date)
     closing_date = dates.get("closing_date", campaign.closing_date)
-    if dates and campaign.status != CampaignStatus.PLANNING:
+    changed = (count_date, closing_date, year) != (campaign.count_date, campaign.closing_date, campaign.fiscal_year)
+    if changed and campaign.status != CampaignStatus.PLANNING:
         raise CountappError(N_("The dates of campaign %(code)s cannot change once counting has started."),
                             field="count_date", code=campaign.code)
-    _check_dates(campaign.fiscal_year, count_date, closing_date)
-    campaign.count_date, campaign.closing_date = count_date, closing_date
+    if year != campaign.fiscal_year and db.session.scalar(
+            sa.select(Ticket.id).where(Ticket.campaign_id == campaign.id).limit(1)) is not None:
+        raise CountappError(N_("The fiscal year of campaign %(code)s cannot change: its tickets are already numbered "
+                               "for %(year)s."), field="fiscal_year", code=campaign.code, year=campaign.fiscal_year)
+    _check_dates(year, count_date, closing_date)
+    campaign.count_date, campaign.closing_date, campaign.fiscal_year = count_date, closing_date, year
     campaign.valuation = Valuation(columns["valuation"])
     campaign.language = columns["language"]
     campaign.person_in_charge, campaign.name, campaign.company = (
@@ -122,3 +136,86 @@ def set_status(campaign: Campaign, status: CampaignStatus, *, by: User | None = 
                  before={"status": before}, after={"status": status, "reason": reason})
     if commit:
         db.session.commit()
+
+
+def _require_manager(by: User | None, message: str) -> None:
+    if by is not None and by.role != Role.MANAGER:
+        raise Forbidden(message, field="role")
+
+
+def _reason(text: str | None) -> str:
+    reason = (text or "").strip()
+    if len(reason) > REASON_MAX:
+        raise CountappError(N_("The reason is too long (at most %(n)s characters)."), field="override_reason",
+                            n=REASON_MAX)
+    return reason
+
+
+def _lock(campaign: Campaign) -> None:
+    """Two managers acting at once: the second waits, then sees the new status."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    db.session.refresh(campaign)
+
+
+class NotReady(CountappError):
+    """Counting cannot start: names every missing item, each in the reader's language."""
+
+    def __init__(self, campaign: Campaign, found: list[readiness.Missing]) -> None:
+        super().__init__(N_("Campaign %(code)s is not ready to start counting:"), field="override_reason",
+                         code=campaign.code)
+        self.missing = found
+
+    def render(self, gettext=None) -> str:
+        lines = [super().render(gettext), *("- " + item.render(gettext) for item in self.missing)]
+        closing = N_("Settle them, or start anyway with a written reason.")
+        return "\n".join([*lines, gettext(closing) if gettext else closing])
+
+
+def start(code: str, *, by: User | None = None, override_reason: str = "") -> list[readiness.Missing]:
+    """Planning -> counting after the pre-flight check; a manager may override it with a written reason.
+
+    Returns what was missing (empty when the campaign was ready); the override, its reason and the
+    missing items go in the audit log. Refused and nothing changed when not ready and no reason.
+    """
+    campaign = get(code)
+    _require_manager(by, N_("Only the inventory manager starts counting."))
+    reason = _reason(override_reason)
+    _lock(campaign)
+    if campaign.status != CampaignStatus.PLANNING:
+        raise Conflict(N_("Campaign %(code)s is not in planning: counting has already started."), field="status",
+                       code=campaign.code)
+    found = readiness.check(campaign)
+    if found and not reason:
+        raise NotReady(campaign, found)
+    set_status(campaign, CampaignStatus.COUNTING, by=by, commit=False)
+    audit.record("campaign.start", campaign=campaign, entity="campaign", entity_id=campaign.code, user=by,
+                 before={"status": CampaignStatus.PLANNING},
+                 after={"status": CampaignStatus.COUNTING, "override_reason": reason if found else "",
+                        "missing": [item.render() for item in found]})
+    db.session.commit()
+    return found
+
+
+def finish_counting(code: str, *, by: User | None = None, confirm_open: bool = False) -> int:
+    """Counting -> reconciling: counting is over. Returns how many tickets were still open.
+
+    With open tickets (neither final nor voided) the manager must confirm; they stay open and may
+    still be settled while reconciling (third counts, paper parts).
+    """
+    campaign = get(code)
+    _require_manager(by, N_("Only the inventory manager ends counting."))
+    _lock(campaign)
+    if campaign.status != CampaignStatus.COUNTING:
+        raise Conflict(N_("Campaign %(code)s is not counting."), field="status", code=campaign.code)
+    still_open = readiness.open_tickets(campaign)
+    if still_open and not confirm_open:
+        raise CountappError(N_("%(count)s ticket(s) of campaign %(code)s are still open (neither final nor voided). "
+                               "Confirm to end counting anyway."), field="confirm", count=still_open,
+                            code=campaign.code)
+    set_status(campaign, CampaignStatus.RECONCILING, by=by, commit=False)
+    audit.record("campaign.finish_counting", campaign=campaign, entity="campaign", entity_id=campaign.code,
+                 user=by, before={"status": CampaignStatus.COUNTING},
+                 after={"status": CampaignStatus.RECONCILING, "open_tickets": still_open})
+    db.session.commit()
+    return still_open

@@ -161,7 +161,8 @@ def _count_floor(rng: random.Random) -> None:
     first_blank = max(zone_of) + 1
     for team in (2, 4):
         tickets.issue(CODE, team=team, first=first_blank, last=made["last"])
-    tickets.start_counting(CODE)
+    # the same pre-flight check as a manager's "Start counting": the demo is ready, so nothing is overridden
+    campaigns.start(CODE, by=_user("manager"))
     voided = min(zone_of)
     tickets.void(CODE, voided, reason="Ticket déchiré à la pose",
                  by=_user("manager"))

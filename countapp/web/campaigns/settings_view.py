@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ... import campaign_settings
 from ..labels import CATEGORIES
 from .forms import SIDES, THRESHOLDS, SettingsForm, tolerance_field_name
 
@@ -17,6 +18,9 @@ def _number(value):
 def fill_form(form: SettingsForm, campaign) -> None:
     settings = campaign.settings or {}
     form.name.data, form.company.data = campaign.name, campaign.company
+    company = {**campaign_settings.DEFAULT_COMPANY, **(settings.get("company") or {})}
+    form.siren.data, form.time_zone.data = company["siren"], company["time_zone"]
+    form.fiscal_year.data = campaign.fiscal_year
     form.person_in_charge.data = campaign.person_in_charge
     form.count_date.data, form.closing_date.data = campaign.count_date, campaign.closing_date
     form.valuation.data, form.language.data = campaign.valuation.value, campaign.language
@@ -37,13 +41,20 @@ def fill_form(form: SettingsForm, campaign) -> None:
 
 def settings_document(form: SettingsForm) -> dict:
     """The form as the TOML-shaped document of SPEC.md (what campaigns.configure applies)."""
+    company = {"name": form.company.data or ""}
+    if form.siren.data is not None:
+        company["siren"] = form.siren.data.strip()
+    if form.time_zone.data is not None:   # a cleared field goes back to the default rather than failing
+        company["time_zone"] = form.time_zone.data.strip() or campaign_settings.DEFAULT_TIME_ZONE
     document = {
-        "name": form.name.data or "", "company": form.company.data or "",
+        "name": form.name.data or "", "company": company,
         "person_in_charge": form.person_in_charge.data or "", "valuation": form.valuation.data,
         "language": form.language.data, "count_date": form.count_date.data, "closing_date": form.closing_date.data,
         "depreciation": {key: _number(getattr(form, key).data) or 0
                          for key in ("damaged", "obsolete", "expired", "slow_moving")},
     }
+    if form.fiscal_year.data is not None:
+        document["fiscal_year"] = form.fiscal_year.data
     document["depreciation"]["slow_moving_days"] = form.slow_moving_days.data or 365
     document["depreciation"]["market_price"] = bool(form.market_price.data)
     tolerance: dict = {"category": {}}
