@@ -200,6 +200,33 @@ def campaign_show(code):
     click.echo(campaigns.settings_toml(campaigns.get(code)), nl=False)
 
 
+@command(campaign_cli, "start")
+@click.argument("code")
+@click.option("--override-reason", default="",
+              help="Start although the pre-flight check finds something missing; the reason is logged.")
+def campaign_start(code, override_reason):
+    """Planning -> counting, after the pre-flight check (exit 1 naming what is missing)."""
+    from .services import campaigns
+
+    missing = campaigns.start(code, override_reason=override_reason)
+    for item in missing:
+        click.echo("warning: overridden: " + item.render(_gettext_for_cli), err=True)
+    click.echo(f"Campaign {code} is counting" + (" (pre-flight check overridden; the reason is in the audit log)."
+                                                 if missing else "."))
+
+
+@command(campaign_cli, "finish-counting")
+@click.argument("code")
+@click.option("--confirm", is_flag=True, help="End counting although some tickets are still open.")
+def campaign_finish_counting(code, confirm):
+    """Counting -> reconciling: counting is over (refused while tickets are open, unless --confirm)."""
+    from .services import campaigns
+
+    still_open = campaigns.finish_counting(code, confirm_open=confirm)
+    click.echo(f"Counting of campaign {code} is over; reconciliation may start"
+               + (f" ({still_open} ticket(s) still open)." if still_open else "."))
+
+
 # Modules whose commands add themselves to `root` when imported.
 COMMAND_MODULES = ("cli_setup", "cli_tickets", "cli_counts", "cli_instructions", "cli_reports", "cli_audit",
                    "cli_close", "cli_users")
