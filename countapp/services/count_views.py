@@ -18,7 +18,7 @@ from tickets.quantities import unit_allows_decimals
 
 from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, Item, Location, Role, Team, Ticket, TicketStatus,
-                      User, Zone, team_member)
+                      User, Zone, team_member, zone_storekeeper)
 from . import campaigns as campaign_service
 from . import counting
 
@@ -58,6 +58,15 @@ def campaigns_of_member(user: User) -> list[Campaign]:
     teams = sa.select(Team.campaign_id).where(sa.or_(Team.leader_id == user.id, Team.id.in_(member)))
     campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(teams))).all()
     return sorted(campaigns, key=lambda c: (_STATUS_RANK[c.status], -c.fiscal_year, -c.id))
+
+
+def kept_zones(user: User, campaign: Campaign | None = None) -> list[tuple[str, str]]:
+    """(campaign code, zone code) of the zones the user keeps as storekeeper, so never counts."""
+    query = (sa.select(Campaign.code, Zone.code).join(zone_storekeeper, zone_storekeeper.c.zone_id == Zone.id)
+             .join(Campaign, Campaign.id == Zone.campaign_id).where(zone_storekeeper.c.user_id == user.id))
+    if campaign is not None:
+        query = query.where(Zone.campaign_id == campaign.id)
+    return [(code, zone) for code, zone in db.session.execute(query.order_by(Campaign.code, Zone.code))]
 
 
 def resolve_campaign(user: User, code: str | None = None, ticket_text=None) -> Campaign:

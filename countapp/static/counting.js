@@ -2,6 +2,9 @@
 // ticket details, quantity keypad, packaging conversion, state and method, then straight back to the
 // ticket field. Counts go through the JSON API; a count that cannot be sent is kept in localStorage
 // with its client_id and sent again when the connection returns (the server ignores a replay).
+// A scanner types wherever the focus is: a burst of keystrokes ending in Enter, or a printed ticket
+// number, is a new ticket wherever it lands, never a quantity. A service worker (/count/sw.js) keeps
+// the page so that a reload without the network still shows it, with its waiting counts.
 
 // The progress page refreshes its figures by itself.
 (function () {
@@ -62,9 +65,20 @@
   }
   function save(name, value) { localStorage.setItem(KEY + name, JSON.stringify(value)); }
   function localQty(text) { return DECIMAL === "," ? String(text).replace(".", ",") : String(text); }
+  // Times are the campaign's (its time zone), whatever the tablet's clock is set to.
+  function formatter(options) {
+    var lang = document.documentElement.lang || [];
+    try { return new Intl.DateTimeFormat(lang, Object.assign({ timeZone: DATA.time_zone || undefined }, options)); }
+    catch (e) { return new Intl.DateTimeFormat(lang, options); }
+  }
+  var TIME = formatter({ hour: "2-digit", minute: "2-digit" });
+  var DAY = formatter({ day: "2-digit", month: "2-digit" });
+  var DAY_KEY = formatter({ year: "numeric", month: "2-digit", day: "2-digit" });
   function timeText(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+    if (isNaN(d)) return "";
+    // Another day than today (in the campaign's zone) says which day.
+    return DAY_KEY.format(d) === DAY_KEY.format(new Date()) ? TIME.format(d) : DAY.format(d) + " " + TIME.format(d);
   }
   function newClientId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -78,11 +92,20 @@
   }
 
   // ---- state kept on the tablet ----
-  var tickets = DATA.tickets || load("tickets", []);           // the team's list (blind), for offline look-ups
-  var recent = DATA.recent || [];
+  // The lists as this tablet last knew them, with the page renderings they stand for. A rendering the
+  // tablet knows (the copy the service worker kept, shown by a reload without the network, or the same
+  // lists again) is older than or as new as the tablet's lists, which take over; a new one replaces them.
+  var kept = load("page", null);
+  var known = !!(kept && kept.renders && kept.renders.indexOf(DATA.rendered) >= 0);
+  var fromCopy = root.dataset.fromCopy === "1";          // set by the service worker on the copy it kept
+  var renders = known ? kept.renders.slice(-4) : [DATA.rendered];
+  var tickets = known ? kept.tickets || [] : DATA.tickets || [];  // the team's list (blind), for offline look-ups
+  var recent = known ? kept.recent || [] : DATA.recent || [];
   var queue = load("queue", []);                               // counts not yet accepted by the server
   queue.forEach(function (q) { q.sending = false; tickets.forEach(function (t) { if (t.ticket === q.body.ticket) t.status = "counted"; }); });
-  save("tickets", tickets);
+  function keep() { save("page", { renders: renders, tickets: tickets, recent: recent.slice(0, 30) }); }
+  try { localStorage.removeItem(KEY + "tickets"); } catch (e) { /* the list's old place */ }
+  keep();
   var refused = load("refused", []);
   var current = null;                                          // the ticket open in the panel
   var mode = "count";                                          // or "correct"
@@ -104,9 +127,11 @@
     net.textContent = on ? T.online : T.offline;
     net.className = "net " + (on ? "online" : "offline");
   }
+  // Waiting for a scan: no panel, or a panel that only tells something (voided, counted, not yours).
+  function awaitingScan() { return panel.hidden || countForm.hidden; }
   function focusTicket() {
-    if (!panel.hidden) return;
-    ticketInput.focus();
+    if (!awaitingScan()) return;
+    ticketInput.focus({ preventScroll: !panel.hidden });
     ticketInput.select();
   }
 
@@ -149,24 +174,35 @@
     for (var i = 0; i < tickets.length; i++) if (tickets[i].sequence === seq) return tickets[i];
     return null;
   }
+  var looking = 0;                 // the latest look-up: an older answer arriving late is ignored
   function lookup(text) {
     show(ticketError, false);
     text = (text || "").trim();
     if (!text) { showTicketError(T.ticket_required); return Promise.resolve(); }
+    var mine = ++looking;
     return request("GET", ticketPath(text)).then(function (result) {
+      if (mine !== looking) return;
       if (result.ok) { openTicket(result.data, false); return; }
-      if (authProblem(result)) { showTicketError(T.login_again); return; }
-      showTicketError(errorOf(result).message);
+      if (authProblem(result)) { showTicketError(T.login_again, text); return; }
+      showTicketError(errorOf(result).message, text);
     }, function () {
+      if (mine !== looking) return;
       var cached = fromList(text);
       if (cached) openTicket(Object.assign({ round: DATA.round, count: null, history: [], can_correct: false }, cached), true);
-      else showTicketError(T.not_in_list_offline);
+      else showTicketError(T.not_in_list_offline, text);
     });
   }
-  function showTicketError(message) {
-    ticketError.textContent = message;
+  function printed(sequence) { return ("00000" + sequence).slice(-Math.max(6, String(sequence).length)) + "/" + DATA.year; }
+  // A refused ticket: the message stays (naming what was scanned), the panel of the ticket before goes,
+  // and the ticket field is empty and ready, so that the next scan is taken whole.
+  function showTicketError(message, text) {
+    var seq = text ? sequenceOf(text) : null;
+    var shown = seq ? printed(seq) : (text || "").trim();
+    ticketError.textContent = shown && String(message).indexOf(shown) < 0 ? shown + " — " + message : message;
     show(ticketError, true);
-    ticketInput.select();
+    if (!panel.hidden) { show(panel, false); current = null; }
+    ticketInput.value = "";
+    ticketInput.focus();
   }
   ticketForm.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -176,9 +212,62 @@
   ticketInput.addEventListener("blur", function () {
     setTimeout(function () {
       var a = document.activeElement;
-      if (panel.hidden && $("scanner").hidden && (!a || a === document.body)) focusTicket();
+      if (awaitingScan() && $("scanner").hidden && (!a || a === document.body)) focusTicket();
     }, 150);
   });
+  ticketInput.addEventListener("focus", function () { ticketInput.select(); });
+
+  // ---- a scan wherever it lands ----
+  // A scanner "types" a whole number in a few milliseconds per key and presses Enter; people need a tenth
+  // of a second or more per key. Such a burst, or a number as printed on the tickets, typed in the quantity
+  // (or anywhere else in the count form) is the next ticket: the half-entered count is dropped, unsent.
+  // A run of keys ends at a pause; it is a scan when its keys came in fast on average (a busy tablet may
+  // hold one key back now and then) and Enter follows at once.
+  var RUN_BREAK = 150, SCAN_MEAN = 35, SCAN_MIN = 4;
+  var PRINTED = /^\s*(?:ticket\s*)?(?:n[°o]\.?\s*)?[0-9]+\s*\/\s*[0-9]{4}\s*$/i;
+  var PADDED = /^\s*0[0-9]{5,}\s*$/;        // the printed sequence without its year: 000123
+  function looksPrinted(text) { return PRINTED.test(text || "") || PADDED.test(text || ""); }
+  function isTextField(node) {
+    return !!node && ((node.tagName === "INPUT" && /^(text|search|number|)$/i.test(node.type)) || node.tagName === "TEXTAREA");
+  }
+  var run = null;                 // { target, before: the field's value before the run, chars, first, last }
+  function isScan(r, target, now) {
+    if (!r || r.target !== target || r.chars.length < SCAN_MIN || now - r.last > RUN_BREAK) return false;
+    return (r.last - r.first) / (r.chars.length - 1) <= SCAN_MEAN;
+  }
+  document.addEventListener("keydown", function (event) {
+    var now = event.timeStamp || performance.now(), target = event.target;
+    if (event.key === "Enter") {
+      var r = run;
+      run = null;
+      if (!isScan(r, target, now)) return;
+      if (target === ticketInput) { ticketInput.value = r.chars; return; }   // the ticket form does the rest
+      // In a search field (blank tickets) a scanned item barcode is a search; only a printed number is a ticket.
+      if (isTextField(target) && target !== qty && !looksPrinted(r.chars)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      if (isTextField(target)) target.value = r.before;
+      scanTicket(r.chars);
+      return;
+    }
+    if (event.repeat) { run = null; return; }      // a key held down is a person, not a scanner
+    if (event.key && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (!run || run.target !== target || now - run.last > RUN_BREAK) {
+        run = { target: target, before: isTextField(target) ? target.value : "", chars: "", first: now, last: now };
+      }
+      run.chars += event.key;
+      run.last = now;
+    } else if (["Shift", "CapsLock", "AltGraph"].indexOf(event.key) < 0) {
+      run = null;
+    }
+  }, true);
+  function scanTicket(text) {
+    if (current && !countForm.hidden && (qty.value.trim() || $("c-reason").value.trim())) {
+      say(fmt(T.count_dropped, { ticket: current.ticket }), "warn");
+    }
+    ticketInput.value = text.trim();
+    return lookup(text);
+  }
 
   // ---- the ticket panel ----
   function pendingFor(ticket) {
@@ -232,7 +321,9 @@
     if (canCount) {
       if (t.needs_reference) $("b-reference").focus(); else qty.focus();
     } else {
-      $("cancel-button").focus();
+      // Nothing to count here: the message stays, and the next scan goes straight to the ticket field.
+      ticketInput.value = "";
+      ticketInput.focus({ preventScroll: true });
     }
     panel.scrollIntoView({ block: "start", behavior: "smooth" });
   }
@@ -283,7 +374,7 @@
   // ---- quantity keypad ----
   $("keypad").addEventListener("click", function (event) {
     var key = event.target.closest("button");
-    if (!key || qty.readOnly) return;
+    if (!key || key.dataset.key === "ok" || qty.readOnly) return;      // OK submits the form, as Enter does
     var k = key.dataset.key;
     if (k === "back") qty.value = qty.value.slice(0, -1);
     else if (k === "decimal") { if (decimalsAllowed() && !/[.,]/.test(qty.value)) qty.value = (qty.value || "0") + DECIMAL; }
@@ -402,6 +493,12 @@
     show(qtyError, false);
     show(formError, false);
     if (!current) return;
+    if (looksPrinted(qty.value) && !qty.readOnly) {      // a ticket number typed or scanned as a quantity
+      var scannedText = qty.value;
+      qty.value = "";
+      scanTicket(scannedText);
+      return;
+    }
     var pack = mode === "count" ? packValues() : null;
     var checked = checkQuantity(qty.value);
     if (checked.error) { formFail(checked.error, "quantity"); return; }
@@ -421,7 +518,9 @@
                  " · " + localQty(checked.value) + " " + (unit() || ""), queued_at: Date.now() };
     queue.push(item);            // on the tablet first: a count is never lost
     save("queue", queue);
+    markCounted(body.ticket);    // no longer "still to count", sent or not
     renderQueue();
+    renderLeft();
     var button = $("submit-button");
     button.disabled = true;
     sendOne(item, true).then(function (outcome) {
@@ -448,6 +547,7 @@
       if (result.status >= 500) return "later";
       item.error = errorOf(result);
       drop(item);
+      markToCount(item.body.ticket);
       if (!interactive) {        // nobody is looking at this form any more: list it where it will be seen
         refused.unshift({ label: item.label, message: item.error.message, at: Date.now() });
         save("refused", refused.slice(0, 50));
@@ -465,7 +565,12 @@
   }
   function markCounted(ticket) {
     tickets.forEach(function (t) { if (t.ticket === ticket) t.status = "counted"; });
-    save("tickets", tickets);
+    keep();
+  }
+  function markToCount(ticket) {       // a waiting count refused: the ticket is still to count
+    if (pendingFor(ticket)) return;
+    tickets.forEach(function (t) { if (t.ticket === ticket && t.status === "counted") t.status = "to_count"; });
+    keep();
   }
   var flushing = false;
   function flush() {
@@ -488,7 +593,7 @@
       if (sent) say(fmt(T.sent_later, { n: sent }));
     });
   }
-  window.addEventListener("online", function () { setOnline(true); flush(); });
+  window.addEventListener("online", function () { setOnline(true); flush().then(refreshLists); });
   window.addEventListener("offline", function () { setOnline(false); });
   setInterval(function () { if (queue.length) flush(); }, RETRY_EVERY);
 
@@ -502,6 +607,7 @@
         say(fmt(T.correction_saved, { ticket: body.ticket, quantity: localQty(quantity) + " " + (unit() || "") }));
         recent = recent.filter(function (c) { return c.ticket !== body.ticket; });
         recent.unshift(result.data.count);
+        keep();
         renderRecent();
         closePanel();
       } else {
@@ -585,11 +691,12 @@
       if (!r.ok) return;
       tickets = r.data.tickets;
       queue.forEach(function (q) { markCounted(q.body.ticket); });
-      save("tickets", tickets);
+      keep();
       renderLeft();
+      show($("copy-note"), false);
     }, function () {});
     request("GET", base + "/counts").then(function (r) {
-      if (r.ok) { recent = r.data.counts; renderRecent(); }
+      if (r.ok) { recent = r.data.counts; keep(); renderRecent(); }
     }, function () {});
   }
   setInterval(function () { if (panel.hidden && !flushing) refreshLists(); }, 60000);
@@ -698,13 +805,59 @@
     image.src = url;
   });
 
+  // ---- the page kept for reloads without the network (static files: the service worker's own cache) ----
+  var PAGE_CACHE = root.dataset.pageCache;
+  function renderingOf(html) {
+    var m = /"rendered":\s*"([0-9a-f]+)"/.exec(html || "");
+    return m ? m[1] : null;
+  }
+  // The copy of this page the worker keeps may be another rendering than the one on screen (the first
+  // visit, before the worker took over, or a reload that bypassed it): the tablet's lists stand for it too.
+  function keepThisPage() {
+    if (!window.caches || !PAGE_CACHE) return Promise.resolve();
+    var url = location.href.split("#")[0];
+    return caches.open(PAGE_CACHE).then(function (cache) {
+      return cache.match(url, { ignoreSearch: true }).then(function (hit) {
+        if (hit) return hit.text();
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || response.redirected || type.indexOf("text/html") !== 0) return null;
+          return cache.put(url, response.clone()).then(function () { return response.text(); });
+        });
+      });
+    }).then(function (html) {
+      var id = renderingOf(html);
+      if (id && renders.indexOf(id) < 0) { renders.push(id); keep(); }
+      root.dataset.kept = "1";
+    }).catch(function () {});
+  }
+  function startWorker() {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext || !root.dataset.sw) return;
+    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.swScope })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(keepThisPage)
+      .catch(function () { /* no worker (private window, plain http): the page works online as before */ });
+  }
+  // Whoever logs out takes the kept page with them: the next person on this tablet must not see it offline.
+  document.querySelectorAll('form[action$="/logout"]').forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.caches || !PAGE_CACHE || form.dataset.cleared) return;
+      event.preventDefault();
+      var done = function () { form.dataset.cleared = "1"; form.submit(); };
+      caches.delete(PAGE_CACHE).then(done, done);
+    });
+  });
+
   // ---- start ----
   setOnline(navigator.onLine !== false);
+  show($("copy-note"), fromCopy);
   renderQueue();
   renderRefused();
   renderRecent();
   renderLeft();
   focusTicket();
   if (queue.length) flush();
-  window.countappTablet = { flush: flush, queue: function () { return queue.slice(); } };
+  if (fromCopy && navigator.onLine !== false) refreshLists();
+  startWorker();
+  window.countappTablet = { flush: flush, queue: function () { return queue.slice(); }, fromCopy: fromCopy };
 })();

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
 LANDSCAPE = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 800, "height": 1280}
+PHONE = {"width": 390, "height": 844}
 
 if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
     pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
@@ -272,4 +274,89 @@ def test_team_correction_keeps_the_earlier_value(browser, live):
     counts = live.counts()
     assert [c.quantity for c in counts] == [31, 30]
     assert counts[1].supersedes_id == counts[0].id and counts[1].correction_reason == "one carton counted twice"
+    context.close()
+
+
+def scan_into_whatever_has_the_focus(page, number: str) -> None:
+    """A keyboard-wedge scanner: a few milliseconds per character, then Enter, wherever the focus is."""
+    page.keyboard.type(number, delay=2)
+    page.keyboard.press("Enter")
+
+
+def test_after_a_refusal_or_a_scan_in_the_quantity_the_next_scan_opens_the_ticket(browser, live):
+    from countapp.services import campaigns, tickets
+
+    with live.app.app_context():
+        tickets.void("FY2025", "1", reason="torn")
+        campaign = campaigns.get("FY2025")
+        campaign.settings = {**(campaign.settings or {}), "company": {"time_zone": "America/Montreal"}}
+        db.session.commit()
+    context, page = tablet(browser, live, viewport=PORTRAIT)
+    # Voided: the panel says so, and the ticket field is empty and has the focus for the next scan.
+    scan_like_a_scanner(page, "000001/2025")
+    assert "voided" in page.inner_text("#t-message") and page.is_hidden("#count-form")
+    assert active_id(page) == "ticket-input" and page.input_value("#ticket-input") == ""
+    # Unknown: the message stays, naming the ticket; the panel before goes.
+    scan_into_whatever_has_the_focus(page, "000999/2025")
+    page.wait_for_selector("#count-panel", state="hidden")
+    assert "000999/2025" in page.inner_text("#ticket-error") and "does not exist" in page.inner_text("#ticket-error")
+    assert active_id(page) == "ticket-input" and page.input_value("#ticket-input") == ""
+    # The next scan is taken whole.
+    scan_into_whatever_has_the_focus(page, live.scenario.tickets["A-1@L-02"])
+    page.wait_for_selector("#count-form:not([hidden])")
+    assert page.is_hidden("#ticket-error") and active_id(page) == "qty"
+    # A scan landing in the quantity being typed is the next ticket; the half-typed count is not sent.
+    tap_quantity(page, "3")
+    scan_into_whatever_has_the_focus(page, live.scenario.tickets["C-3@L-03"])
+    page.wait_for_function("document.getElementById('t-number').textContent === '000004/2025'")
+    assert "000002/2025 was not saved" in page.inner_text("#toast") and page.input_value("#qty") == ""
+    # So is a number typed as printed, submitted with the keypad's OK.
+    page.fill("#qty", live.scenario.tickets["D-4@L-04"])
+    page.tap("#key-ok")
+    page.wait_for_function("document.getElementById('t-number').textContent === '000005/2025'")
+    assert live.counts() == []
+    # OK saves a count, as Enter does.
+    tap_quantity(page, "9")
+    page.tap("#key-ok")
+    page.wait_for_selector("#count-panel", state="hidden")
+    (count,) = live.counts()
+    assert count.quantity == 9 and live.ticket_of(count) == 5
+    # Already counted: the time is the campaign's (Montreal), not the tablet's clock (UTC here).
+    scan_into_whatever_has_the_focus(page, "000005/2025")
+    page.wait_for_selector("#t-counted:not([hidden])")
+    at = count.counted_at.replace(tzinfo=count.counted_at.tzinfo or ZoneInfo("UTC"))
+    text = page.inner_text("#t-counted-text")
+    assert at.astimezone(ZoneInfo("America/Montreal")).strftime("%I:%M") in text
+    assert at.astimezone(ZoneInfo("UTC")).strftime("%I:%M") not in text
+    assert page.is_visible("#correct-button")                 # round 2 has not started: the server would take it
+    assert active_id(page) == "ticket-input" and page.input_value("#ticket-input") == ""
+    assert page.errors == []
+    context.close()
+
+
+def test_a_reload_without_network_shows_the_page_and_its_waiting_counts(browser, live):
+    context, page = tablet(browser, live, viewport=PHONE)
+    page.wait_for_function("document.getElementById('counting').dataset.kept === '1'", timeout=20000)
+    left = int(page.inner_text("#left-count"))
+    context.set_offline(True)
+    scan_like_a_scanner(page, live.scenario.tickets["D-4@L-04"])
+    tap_quantity(page, "10")
+    page.tap("#key-ok")
+    page.wait_for_selector("#count-panel", state="hidden")
+    # Waiting to be sent, and already no longer "still to count".
+    assert page.inner_text("#pending-count") == "1" and int(page.inner_text("#left-count")) == left - 1
+    assert "000005/2025" not in page.inner_text("#left-list")
+    page.reload()
+    page.wait_for_selector("#ticket-input")
+    assert "Team 1" in page.inner_text(".team-bar") and page.is_visible("#copy-note")
+    assert page.inner_text("#pending-count") == "1" and int(page.inner_text("#left-count")) == left - 1
+    assert "000005/2025" not in page.inner_text("#left-list") and active_id(page) == "ticket-input"
+    # On a phone, what is still to count comes before what was counted.
+    assert page.locator(".left-card").bounding_box()["y"] < page.locator(".recent-card").bounding_box()["y"]
+    assert live.counts() == []
+    context.set_offline(False)
+    page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=20000)
+    (count,) = live.counts()
+    assert count.quantity == 10 and live.ticket_of(count) == 5
+    assert page.errors == []
     context.close()

@@ -7,15 +7,19 @@ services.count_views (blind counting).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...models import Role
 from ...services import campaigns as campaign_service
 from ...services import count_views
 from ...services import progress as progress_service
+from ...services import recounts as recount_service
 from ..labels import METHODS, STATES
 from ..security import requires
+from . import tablet_info
 from .texts import tablet_texts
 
 bp = Blueprint("counting", __name__)
@@ -30,6 +34,25 @@ def refuse_nul_characters():
         abort(400)
 
 
+def _kept_zones(campaign=None) -> list[tuple[str, str]]:
+    return count_views.kept_zones(current_user, campaign) if current_user.is_storekeeper else []
+
+
+def _recount_sheets(campaign) -> dict | None:
+    """A leader's recount sheets of the campaign: how many, and how many still wait for third counts."""
+    if current_user.role != Role.LEADER:
+        return None
+    found = recount_service.sheets(campaign, user=current_user)
+    return {"total": len(found), "waiting": sum(1 for s in found if not s.done),
+            "url": url_for("centralisation.sheets", code=campaign.code)}
+
+
+def _no_team(campaign):
+    return render_template("counting/no_team.html", campaign=campaign, kept=_kept_zones(campaign),
+                           storekeeper=current_user.is_storekeeper,
+                           sheets=_recount_sheets(campaign) if campaign is not None else None)
+
+
 @bp.get("/")
 @requires(*TEAM_ROLES)
 def home():
@@ -37,7 +60,25 @@ def home():
     campaigns = count_views.campaigns_of_member(current_user)
     if campaigns:
         return redirect(url_for(".tablet", code=campaigns[0].code))
-    return render_template("counting/no_team.html", campaign=None)
+    return _no_team(None)
+
+
+@bp.get("/sw.js")
+@requires(*TEAM_ROLES)
+def service_worker():
+    """The tablet's service worker, served under /count/ so that its scope covers the counting pages."""
+    template = Path(current_app.root_path, "templates", "counting", "sw.js")
+    version = tablet_info.shell_version(current_app.static_folder, template)
+    static = lambda name: url_for("static", filename=name)  # noqa: E731
+    body = render_template("counting/sw.js", version=version, page_cache=tablet_info.PAGE_CACHE,
+                           shell=[static(n) for n in tablet_info.SHELL_FILES],
+                           optional=[static(n) for n in tablet_info.OPTIONAL_FILES],
+                           scope=url_for(".home"), api=url_for("api.me").rsplit("/", 1)[0] + "/")
+    response = make_response(body)
+    response.mimetype = "text/javascript"
+    response.headers["Service-Worker-Allowed"] = url_for(".home")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/<code>")
@@ -46,13 +87,22 @@ def tablet(code):
     campaign = campaign_service.get(code)
     who = count_views.viewer(campaign, current_user)
     if who.team is None:
-        return render_template("counting/no_team.html", campaign=campaign)
+        return _no_team(campaign)
     tickets = count_views.team_tickets(campaign, who.team)
+    zones = sorted(who.team.zones, key=lambda z: z.code)
     data = {"campaign": campaign.code, "year": campaign.fiscal_year, "team": who.team.number,
             "round": who.team.round, "user": current_user.login, "counting": campaign.status.value == "counting",
-            "tickets": tickets, "recent": count_views.team_counts(campaign, who.team)}
+            "tickets": tickets, "recent": count_views.team_counts(campaign, who.team),
+            "time_zone": tablet_info.time_zone(campaign.settings)}
+    # Names the lists the page was rendered with: the same page shown again from the tablet's cache (a
+    # reload without the network) is told from a fresh one, whose lists take over from the tablet's.
+    data["rendered"] = tablet_info.rendering(data)
     left = sum(1 for t in tickets if t["status"] in ("to_count", "waiting"))
-    return render_template("counting/tablet.html", campaign=campaign, team=who.team, data=data, left=left,
+    dates = tablet_info.count_dates(campaign.count_date, campaign.settings,
+                                    [(z.code, z.site.code if z.site else None) for z in zones])
+    return render_template("counting/tablet.html", campaign=campaign, team=who.team, zones=zones, data=data,
+                           left=left, count_dates=dates, kept=_kept_zones(campaign),
+                           sheets=_recount_sheets(campaign), page_cache=tablet_info.PAGE_CACHE,
                            texts=tablet_texts(), states={k: str(v) for k, v in STATES.items()},
                            methods={k: str(v) for k, v in METHODS.items()})
 

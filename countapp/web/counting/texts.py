@@ -67,4 +67,5 @@ def tablet_texts() -> dict[str, str]:
         "correction_of": _("Correcting the count of {when}: {quantity}"),
         "earlier": _("Earlier: {quantity} ({who}, {when}; reason: {reason})"),
         "state_word": _("state"),
+        "count_dropped": _("The count of {ticket} was not saved: a new ticket was scanned."),
     }
