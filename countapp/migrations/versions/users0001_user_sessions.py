@@ -13,15 +13,15 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite 3.35+ drops columns itself): a batch copy of the table
+# would have to drop user_account, which every table that names a user refers to.
 def upgrade():
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("user_account", sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("user_account", sa.Column("must_change_password", sa.Boolean(), nullable=False,
+                                            server_default=sa.false()))
+    op.add_column("user_account", sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("last_login_at")
-        batch.drop_column("must_change_password")
-        batch.drop_column("session_version")
+    for column in ("last_login_at", "must_change_password", "session_version"):
+        op.drop_column("user_account", column)
