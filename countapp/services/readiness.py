@@ -146,14 +146,17 @@ def steps(campaign: Campaign, found: Facts | None = None) -> list[Step]:
     counted = _status_at_least(campaign, CampaignStatus.RECONCILING)
     recounts = _count(sa.select(Ticket.id).where(Ticket.campaign_id == campaign.id,
                                                    Ticket.status == TicketStatus.RECOUNT))
+    # Once counting has started the set-up is history: a ticket voided since (its line without a live
+    # ticket) or a team changed does not reopen it.
+    set_up = lambda done: done or started  # noqa: E731
     return [
         Step("settings", bool(campaign.person_in_charge and campaign.company)),
-        Step("stock", "book_stock" not in gaps),
-        Step("teams", not gaps & {"team_round1", "team_round2", "leaders"}),
-        Step("instructions", "instructions" not in gaps),
-        Step("generate", "tickets" not in gaps),
-        Step("print", printed),
-        Step("issue", bool(found.pre_referenced) and not gaps & {"issued_round1", "issued_round2"}),
+        Step("stock", set_up("book_stock" not in gaps)),
+        Step("teams", set_up(not gaps & {"team_round1", "team_round2", "leaders"})),
+        Step("instructions", set_up("instructions" not in gaps)),
+        Step("generate", set_up("tickets" not in gaps)),
+        Step("print", set_up(printed)),
+        Step("issue", set_up(bool(found.pre_referenced) and not gaps & {"issued_round1", "issued_round2"})),
         Step("start", started),
         Step("progress", counted),
         Step("third_counts", counted and not recounts),
