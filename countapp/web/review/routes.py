@@ -4,6 +4,11 @@ Managers, centralisers and auditors read it (counting teams never see book quant
 centraliser sets causes, the manager signs off and reopens. The figures are computed once per
 data version and kept (``services.reconciliation.kept``), so paging through 100,000 lines only
 filters and slices arrays.
+
+A bare page opens on the differences (when there are any); every filter lives in the query string,
+so a copied link or the back button shows the same lines. Causes are set from a row or for the
+lines ticked; the page's script asks for JSON and updates the rows in place, and without script
+the same forms post and come back to the same filters.
 """
 from __future__ import annotations
 
