@@ -196,9 +196,9 @@
   // A refused ticket: the message stays (naming what was scanned), the panel of the ticket before goes,
   // and the ticket field is empty and ready, so that the next scan is taken whole.
   function showTicketError(message, text) {
-    var seq = text ? sequenceOf(text) : null;
-    var shown = seq ? printed(seq) : (text || "").trim();
-    ticketError.textContent = shown && String(message).indexOf(shown) < 0 ? shown + " — " + message : message;
+    var seq = text ? sequenceOf(text) : null, typed = (text || "").trim();
+    var named = !typed || String(message).indexOf(typed) >= 0 || (seq && String(message).indexOf(printed(seq)) >= 0);
+    ticketError.textContent = named ? message : typed + " — " + message;
     show(ticketError, true);
     if (!panel.hidden) { show(panel, false); current = null; }
     ticketInput.value = "";

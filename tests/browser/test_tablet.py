@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -35,9 +36,32 @@ if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
+class Network:
+    """The Wi-Fi between the tablets and the server: while it is down, every connection that reaches the
+    server is reset. Chromium's offline emulation alone lets through some requests that a service worker
+    passes on to the network."""
+
+    def __init__(self, app):
+        self.app, self.down = app, False
+
+    def __call__(self, environ, start_response):
+        if self.down:
+            connection = environ.get("werkzeug.socket")
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            connection.shutdown(socket.SHUT_RDWR)
+            start_response("503 Service Unavailable", [])
+            return [b""]
+        return self.app(environ, start_response)
+
+
 class Live:
-    def __init__(self, app, url, scenario):
-        self.app, self.url, self.scenario = app, url, scenario
+    def __init__(self, app, url, scenario, network=None):
+        self.app, self.url, self.scenario, self.network = app, url, scenario, network
+
+    def offline(self, context, down: bool = True) -> None:
+        """The tablet loses (or finds again) the network."""
+        self.network.down = down
+        context.set_offline(down)
 
     def counts(self) -> list[Count]:
         with self.app.app_context():
@@ -60,10 +84,11 @@ def live(database_url, tmp_path):
     with app.app_context():
         scenario = build_scenario(tmp_path)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    network = Network(app)
+    server = make_server("127.0.0.1", 0, network, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Live(app, f"http://127.0.0.1:{server.server_port}", scenario)
+    yield Live(app, f"http://127.0.0.1:{server.server_port}", scenario, network)
     server.shutdown()
     thread.join(10)
     with app.app_context():
@@ -184,7 +209,7 @@ def test_offline_count_is_kept_then_sent_once(browser, live):
     context, page = tablet(browser, live)
     scan_like_a_scanner(page, live.scenario.tickets["D-4@L-04"])
     tap_quantity(page, "10")
-    context.set_offline(True)
+    live.offline(context)
     page.tap("#submit-button")
     page.wait_for_selector("#count-panel", state="hidden")
     assert page.inner_text("#pending-count") == "1"
@@ -194,7 +219,7 @@ def test_offline_count_is_kept_then_sent_once(browser, live):
     stored = page.evaluate("Object.keys(localStorage).filter(k => k.endsWith(':queue')).map(k => localStorage[k])")
     assert "000005/2025" in stored[0] and "client_id" in stored[0]
     assert live.counts() == []
-    context.set_offline(False)
+    live.offline(context, False)
     page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=20000)
     assert page.is_hidden("#pending-card")
     counts = live.counts()
@@ -330,6 +355,14 @@ def test_after_a_refusal_or_a_scan_in_the_quantity_the_next_scan_opens_the_ticke
     assert at.astimezone(ZoneInfo("UTC")).strftime("%I:%M") not in text
     assert page.is_visible("#correct-button")                 # round 2 has not started: the server would take it
     assert active_id(page) == "ticket-input" and page.input_value("#ticket-input") == ""
+    with live.app.app_context():                              # round 2 counts it: round 1 can no longer correct
+        from countapp.models import User
+        from countapp.services import counting
+        counting.submit_count("FY2025", counting.CountInput(ticket="5", round=2, quantity="9"),
+                              user=db.session.scalar(sa.select(User).filter_by(login="cat")))
+    scan_into_whatever_has_the_focus(page, "000005/2025")
+    page.wait_for_function("document.getElementById('t-counted-text').textContent.indexOf('no longer') >= 0")
+    assert page.is_hidden("#correct-button")
     assert page.errors == []
     context.close()
 
@@ -338,7 +371,7 @@ def test_a_reload_without_network_shows_the_page_and_its_waiting_counts(browser,
     context, page = tablet(browser, live, viewport=PHONE)
     page.wait_for_function("document.getElementById('counting').dataset.kept === '1'", timeout=20000)
     left = int(page.inner_text("#left-count"))
-    context.set_offline(True)
+    live.offline(context)
     scan_like_a_scanner(page, live.scenario.tickets["D-4@L-04"])
     tap_quantity(page, "10")
     page.tap("#key-ok")
@@ -354,9 +387,13 @@ def test_a_reload_without_network_shows_the_page_and_its_waiting_counts(browser,
     # On a phone, what is still to count comes before what was counted.
     assert page.locator(".left-card").bounding_box()["y"] < page.locator(".recent-card").bounding_box()["y"]
     assert live.counts() == []
-    context.set_offline(False)
+    live.offline(context, False)
     page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=20000)
     (count,) = live.counts()
     assert count.quantity == 10 and live.ticket_of(count) == 5
+    # Whoever logs out takes the kept page with them.
+    page.click("form[action$='/logout'] button")
+    page.wait_for_url("**/login**")
+    assert page.evaluate("caches.has('countapp-pages')") is False
     assert page.errors == []
     context.close()
