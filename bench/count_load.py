@@ -5,7 +5,7 @@
                                [--lines 20000] [--reference 10] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 For each database: a fresh campaign ready to count (``--lines`` book lines, one ticket each, all issued
-to one round-1 team of 250 counters), served by ``gunicorn "countapp:create_app()"`` on 127.0.0.1. The
+to one round-1 team of 250 counters), served by ``countapp serve`` (gunicorn, no access log) on 127.0.0.1. The
 load generator (asyncio, plain HTTP/1.1 over loopback, in this process) logs every simulated tablet
 in through the real log-in form, reads the page's CSRF token and posts ``POST /api/v1/counts`` with
 its session cookie and ``X-CSRFToken``, one ticket per count, each with its own ``client_id``:
@@ -54,6 +54,7 @@ CODE = "LOAD"
 PASSWORD = "load-test-password"
 TEAM_SIZE = 250
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+COUNTAPP = str(Path(sys.executable).with_name("countapp"))
 
 
 # ---------------------------------------------------------------- set-up
@@ -111,13 +112,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, work: Path, args, app: str = "countapp:create_app()") -> tuple[subprocess.Popen, int]:
+def start_server(url: str, work: Path, args, app: str = "countapp") -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "COUNTAPP_DATABASE_URL": url, "COUNTAPP_SECRET_KEY": "bench-" + "k" * 32,
            "COUNTAPP_INSTANCE_PATH": str(work / "instance")}
-    command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-               "--worker-class", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
-               "--log-level", "warning", app]
+    if app == "countapp":   # the app as production runs it
+        command = [COUNTAPP, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+                   "--threads", str(args.threads), "--no-access-log"]
+    else:
+        command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+                   "--worker-class", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
+                   "--log-level", "warning", app]
     server = subprocess.Popen(command, env=env, cwd=str(ROOT), start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -3,6 +3,7 @@ consumer) and ``countapp run`` (Flask's development server with a worker in the 
 the quick start stays one command)."""
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 
@@ -35,7 +36,8 @@ def _gunicorn_logging(fmt: str) -> dict | None:
                         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False}}}
 
 
-def serve_options(host: str, port: int, workers: int, threads: int, timeout: int, fmt: str) -> dict:
+def serve_options(host: str, port: int, workers: int, threads: int, timeout: int, fmt: str, *,
+                  access_log: bool = True) -> dict:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -44,7 +46,7 @@ def serve_options(host: str, port: int, workers: int, threads: int, timeout: int
         "timeout": timeout,
         "graceful_timeout": 30,    # a deploy lets requests in flight finish
         "keepalive": 5,
-        "accesslog": "-",
+        "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "forwarded_allow_ips": os.environ.get("COUNTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "preload_app": True,       # settings and catalogs checked once, before forking
@@ -85,19 +87,23 @@ def make_server(app, options: dict):
               help="Threads per process (above 1, gunicorn's gthread workers).")
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600),
               help="Seconds before a silent worker is restarted.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on stdout.")
 @with_appcontext
-def serve_command(host, port, workers, threads, timeout):
+def serve_command(host, port, workers, threads, timeout, access_log):
     """Serve the app for real (gunicorn); run `countapp worker` beside it for imports, prints, reports."""
     app = current_app._get_current_object()
     fmt = app.config.get("COUNTAPP_LOG_FORMAT", "text")
-    options = serve_options(host, port, workers or default_workers(), threads, timeout, fmt)
+    options = serve_options(host, port, workers or default_workers(), threads, timeout, fmt, access_log=access_log)
     click.echo(f"countapp serving on http://{host}:{port} with {options['workers']} worker(s) "
                f"× {threads} thread(s); jobs go to {_queue_name(app)}.", err=True)
     # The engine's pool must not cross the fork: each worker opens its own connections.
     from .extensions import db
 
     db.engine.dispose()
-    make_server(app, options).run()
+    # Outside the command's app context: a worker forked inside it would keep that context for every
+    # request, and with it `g` (the logged-in user, the CSRF token) from one request to the next.
+    contextvars.Context().run(make_server(app, options).run)
 
 
 def _queue_name(app) -> str:
@@ -139,7 +145,8 @@ def _run_with_worker(ctx: click.Context, **kwargs):
     # With the reloader, the first process only watches files: the worker belongs in the one that serves.
     if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         jobs.EmbeddedWorker(current_app._get_current_object()).start()
-    ctx.invoke(flask_run_command, **kwargs)
+    # The development server answers outside the command's app context (see serve_command).
+    contextvars.Context().run(ctx.invoke, flask_run_command, **kwargs)
 
 
 run_command = click.Command(

@@ -25,8 +25,6 @@ import sqlalchemy as sa
 from countapp.extensions import db
 from countapp.models import BookLine
 
-pytestmark = pytest.mark.postgresql
-
 COUNTAPP = str(Path(sys.executable).with_name("countapp"))
 REDIS = os.environ.get("COUNTAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 PASSWORD = "correct-horse-battery"
@@ -89,6 +87,52 @@ def _multipart(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def _serve(database_url: str, folder: Path, port: int, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "COUNTAPP_DATABASE_URL": database_url, "COUNTAPP_SECRET_KEY": "serve-test",
+           "COUNTAPP_INSTANCE_PATH": str(folder)}
+    env.pop("COUNTAPP_REDIS_URL", None)
+    folder.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([COUNTAPP, "serve", "--port", str(port), *extra], env=env, start_new_session=True,
+                            stdout=open(folder / "serve.log", "wb"), stderr=subprocess.STDOUT)
+
+
+def _log_in(url: str, login: str) -> Browser:
+    browser = Browser()
+    form = urllib.parse.urlencode({"login": login, "password": PASSWORD, "csrf_token": browser.csrf(url + "/login")})
+    status, page, _ = browser.send(url + "/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and 'name="password"' not in page, page[:500]
+    return browser
+
+
+def test_a_served_process_keeps_each_request_to_itself(app, database_url, make_user, tmp_path):
+    """One gunicorn process answers two people in turn: each request sees its own user and session
+    (the command's app context must not leak into the workers, with ``g`` shared between requests)."""
+    make_user("ann", "manager")
+    make_user("bob", "auditor")
+    db.session.commit()
+    port = _free_port()
+    server = _serve(database_url, tmp_path / "instance", port, "--workers", "1")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (tmp_path / "instance" / "serve.log").read_text()
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+        ann, bob = _log_in(url, "ann"), _log_in(url, "bob")
+        for _ in range(2):
+            assert json.loads(ann.send(url + "/api/v1/me")[1])["login"] == "ann"
+            assert json.loads(bob.send(url + "/api/v1/me")[1])["login"] == "bob"
+        assert Browser().send(url + "/api/v1/me")[0] == 401
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
 @pytest.fixture
 def machines(app, database_url, redis_db, tmp_path):
     if not database_url.startswith("postgresql"):
@@ -133,16 +177,14 @@ def machines(app, database_url, redis_db, tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
 
 
+@pytest.mark.postgresql
 def test_two_servers_and_a_worker_act_as_one(app, make_user, make_campaign, machines):
     (one, two), log = machines
     make_campaign()
     make_user("erp", "manager", name="ERP", language="en")
     db.session.commit()
 
-    browser = Browser()
-    form = urllib.parse.urlencode({"login": "erp", "password": PASSWORD, "csrf_token": browser.csrf(one + "/login")})
-    status, page, _ = browser.send(one + "/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
-    assert status == 200 and 'name="password"' not in page, page[:500]
+    browser = _log_in(one, "erp")
     status, page, _ = browser.send(two + "/campaigns/FY2025/imports")   # server 1's session is valid on server 2
     assert status == 200 and 'name="password"' not in page and "FY2025" in page
     token_csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
