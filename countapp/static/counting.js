@@ -206,7 +206,7 @@
   }
   ticketForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    lookup(ticketInput.value);
+    scanTicket(ticketInput.value);
   });
   // A keyboard-wedge scanner types into whatever has the focus: keep it on the ticket field.
   ticketInput.addEventListener("blur", function () {
@@ -261,11 +261,13 @@
       run = null;
     }
   }, true);
+  // The next ticket, however it came (ticket field, scan in the count form, camera); a count being typed
+  // for the ticket before is dropped, and the team told so.
   function scanTicket(text) {
     if (current && !countForm.hidden && (qty.value.trim() || $("c-reason").value.trim())) {
       say(fmt(T.count_dropped, { ticket: current.ticket }), "warn");
     }
-    ticketInput.value = text.trim();
+    ticketInput.value = (text || "").trim();
     return lookup(text);
   }
 
@@ -751,10 +753,7 @@
       });
     });
   }
-  function scanned(text) {
-    ticketInput.value = text;
-    lookup(text);
-  }
+  function scanned(text) { scanTicket(text); }
   var stream = null, scanning = false;
   function stopCamera() {
     scanning = false;

@@ -62,6 +62,10 @@ function pageFromNetwork(request) {
   });
 }
 
+function keptCopy(request) {
+  return caches.open(PAGE_CACHE).then(function (cache) { return cache.match(request.url, { ignoreSearch: true }); })
+    .then(function (kept) { return kept ? markedCopy(kept) : null; });
+}
 // The page says so when it is the kept copy (data-from-copy), so that the team knows the lists may be old.
 function markedCopy(kept) {
   return kept.text().then(function (html) {
@@ -75,9 +79,12 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
   if (path(request.url).indexOf(API) === 0) return;
   if (isCountingPage(request)) {
-    event.respondWith(pageFromNetwork(request).catch(function (error) {
-      return caches.open(PAGE_CACHE).then(function (cache) { return cache.match(request.url, { ignoreSearch: true }); })
-        .then(function (kept) { if (kept) return markedCopy(kept); throw error; });
+    // No answer, or a server in trouble (5xx): the kept copy, when there is one, lets the team count on.
+    event.respondWith(pageFromNetwork(request).then(function (response) {
+      if (response.status < 500) return response;
+      return keptCopy(request).then(function (kept) { return kept || response; });
+    }, function (error) {
+      return keptCopy(request).then(function (kept) { if (kept) return kept; throw error; });
     }));
     return;
   }
