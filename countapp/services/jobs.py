@@ -45,7 +45,13 @@ FLUSH_EVERY = 0.5             # progress reaches the table at most twice a secon
 E_UNEXPECTED = N_("Unexpected error: the job stopped. The administrator finds the details in the server log.")
 E_WORKER_STOPPED = N_("The worker stopped before the job ended (no sign of life for %(seconds)s seconds): "
                       "nothing of it was written. Start it again.")
+E_QUEUE_DOWN = N_("The job queue is out of reach: nothing was started. Try again in a moment; if it lasts, "
+                  "tell the administrator.")
 _TABLE = Job.__table__
+
+
+class QueueDown(CountappError):
+    status = 503
 _FILES = JobFile.__table__
 
 
@@ -258,8 +264,16 @@ def start(kind: str, campaign, function: Callable, arguments: dict, *, by=None, 
         thread.start()
         thread.join()
     else:
-        queue(app)
-        app.extensions["countapp_queue"][1](job_id)
+        try:
+            queue(app)
+            app.extensions["countapp_queue"][1](job_id)
+        except Exception as error:  # noqa: BLE001 - Redis or the queue file out of reach
+            log.error("job %s: the queue is out of reach: %s", job_id, error)
+            refused = QueueDown(E_QUEUE_DOWN)
+            _write(app, {"state": "failed", "finished_at": _now(),
+                         "error": {"message": E_QUEUE_DOWN, "params": {}, "field": None, "text": E_QUEUE_DOWN}},
+                   job_id=job_id)
+            raise refused from None
     return job_id
 
 

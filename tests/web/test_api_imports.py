@@ -108,3 +108,13 @@ def test_healthz_is_public_and_names_what_is_down(client, app, monkeypatch):
     down = client.get("/healthz")
     assert down.status_code == 503 and down.get_json()["database"] == "ok"
     assert down.get_json()["queue"].startswith("unreachable")
+
+
+def test_a_job_is_refused_at_once_when_the_queue_is_out_of_reach(client, app, campaign, bearer, monkeypatch):
+    monkeypatch.setitem(app.config, "COUNTAPP_JOBS", "queue")
+    monkeypatch.setitem(app.config, "COUNTAPP_REDIS_URL", "redis://127.0.0.1:1/0")   # nothing listens there
+    app.extensions.pop("countapp_queue", None)
+    answer = _push(client, bearer())
+    assert answer.status_code == 503 and "queue is out of reach" in answer.get_json()["error"]["message"]
+    assert db.session.scalar(sa.select(Job.state)) == "failed"   # never "queued" for ever
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)) == 0
