@@ -155,6 +155,9 @@ def _lock(campaign: Campaign) -> None:
     """Two managers acting at once: the second waits, then sees the new status."""
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    else:  # SQLite: a no-op write takes the database's write lock before the status is read
+        db.session.execute(sa.update(Campaign).where(Campaign.id == campaign.id).values(code=Campaign.code)
+                           .execution_options(synchronize_session=False))
     db.session.refresh(campaign)
 
 
