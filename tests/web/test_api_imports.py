@@ -118,3 +118,15 @@ def test_a_job_is_refused_at_once_when_the_queue_is_out_of_reach(client, app, ca
     assert answer.status_code == 503 and "queue is out of reach" in answer.get_json()["error"]["message"]
     assert db.session.scalar(sa.select(Job.state)) == "failed"   # never "queued" for ever
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BookLine)) == 0
+
+
+def test_counts_go_through_the_same_job_and_name_the_lines_at_fault(client, campaign, bearer):
+    from pathlib import Path
+
+    body = (Path(__file__).parent.parent / "fixtures" / "counts.csv").read_text(encoding="utf-8-sig")
+    headers = bearer("centraliser")
+    answer = _push(client, headers, kind="counts", body=body)
+    assert answer.status_code == 202, answer.get_json()
+    status = client.get(f"/api/v1/jobs/{answer.get_json()['job']['id']}", headers=headers).get_json()
+    assert status["kind"] == "import.counts" and status["state"] == "failed"   # no ticket exists yet
+    assert status["error"]["errors"] and all(e["line"] for e in status["error"]["errors"])

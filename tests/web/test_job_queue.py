@@ -38,6 +38,22 @@ def test_a_task_translates_in_the_requesters_language_without_a_request(app, mak
     assert status["result"] == {"text": "Connectez-vous d’abord."}
 
 
+def breaks(progress) -> dict:
+    raise RuntimeError("disk on fire")
+
+
+def test_an_unexpected_error_fails_the_job_with_a_translated_message_and_logs_the_traceback(app, make_campaign,
+                                                                                            caplog):
+    campaign = make_campaign()
+    with caplog.at_level("ERROR", logger="countapp.jobs"):
+        job_id = jobs.start("test.breaks", campaign, breaks, {}, locale="fr")
+    status = jobs.status(job_id)
+    assert status["state"] == "failed" and status["error"]["message"] == jobs.E_UNEXPECTED
+    assert "disk on fire" not in status["error"]["text"]
+    assert any("disk on fire" in record.getMessage() and "Traceback" in record.getMessage()
+               for record in caplog.records)
+
+
 def test_a_task_must_be_a_top_level_function(app, make_campaign):
     campaign = make_campaign()
     with pytest.raises(TypeError):
