@@ -120,6 +120,11 @@ def test_counting_is_over_is_offered_when_every_ticket_is_final(ready, app, logi
     response = manager.post(f"/campaigns/{CODE}/finish-counting", data={})
     assert response.status_code == 302
     assert campaigns.get(CODE).status == CampaignStatus.RECONCILING
+    page = text(manager.get(f"/campaigns/{CODE}"))
+    assert 'id="finish"' not in page and 'id="progress"' in page
+    assert re.search(r'class="step done" data-step="progress"', page)
+    assert re.search(r'class="step done" data-step="third_counts"', page)     # no third count pending
+    assert re.search(r'class="step" data-step="reconciliation"', page)         # not signed off yet
 
 
 def test_counting_is_over_from_the_page_names_the_open_tickets_and_needs_the_box(ready, app, login_as):
