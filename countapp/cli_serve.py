@@ -130,6 +130,7 @@ def worker_command(threads):
     configure(app.config.get("COUNTAPP_LOG_FORMAT", "text"), force=True)
     logging.getLogger("countapp.jobs").info("worker on %s, lease %s s", _queue_name(app), jobs.lease_seconds(app))
     jobs.consumer(app, workers=threads).run()
+    jobs.abandon(app)   # SIGTERM: the job in hand dies with this process; say so now, not after the lease
 
 
 @click.pass_context

@@ -45,6 +45,7 @@ FLUSH_EVERY = 0.5             # progress reaches the table at most twice a secon
 E_UNEXPECTED = N_("Unexpected error: the job stopped. The administrator finds the details in the server log.")
 E_WORKER_STOPPED = N_("The worker stopped before the job ended (no sign of life for %(seconds)s seconds): "
                       "nothing of it was written. Start it again.")
+E_WORKER_SHUT_DOWN = N_("The worker was shut down before the job ended: nothing of it was written. Start it again.")
 E_QUEUE_DOWN = N_("The job queue is out of reach: nothing was started. Try again in a moment; if it lasts, "
                   "tell the administrator.")
 _TABLE = Job.__table__
@@ -295,7 +296,7 @@ def _error(error: CountappError) -> dict:
 def run(app: Flask, job_id: str) -> None:
     """Run a queued job to done or failed; a job already taken (or failed by its lease) is left alone."""
     with app.app_context():
-        worker = f"{socket.gethostname()}:{os.getpid()}"
+        worker = worker_name()
         if not _write(app, {"state": "running", "started_at": _now(), "heartbeat_at": _now(), "worker": worker},
                       job_id=job_id, where=_TABLE.c.state == "queued"):
             log.info("job %s: not queued any more, skipped", job_id)
@@ -332,6 +333,28 @@ def run(app: Flask, job_id: str) -> None:
         _beat_file(app, job_id).unlink(missing_ok=True)
         _drop_uploads(app, job_id)
         log.info("job %s (%s) %s", job_id, kind, finish["state"])
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def abandon(app: Flask) -> int:
+    """A worker shutting down (SIGTERM) marks the jobs it was running failed at once, rather than
+    leaving them to the lease: their transactions end with the process."""
+    error = {"message": E_WORKER_SHUT_DOWN, "params": {}, "field": None, "text": E_WORKER_SHUT_DOWN}
+    with _side_engine(app).connect() as connection:
+        found = list(connection.execute(sa.select(_TABLE.c.id).where(_TABLE.c.state == "running",
+                                                                    _TABLE.c.worker == worker_name())).scalars())
+    for job_id in found:
+        try:
+            _write(app, {"state": "failed", "error": error, "finished_at": _now()}, job_id=job_id,
+                   where=_TABLE.c.state == "running", wait=0.1)
+        except sa.exc.OperationalError:   # SQLite, the dying job's transaction still holds the lock
+            log.warning("job %s: its worker is shutting down; the lease will mark it failed", job_id)
+            continue
+        log.warning("job %s: its worker is shutting down, marked failed", job_id)
+    return len(found)
 
 
 def _drop_uploads(app: Flask, job_id: str) -> None:
