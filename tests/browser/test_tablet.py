@@ -2,8 +2,10 @@
 tablet's size, against the app served by a real HTTP server thread on a file database.
 
 A keyboard-wedge scanner types the number and presses Enter: ``keyboard.type`` then ``press("Enter")``
-does exactly that. Desktop Chromium has no BarcodeDetector, so the camera test runs the bundled ZXing
-WebAssembly decoder on a photo of a ticket's barcode.
+does exactly that, wherever the focus is. The network goes down at both ends (``Live.offline``): the
+browser's offline mode and the server resetting every connection, as a dropped Wi-Fi would. Desktop
+Chromium has no BarcodeDetector, so the camera test runs the bundled ZXing WebAssembly decoder on a
+photo of a ticket's barcode.
 """
 from __future__ import annotations
 

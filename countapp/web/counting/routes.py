@@ -3,7 +3,8 @@
 The tablet page is a shell: the team, its round and what is left are rendered here, then
 static/counting.js looks tickets up and sends counts through the JSON API (/api/v1), keeping
 unsent counts on the tablet while the Wi-Fi is down. What a team may see comes from
-services.count_views (blind counting).
+services.count_views (blind counting). A service worker, served here at /count/sw.js so that its scope
+covers the counting pages, keeps the page and its files for a reload without the network.
 """
 from __future__ import annotations
 
