@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
 
-from .cli import root
+from .cli import command, root, user_cli
 
 MAX_DEFAULT_WORKERS = 8
 
@@ -155,3 +155,15 @@ run_command = click.Command(
     help="Run the development server with a job worker in the same process (production: serve + worker).",
     short_help="Development server and job worker.")
 root.add_command(run_command)
+
+
+@command(user_cli, "token")
+@click.argument("login")
+def user_token(login):
+    """A new personal API token for LOGIN (an ERP pushing imports); the previous one stops working."""
+    from .services import users
+
+    user = users.find_user(login)
+    click.echo(users.new_api_token(user))
+    click.echo(f"Send it as 'Authorization: Bearer <token>'; it acts as {user.login} ({user.role.value}) and is "
+               "shown only once.", err=True)

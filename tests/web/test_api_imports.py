@@ -130,3 +130,13 @@ def test_counts_go_through_the_same_job_and_name_the_lines_at_fault(client, camp
     status = client.get(f"/api/v1/jobs/{answer.get_json()['job']['id']}", headers=headers).get_json()
     assert status["kind"] == "import.counts" and status["state"] == "failed"   # no ticket exists yet
     assert status["error"]["errors"] and all(e["line"] for e in status["error"]["errors"])
+
+
+def test_the_command_line_gives_an_erp_its_token(runner, client, campaign, make_user):
+    make_user("erp", "manager")
+    result = runner.invoke(args=["user", "token", "erp"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[0]
+    answer = _push(client, {"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 202
+    assert runner.invoke(args=["user", "token", "nobody"]).exit_code == 1
