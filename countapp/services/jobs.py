@@ -428,7 +428,8 @@ def status(job_id: str) -> dict | None:
         return None
     if job.state == "running" and _aware(job.heartbeat_at) < _now() - timedelta(seconds=lease_seconds(app)):
         if fail_stale(app, job_id):
-            db.session.refresh(job)
+            db.session.rollback()   # a new snapshot (SQLite's read transaction would still see "running")
+            job = db.session.get(Job, job_id)
     found = {"id": job.id, "kind": job.kind, "campaign": job.campaign_code, "campaign_id": job.campaign_id,
              "state": job.state, "done": job.done, "total": job.total, "message": job.message,
              "result": job.result, "error": _translated_error(job.error), "locale": job.locale,

@@ -39,6 +39,21 @@ def test_a_task_translates_in_the_requesters_language_without_a_request(app, mak
     assert status["result"] == {"text": "Connectez-vous d’abord."}
 
 
+def test_a_running_job_without_a_heartbeat_reads_failed_at_once(app, make_campaign, client_as):
+    from datetime import datetime, timedelta, timezone
+
+    campaign = make_campaign()
+    manager = client_as("manager", language="en")
+    long_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    db.session.add(Job(id="a" * 32, kind="import.stock", campaign_id=campaign.id, campaign_code=campaign.code,
+                       locale="en", task="countapp.services.imports:run_import", arguments={}, state="running",
+                       done=5, message="", worker="gone:1", started_at=long_ago, heartbeat_at=long_ago))
+    db.session.commit()
+    status = manager.get(f"/campaigns/{campaign.code}/imports/jobs/{'a' * 32}?format=json").get_json()
+    assert status["state"] == "failed" and "worker stopped" in status["error"]["text"]
+    assert jobs.fail_stale(app) == 0   # already failed: the next worker start has nothing left to do
+
+
 def breaks(progress) -> dict:
     raise RuntimeError("disk on fire")
 
