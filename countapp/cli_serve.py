@@ -112,7 +112,7 @@ def _queue_name(app) -> str:
     url = app.config.get("COUNTAPP_REDIS_URL")
     if url:
         return "Redis " + re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
-    from .services.jobs import queue_file
+    from .services.job_queue import queue_file
 
     return f"the queue file {queue_file(app)}"
 
@@ -124,12 +124,12 @@ def _queue_name(app) -> str:
 def worker_command(threads):
     """Run the background jobs (imports, ticket prints, report drafts) queued by the web servers."""
     from .logs import configure
-    from .services import jobs
+    from .services import job_queue, jobs
 
     app = current_app._get_current_object()
     configure(app.config.get("COUNTAPP_LOG_FORMAT", "text"), force=True)
     logging.getLogger("countapp.jobs").info("worker on %s, lease %s s", _queue_name(app), jobs.lease_seconds(app))
-    jobs.consumer(app, workers=threads).run()
+    job_queue.consumer(app, workers=threads).run()
     jobs.abandon(app)   # SIGTERM: the job in hand dies with this process; say so now, not after the lease
 
 
@@ -138,14 +138,14 @@ def _run_with_worker(ctx: click.Context, **kwargs):
     """Flask's development server, plus a worker thread taking the queued jobs (one command to try it)."""
     from flask.helpers import get_debug_flag
 
-    from .services import jobs
+    from .services.job_queue import EmbeddedWorker
 
     reload = kwargs.get("reload")
     if reload is None:
         reload = get_debug_flag()
     # With the reloader, the first process only watches files: the worker belongs in the one that serves.
     if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-        jobs.EmbeddedWorker(current_app._get_current_object()).start()
+        EmbeddedWorker(current_app._get_current_object()).start()
     # The development server answers outside the command's app context (see serve_command).
     contextvars.Context().run(ctx.invoke, flask_run_command, **kwargs)
 

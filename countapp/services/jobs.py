@@ -36,6 +36,7 @@ from tickets.errors import CountappError, N_
 
 from ..extensions import db
 from ..models import Job, JobFile
+from . import job_queue
 
 log = logging.getLogger("countapp.jobs")
 
@@ -73,56 +74,6 @@ def lease_seconds(app: Flask | None = None) -> float:
 def beat_seconds(app: Flask | None = None) -> float:
     """The worker beats several times per lease, so one slow write never looks like a death."""
     return max(0.2, min(5.0, lease_seconds(app) / 6))
-
-
-# --- the queue ----------------------------------------------------------------------------------
-
-def queue(app: Flask | None = None):
-    """The app's Huey: Redis when COUNTAPP_REDIS_URL is set, else a SQLite file in the instance folder."""
-    app = app or current_app._get_current_object()
-    found = app.extensions.get("countapp_queue")
-    if found is None:
-        url = app.config.get("COUNTAPP_REDIS_URL")
-        if url:
-            from huey import RedisHuey
-
-            huey = RedisHuey("countapp", url=url, results=False)
-        else:
-            from huey import SqliteHuey
-
-            huey = SqliteHuey("countapp", filename=str(queue_file(app)), results=False)
-        found = app.extensions["countapp_queue"] = (huey, huey.task(name="run_job")(execute))
-    return found[0]
-
-
-def queue_file(app: Flask) -> Path:
-    return Path(app.config.get("COUNTAPP_QUEUE_FILE") or Path(app.instance_path) / "queue.sqlite")
-
-
-def queue_problem(app: Flask | None = None) -> str | None:
-    """None when the queue answers, else what is wrong (for /healthz)."""
-    try:
-        huey = queue(app)
-        huey.pending_count()
-    except Exception as error:  # noqa: BLE001 - any failure is the answer
-        return f"{type(error).__name__}: {error}"
-    return None
-
-
-_worker_app: Flask | None = None
-
-
-def bind_worker(app: Flask) -> None:
-    """The app a worker process runs its tasks in (a consumer has no request to find it from)."""
-    global _worker_app
-    _worker_app = app
-
-
-def execute(job_id: str) -> None:
-    """The queue's only task: run job ``job_id`` in the worker's app."""
-    if _worker_app is None:
-        raise RuntimeError("no app bound to this worker: call jobs.bind_worker(app) first")
-    run(_worker_app, job_id)
 
 
 def _inline(app: Flask) -> bool:
@@ -266,8 +217,7 @@ def start(kind: str, campaign, function: Callable, arguments: dict, *, by=None, 
         thread.join()
     else:
         try:
-            queue(app)
-            app.extensions["countapp_queue"][1](job_id)
+            job_queue.enqueue(app, job_id)
         except Exception as error:  # noqa: BLE001 - Redis or the queue file out of reach
             log.error("job %s: the queue is out of reach: %s", job_id, error)
             refused = QueueDown(E_QUEUE_DOWN)
@@ -475,39 +425,3 @@ def store_upload(token: str, name: str, data: bytes) -> None:
 
 def upload_data(token: str) -> bytes | None:
     return db.session.scalar(sa.select(JobFile.data).where(JobFile.token == token, JobFile.role == "upload"))
-
-
-# --- the consumer -------------------------------------------------------------------------------
-
-def consumer(app: Flask, workers: int = 1):
-    """A Huey consumer for ``countapp worker`` (its own process, the main thread)."""
-    bind_worker(app)
-    huey = queue(app)
-    failed = fail_stale(app)
-    if failed:
-        log.warning("%s job(s) left running by a stopped worker marked failed", failed)
-    return huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                check_worker_health=True, initial_delay=0.1, max_delay=1.0)
-
-
-class EmbeddedWorker(threading.Thread):
-    """The worker ``countapp run`` keeps in its own process: takes one job at a time from the queue."""
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__(name="countapp-worker", daemon=True)
-        self.app, self.stopped = app, threading.Event()
-
-    def run(self) -> None:
-        bind_worker(self.app)
-        huey = queue(self.app)
-        fail_stale(self.app)
-        while not self.stopped.is_set():
-            try:
-                task = huey.dequeue()
-                if task is None:
-                    self.stopped.wait(0.5)
-                    continue
-                huey.execute(task)
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad message
-                log.error("worker: %s", traceback.format_exc())
-                self.stopped.wait(1.0)

@@ -13,7 +13,7 @@ log = logging.getLogger("countapp.health")
 
 def healthz():
     """200 ``{"database": "ok", "queue": "ok"}``, or 503 naming what is out of reach."""
-    from ..services.jobs import queue_problem
+    from ..services.job_queue import queue_problem
 
     answer, healthy = {}, True
     try:

@@ -130,11 +130,11 @@ def test_printing_on_the_web_does_not_block_the_request(scenario, app, login_as,
     """Outside tests a print runs in a thread: the request answers at once, the page polls the job."""
     monkeypatch.setenv("COUNTAPP_PRINT_WORKERS", "1")
     client = _manager(app, login_as, scenario)
-    from countapp.services import jobs
+    from countapp.services.job_queue import EmbeddedWorker
 
     monkeypatch.setitem(app.config, "COUNTAPP_JOBS", "queue")   # a worker thread takes it, as `countapp run` does
     monkeypatch.setitem(app.config, "COUNTAPP_QUEUE_FILE", str(tmp_path / "queue.sqlite"))
-    worker = jobs.EmbeddedWorker(app)
+    worker = EmbeddedWorker(app)
     worker.start()
     try:
         response = client.post(f"{BASE}/print", data={"per_page": "3", "language": "fr"})
