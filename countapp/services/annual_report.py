@@ -14,13 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import json
-import os
 import re
-import threading
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -366,49 +362,29 @@ def archives(campaign: Campaign) -> list[ReportArchive]:
                                    .order_by(ReportArchive.id.desc())))
 
 
-def _draft_folder(campaign: Campaign) -> Path:
-    # The database and the campaign's creation time tell apart campaigns that share a code
-    # (tests, demo resets); every server worker finds the same folder.
-    created = campaign.created_at.isoformat() if campaign.created_at else ""
-    identity = f"{db.engine.url.render_as_string(hide_password=True)}|{campaign.id}|{campaign.code}|{created}"
-    folder = Path(current_app.instance_path) / "reports" / hashlib.sha256(identity.encode()).hexdigest()[:20]
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def save_draft(campaign: Campaign, files: Files, *, by: User | None = None) -> dict:
-    """Keep the newest draft (PDF, XLSX and what it is) for anyone who reads the report page."""
-    folder = _draft_folder(campaign)
-    meta = {"generated_at": files.report.header.generated_at.isoformat(timespec="seconds"),
+    """What the newest draft is; its PDF and XLSX are kept with the job that made it (services.jobs), in
+    the database, so that whichever server is asked sends them."""
+    return {"generated_at": files.report.header.generated_at.isoformat(timespec="seconds"),
             "by": by.display_name if by is not None else "system", "sha256": files.sha256, "pages": files.pages,
             "pdf_bytes": len(files.pdf), "xlsx_bytes": len(files.xlsx)}
-    _write_file(folder / "draft.pdf", files.pdf)
-    _write_file(folder / "draft.xlsx", files.xlsx)
-    _write_file(folder / "draft.json", json.dumps(meta).encode("utf-8"))
-    return meta
 
 
 def latest_draft(campaign: Campaign) -> dict | None:
-    path = _draft_folder(campaign) / "draft.json"
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    from . import jobs
+
+    found = jobs.latest_output(campaign, "report.generate", "draft.pdf")
+    return found[0] if found else None
 
 
-def draft_file(campaign: Campaign, fmt: str) -> Path | None:
+def draft_file(campaign: Campaign, fmt: str) -> bytes | None:
+    """The newest draft's PDF or XLSX."""
+    from . import jobs
+
     if fmt not in ("pdf", "xlsx"):
         return None
-    path = _draft_folder(campaign) / f"draft.{fmt}"
-    return path if path.exists() else None
+    found = jobs.latest_output(campaign, "report.generate", f"draft.{fmt}")
+    return found[1].data if found else None
 
 
 def start_generate_job(code: str, *, by: User | None = None) -> str:

@@ -406,10 +406,22 @@ def output(job_id: str, name: str) -> JobFile | None:
                                                       JobFile.role == "output"))
 
 
-def forget_outputs_older_than(seconds: float) -> None:
-    """Finished jobs' files are kept a while (to download again), then make room."""
+def latest_output(campaign, kind: str, name: str) -> tuple[dict, JobFile] | None:
+    """The newest done job of ``kind`` for the campaign that kept a file ``name``: (its result, the file)."""
+    found = db.session.execute(
+        sa.select(Job.result, JobFile).join(JobFile, JobFile.job_id == Job.id)
+        .where(Job.campaign_id == campaign.id, Job.kind == kind, Job.state == "done", JobFile.role == "output",
+               JobFile.name == name)
+        .order_by(Job.finished_at.desc()).limit(1)).first()
+    return (found[0], found[1]) if found else None
+
+
+def forget_outputs_older_than(seconds: float, kind: str) -> None:
+    """A kind of job's files are kept a while (to download again), then make room."""
     cutoff = _now() - timedelta(seconds=seconds)
-    db.session.execute(sa.delete(JobFile).where(JobFile.role == "output", JobFile.created_at < cutoff))
+    db.session.execute(sa.delete(JobFile).where(
+        JobFile.role == "output", JobFile.created_at < cutoff,
+        JobFile.job_id.in_(sa.select(Job.id).where(Job.kind == kind))))
 
 
 # --- uploads ------------------------------------------------------------------------------------

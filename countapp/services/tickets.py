@@ -408,7 +408,7 @@ def start_print_job(code: str, *, first=None, last=None, per_page: int = 3, lang
     if per_page not in PER_PAGE:
         raise CountappError(N_("Tickets print 1, 2 or 3 to a page, not %(per_page)s."), field="per_page",
                             per_page=per_page)
-    jobs.forget_outputs_older_than(PRINT_KEEP_SECONDS)   # finished prints are kept two days, then make room
+    jobs.forget_outputs_older_than(PRINT_KEEP_SECONDS, "tickets.print")   # prints are kept two days
     return jobs.start("tickets.print", campaign, run_print,
                       {"code": campaign.code, "lo": lo, "hi": hi, "total": total, "per_page": per_page,
                        "language": language, "workers": default_workers()}, by=by)

@@ -100,10 +100,10 @@ def job_draft(code, job, fmt):
 @requires(*READERS)
 def draft(code, fmt):
     campaign = campaign_service.get(code)
-    path = service.draft_file(campaign, fmt)
-    if path is None:
+    data = service.draft_file(campaign, fmt)
+    if data is None:
         abort(404)
-    return send_file(path, mimetype=MIMETYPES[fmt], as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
                      download_name=service.filename(campaign, fmt))
 
 
