@@ -17,7 +17,8 @@ from ..extensions import csrf, db, login
 from ..models import Role, User
 from ..services.users import token_hash
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "api.openapi", "healthz"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "api.openapi", "healthz",
+                    "welcome.first_manager"}
 # What a user whose password was reset may still reach until they choose a new one.
 PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "auth.set_language"}
 # What an auditor may still post: leaving, choosing a language, and their own audit work.

@@ -54,8 +54,11 @@ def test_translations_keep_the_placeholders(catalogue):
         if not message.id or not all(_strings(message)):
             continue
         expected = {m for pair in PLACEHOLDER.findall(_ids(message)[-1]) for m in pair if m}
-        for text in _strings(message):
+        texts = _strings(message)
+        for index, text in enumerate(texts):
             found = {m for pair in PLACEHOLDER.findall(text) for m in pair if m}
-            if found != expected:
+            # A singular form may leave the number out ("Importer cette ligne"), as its English does.
+            singular = message.pluralizable and index < len(texts) - 1
+            if found != expected and not (singular and found <= expected):
                 wrong.append((_ids(message)[0], text))
     assert not wrong, wrong[:10]

@@ -11,6 +11,7 @@ from tickets.errors import CountappError
 
 from ...extensions import db
 from ...passwords import MIN_LENGTH
+from ...services import first_run
 from ...services import users as user_service
 from ..errors import error_message
 from ..security import ALL_ROLES, requires
@@ -30,6 +31,8 @@ def _safe_next(target: str | None) -> str:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    if first_run.needs_first_manager():  # a new installation: nobody to log in as yet
+        return redirect(url_for("welcome.first_manager"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = user_service.authenticate(form.login.data, form.password.data)
