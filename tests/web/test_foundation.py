@@ -217,7 +217,8 @@ def test_language_follows_browser_then_user_choice(client, make_user, login_as):
     assert "Count campaigns" in again
 
 
-def test_language_switch_before_login(client):
+def test_language_switch_before_login(client, make_user):
+    make_user("someone")  # an installation with users shows the log-in page (an empty one, the first-run form)
     client.post("/language", data={"language": "en"})
     assert "Log in" in client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     client.post("/language", data={"language": "fr"})
