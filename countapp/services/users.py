@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash
 
 from tickets.errors import Conflict, CountappError, N_, NotFound
 
@@ -258,11 +259,34 @@ def change_password(user: User, new: str, confirmation: str, *, current: str | N
     return user
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash of nothing, made like a real one: checked when the login is unknown."""
+    if not _DUMMY_HASH:
+        user = User()
+        user.set_password(secrets.token_urlsafe(16))
+        _DUMMY_HASH.append(user.password_hash)
+    return _DUMMY_HASH[0]
+
+
 def authenticate(login: str, password: str) -> User | None:
+    """The active user with this login and password, else None; an unknown or disabled login costs the
+    same hashing work as a wrong password, so the time of the answer does not tell logins apart."""
     user = db.session.scalar(sa.select(User).where(User.login == (login or "").strip()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember-me cookie made before stops working."""
+    user.session_version += 1
+    db.session.commit()
 
 
 def record_login(user: User) -> None:
