@@ -176,10 +176,10 @@ def entries(campaign: Campaign, result: Reconciliation | None = None) -> pd.Data
     return build_entries(result.by_category, opening_frame(campaign), campaign.closing_date, campaign.language)
 
 
-def write_entries_csv(campaign: Campaign, stream) -> pd.DataFrame:
-    """The entries CSV of SPEC.md to a binary stream; returns the entries."""
+def write_entries_csv(campaign: Campaign, stream, *, excel: bool = False) -> pd.DataFrame:
+    """The entries CSV of SPEC.md (or its Excel dialect) to a binary stream; returns the entries."""
     frame = entries(campaign)
-    entries_csv(frame, stream)
+    entries_csv(frame, stream, excel=excel, language=campaign.language)
     return frame
 
 

@@ -18,6 +18,7 @@ from countapp.services import annual_report, reconciliation
 from reports import annual_format as fmt
 from reports.annual_texts import TEXTS, label
 
+from ..workbook import records
 from .test_report_fixtures import CODE, counted, worked_example
 
 
@@ -32,8 +33,8 @@ def norm(text: str) -> str:
 
 
 def sheet_rows(workbook, name: str) -> list[dict]:
-    rows = list(workbook[name].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    """Rows keyed by column code: the workbook itself is in the campaign's words (tests/workbook.py)."""
+    return records(workbook, name)
 
 
 def cents(value) -> Decimal | None:

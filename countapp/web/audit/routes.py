@@ -293,5 +293,7 @@ def evidence(code):
 @requires(*READERS)
 def log_csv(code):
     campaign = campaign_service.get(code)
-    return send_file(io.BytesIO(audit_export.log_csv(campaign)), mimetype="text/csv", as_attachment=True,
-                     download_name=f"audit-log-{campaign.code}-{datetime.now():%Y-%m-%d}.csv")
+    excel = request.args.get("excel") == "1"
+    return send_file(io.BytesIO(audit_export.log_csv(campaign, excel=excel)), mimetype="text/csv",
+                     as_attachment=True, download_name=f"audit-log-{campaign.code}-{datetime.now():%Y-%m-%d}"
+                                                       f"{'-excel' if excel else ''}.csv")
