@@ -149,8 +149,15 @@ def column_cells(values: list, dialect_: Dialect = PLAIN) -> list[str]:
             if "e" in text:
                 text = format(Decimal(text), "f")
             append(text.replace(".", ",") if comma else text)
+        elif t is Decimal and v.is_finite():
+            text = str(v)
+            if "E" in text:
+                text = format(v, "f")
+            append(text.replace(".", ",") if comma else text)
         elif t is int:
             append(str(v))
+        elif v is None:
+            append("")
         else:
             append(cell(v, dialect_))
     return out
@@ -163,7 +170,7 @@ def frame_bytes(frame, dialect_: Dialect = PLAIN, language: str = "en") -> bytes
     writer = Writer(out, dialect_, language)
     writer.header(columns)
     data = [column_cells(frame.iloc[:, i].tolist(), dialect_) for i in range(len(columns))]
-    if columns and any("\r" in v for values in data for v in values):
+    if columns and any("\r" in "".join(values) for values in data):
         for cells in zip(*data):
             writer.write_cells(cells)
     elif columns:
