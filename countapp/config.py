@@ -83,6 +83,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_KEY_PREFIX": "countapp",
         "COUNTAPP_LOGIN_LIMIT": _rate_limits(env.get("COUNTAPP_LOGIN_LIMIT"), "5 per minute; 50 per hour",
                                              "COUNTAPP_LOGIN_LIMIT"),
+        # The load balancers whose X-Forwarded-For names the caller (the per-address limit).
+        "COUNTAPP_FORWARDED_ALLOW_IPS": tuple(ip.strip() for ip in env.get(
+            "COUNTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1").split(",") if ip.strip()),
         "COUNTAPP_LOGIN_ADDRESS_LIMIT": _rate_limits(env.get("COUNTAPP_LOGIN_ADDRESS_LIMIT"),
                                                      "20 per minute; 200 per hour", "COUNTAPP_LOGIN_ADDRESS_LIMIT"),
     }

@@ -205,6 +205,25 @@ def test_failures_from_one_address_block_it_for_every_login(app, client, make_us
     assert log_in(elsewhere, "kim").status_code == 302
 
 
+def test_behind_the_load_balancer_the_address_is_the_one_it_forwards(app, make_user):
+    app.config["COUNTAPP_LOGIN_ADDRESS_LIMIT"] = "3 per minute"
+    app.config["COUNTAPP_FORWARDED_ALLOW_IPS"] = ("10.0.0.5",)
+    make_user("kim", "counter")
+
+    def via(balancer: str, forwarded: str):
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR=balancer, HTTP_X_FORWARDED_FOR=forwarded)
+        return client
+
+    attacker = via("10.0.0.5", "6.6.6.6, 203.0.113.7")  # the first entry is the caller's own invention
+    assert [log_in(attacker, f"x{n}", "guess").status_code for n in range(4)] == [200, 200, 200, 429]
+    assert log_in(via("10.0.0.5", "6.6.6.6, 198.51.100.2"), "kim").status_code == 302  # another caller
+    # Straight from elsewhere, X-Forwarded-For is not believed: the connection's address counts.
+    direct = via("192.0.2.1", "203.0.113.99")
+    assert [log_in(direct, f"y{n}", "guess").status_code for n in range(4)] == [200, 200, 200, 429]
+    assert log_in(via("192.0.2.1", "198.51.100.3"), "kim").status_code == 429
+
+
 def test_limits_are_configurable(app, client, make_user):
     app.config["COUNTAPP_LOGIN_LIMIT"] = "2 per minute"
     make_user("kim", "counter")

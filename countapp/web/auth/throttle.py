@@ -23,6 +23,18 @@ from ...extensions import limiter
 log = logging.getLogger(__name__)
 
 
+def client_address() -> str:
+    """The caller's address. Behind the load balancer every connection comes from it: then the caller is
+    the right-most ``X-Forwarded-For`` entry, the one the balancer added (earlier ones the caller may have
+    made up). Trusted balancers are ``COUNTAPP_FORWARDED_ALLOW_IPS``, as for ``countapp serve``."""
+    remote = request.remote_addr or "-"
+    trusted = current_app.config["COUNTAPP_FORWARDED_ALLOW_IPS"]
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+    if forwarded and ("*" in trusted or remote in trusted):
+        return forwarded
+    return remote
+
+
 def _checks(login: str | None):
     """(limit, identifiers) for this request: the login's limits, if any, then the address's."""
     config = current_app.config
@@ -32,7 +44,7 @@ def _checks(login: str | None):
         for item in parse_many(config["COUNTAPP_LOGIN_LIMIT"]):
             yield item, ("countapp-login", key)
     for item in parse_many(config["COUNTAPP_LOGIN_ADDRESS_LIMIT"]):
-        yield item, ("countapp-address", request.remote_addr or "-")
+        yield item, ("countapp-address", client_address())
 
 
 def retry_after(login: str | None = None) -> int | None:
