@@ -1,6 +1,6 @@
 """The annual report's workbook: the same figures as the PDF, every row instead of the first ones.
 
-Sheets: ``summary`` (the key figures, one per row: key, label, value), the reconciliation's own
+Sheets: ``summary`` (the key figures, one per row: indicator in words, value), the reconciliation's own
 sheets (``reconciliation``, ``by_category``, ``by_owner``, ``exceptions``, ``not_counted``,
 ``third_party``, ``warnings``), ``entries``, ``ticket_ranges``, ``voided_tickets``,
 ``count_stats``, ``third_counts``, ``differences``, ``causes``, ``indicators``, ``dormant``,
@@ -80,8 +80,8 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
     t = TEXTS[lang]
     result = report.reconciliation
     figures = summary_figures(report)
-    summary = _frame([{"key": k, "label": t[label], "value": figures[k]} for k, label in SUMMARY_KEYS],
-                     ["key", "label", "value"])
+    summary = _frame([{"indicator": t[label], "value": figures[k]} for k, label in SUMMARY_KEYS],
+                     ["indicator", "value"])
     sheets = [Sheet("summary", summary, {"value": "cost"})]
     sheets += reconciliation_sheets(result, lang)
     sheets.append(Sheet("entries", report.entries, ENTRY_KINDS))

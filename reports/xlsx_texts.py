@@ -43,7 +43,7 @@ _MORE_HEADERS = {
         "dormant_lines": "Lignes dormantes", "dormant_value": "Valeur dormante", "leader": "Chef d’équipe",
         "people": "Personnes", "counts": "Comptages", "first_at": "Premier comptage", "last_at": "Dernier comptage",
         "hours": "Heures", "days": "Jours", "members": "Membres", "zones": "Zones", "start": "Début", "end": "Fin",
-        "text": "Texte", "item": "Élément", "by": "Par", "category_name": "Catégorie",
+        "text": "Texte", "item": "Élément", "by": "Par", "category_name": "Catégorie", "indicator": "Indicateur",
     },
     "en": {
         "stock_account": "Stock account", "lines": "Lines", "not_counted": "Not counted",
@@ -57,7 +57,7 @@ _MORE_HEADERS = {
         "dormant_value": "Dormant value", "leader": "Leader", "people": "People", "counts": "Counts",
         "first_at": "First count", "last_at": "Last count", "hours": "Hours", "days": "Days", "members": "Members",
         "zones": "Zones", "start": "Start", "end": "End", "text": "Text", "item": "Item", "by": "By",
-        "category_name": "Category",
+        "category_name": "Category", "indicator": "Indicator",
     },
 }
 COLUMN_HEADERS = {lang: {**HEADERS[lang], **_MORE_HEADERS[lang]} for lang in ("fr", "en")}
@@ -82,6 +82,13 @@ VALUE_LABELS = {
                                 "slow_moving": "rotation lente", "market_price": "prix de marché"},
         "event": {"reconciliation_signed": "validé", "reconciliation_reopened": "rouvert"},
         "group": {"all": "ensemble", "team": "équipe", "zone": "zone"},
+        "item": {"reconciliation_signed_by": "Rapprochement validé par", "reconciliation_signed_at":
+                 "Rapprochement validé le", "closed_at": "Clôturée le", "closed_by": "Clôturée par",
+                 "override_reason": "Motif de la dérogation", "unaccounted_at_closing": "Tickets non justifiés",
+                 "pending_third_counts_at_closing": "3es comptages en attente"},
+        "purchases_source": {"opening": "fichier d’ouverture", "movements": "mouvements"},
+        "key": {"all": "ensemble", "narrative": "Déroulement de l’inventaire", "difficulties": "Difficultés rencontrées",
+                "solutions": "Solutions adoptées", "proposals": "Propositions d’amélioration"},
     },
     "en": {
         "category": CATEGORY_NAMES["en"],
@@ -101,6 +108,13 @@ VALUE_LABELS = {
                                 "slow_moving": "slow moving", "market_price": "market price"},
         "event": {"reconciliation_signed": "signed off", "reconciliation_reopened": "reopened"},
         "group": {"all": "all", "team": "team", "zone": "zone"},
+        "item": {"reconciliation_signed_by": "Reconciliation signed off by", "reconciliation_signed_at":
+                 "Reconciliation signed off on", "closed_at": "Closed on", "closed_by": "Closed by",
+                 "override_reason": "Override reason", "unaccounted_at_closing": "Tickets unaccounted for",
+                 "pending_third_counts_at_closing": "Third counts pending"},
+        "purchases_source": {"opening": "opening file", "movements": "movements"},
+        "key": {"all": "all", "narrative": "How the count went", "difficulties": "Difficulties met",
+                "solutions": "Solutions adopted", "proposals": "Proposals for next time"},
     },
 }
 

@@ -24,3 +24,14 @@ def records(workbook, code: str) -> list[dict]:
     back = {column: {word: value for value, word in labels.items()}
             for column, labels in VALUE_LABELS[language].items()}
     return [{h: back.get(h, {}).get(v, v) if isinstance(v, str) else v for h, v in zip(header, r)} for r in rows[1:]]
+
+
+def summary(workbook) -> dict[str, object]:
+    """The annual workbook's summary as {figure key: value} (its rows name each figure in words)."""
+    from reports.annual_texts import TEXTS
+    from reports.annual_xlsx import SUMMARY_KEYS
+
+    rows = list(sheet(workbook, "summary").iter_rows(values_only=True))[1:]
+    language = "fr" if sheet_name("summary", "fr") in workbook.sheetnames else "en"
+    keys = {TEXTS[language][label]: key for key, label in SUMMARY_KEYS}
+    return {keys[r[0]]: r[1] for r in rows}

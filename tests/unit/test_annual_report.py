@@ -24,6 +24,7 @@ from reports.annual_pdf import write_annual_pdf
 from reports.annual_texts import LABELS, TEXTS, label
 from reports.annual_xlsx import summary_figures, write_annual_xlsx
 from reports.xlsx_texts import headers, sheet_name
+from tests.workbook import summary as summary_of
 from tests.unit.conftest_reports import D, line, run, ticket
 
 CLOSING = dt.date(2025, 12, 31)
@@ -256,7 +257,7 @@ def test_the_workbook_holds_the_same_figures():
                                                        "count_stats", "third_counts", "indicators", "texts",
                                                        "closing")}
     assert set(names.values()) <= set(book.sheetnames)
-    summary = {r[0]: r[2] for r in list(book[names["summary"]].iter_rows(values_only=True))[1:]}
+    summary = summary_of(book)
     figures = summary_figures(report)
     for key, value in figures.items():
         if value is None:

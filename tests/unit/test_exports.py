@@ -122,3 +122,34 @@ def test_the_pdf_title_keeps_its_dash_and_accents():
     assert metadata["Title"] == "Tickets d’inventaire — FY2025 · Ateliers — Lapomme"
     metadata = pypdfium2.PdfDocument(_ticket_pdf("en", 3, campaign="FY2025")).get_metadata_dict()
     assert metadata["Title"] == "Count tickets — FY2025"
+
+
+# --- workbooks in the campaign's words (issue 19.2) ------------------------------------------------
+
+def test_the_annual_workbook_reads_in_french_with_local_times():
+    import openpyxl
+
+    from reports.annual_xlsx import write_annual_xlsx
+    from tests.unit.test_annual_report import _report
+
+    book = openpyxl.load_workbook(io.BytesIO(write_annual_xlsx(_report("fr"))))
+    assert {"Synthèse", "Rapprochement", "Par catégorie", "Écritures", "Tickets annulés", "Graphiques",
+            "Activité des équipes", "Clôture"} <= set(book.sheetnames)
+    codes = {"book_qty", "raw_materials", "by_category", "closing_value", "reconciliation_signed_by", "narrative",
+             "agreed", "difference", "own", "good"}
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref, sheet.title
+        words = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
+        assert not words & codes, (sheet.title, words & codes)
+    voided = book["Tickets annulés"]
+    assert [c.value for c in voided[1]] == ["Ticket", "Motif", "Par", "Date et heure"]
+    at = voided["D2"]
+    assert at.value == dt.datetime(2025, 12, 28, 9, 0) and at.number_format == "dd/mm/yyyy hh:mm"  # Paris time
+    reconciliation = book["Rapprochement"]
+    header = [c.value for c in reconciliation[1]]
+    qty = reconciliation.cell(row=2, column=header.index("Stock théorique") + 1)
+    value = reconciliation.cell(row=2, column=header.index("Valeur théorique") + 1)
+    assert qty.number_format == "#,##0.000" and value.number_format == "#,##0.00"
+    charts = book["Graphiques"]
+    assert len(charts._charts) == 2
+    assert [c.value for c in charts[1]] == ["Catégorie", "Écart (valeur)", "Valeur brute à la clôture"]
