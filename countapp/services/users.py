@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from tickets.errors import Conflict, CountappError, N_, NotFound
 
@@ -262,13 +262,13 @@ def change_password(user: User, new: str, confirmation: str, *, current: str | N
 _DUMMY_HASH: list[str] = []
 
 
-def _dummy_hash() -> str:
-    """A hash of nothing, made like a real one: checked when the login is unknown."""
-    if not _DUMMY_HASH:
-        user = User()
-        user.set_password(secrets.token_urlsafe(16))
-        _DUMMY_HASH.append(user.password_hash)
-    return _DUMMY_HASH[0]
+def _hash_work(password: str) -> None:
+    """One password hashing's worth of work, spent when the login is unknown: a check against a hash
+    of nothing, made like a real one (the first time, making that hash is the same work)."""
+    if _DUMMY_HASH:
+        check_password_hash(_DUMMY_HASH[0], password)
+    else:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16) + password))
 
 
 def authenticate(login: str, password: str) -> User | None:
@@ -276,7 +276,7 @@ def authenticate(login: str, password: str) -> User | None:
     same hashing work as a wrong password, so the time of the answer does not tell logins apart."""
     user = db.session.scalar(sa.select(User).where(User.login == (login or "").strip()))
     if user is None:
-        check_password_hash(_dummy_hash(), password or "")
+        _hash_work(password or "")
         return None
     if not user.check_password(password or "") or not user.active:
         return None
