@@ -18,6 +18,7 @@ SHEET_NAMES = {
         "count_stats": "Statistiques de comptage", "third_counts": "3es comptages", "differences": "Principaux écarts",
         "causes": "Causes des écarts", "indicators": "Indicateurs", "dormant": "Stock dormant",
         "activity": "Activité des équipes", "plan_teams": "Équipes prévues", "texts": "Textes", "closing": "Clôture",
+        "cutoff": "Séparation des exercices",
     },
     "en": {
         "reconciliation": "Reconciliation", "by_category": "By category", "by_owner": "By owner",
@@ -27,6 +28,7 @@ SHEET_NAMES = {
         "count_stats": "Count statistics", "third_counts": "Third counts", "differences": "Largest differences",
         "causes": "Causes of differences", "indicators": "Indicators", "dormant": "Dormant stock",
         "activity": "Team activity", "plan_teams": "Planned teams", "texts": "Texts", "closing": "Closing",
+        "cutoff": "Cut-off",
     },
 }
 
@@ -44,6 +46,12 @@ _MORE_HEADERS = {
         "people": "Personnes", "counts": "Comptages", "first_at": "Premier comptage", "last_at": "Dernier comptage",
         "hours": "Heures", "days": "Jours", "members": "Membres", "zones": "Zones", "start": "Début", "end": "Fin",
         "text": "Texte", "item": "Élément", "by": "Par", "category_name": "Catégorie", "indicator": "Indicateur",
+        # the cut-off evidence by zone (reports.cutoff)
+        "direction": "Sens", "last_receipt_before": "Dernière entrée avant",
+        "last_receipt_before_date": "Date de la dernière entrée avant", "last_issue_before": "Dernière sortie avant",
+        "last_issue_before_date": "Date de la dernière sortie avant", "first_receipt_after": "Première entrée après",
+        "first_receipt_after_date": "Date de la première entrée après", "first_issue_after": "Première sortie après",
+        "first_issue_after_date": "Date de la première sortie après",
     },
     "en": {
         "stock_account": "Stock account", "lines": "Lines", "not_counted": "Not counted",
@@ -58,6 +66,11 @@ _MORE_HEADERS = {
         "first_at": "First count", "last_at": "Last count", "hours": "Hours", "days": "Days", "members": "Members",
         "zones": "Zones", "start": "Start", "end": "End", "text": "Text", "item": "Item", "by": "By",
         "category_name": "Category", "indicator": "Indicator",
+        "direction": "Direction", "last_receipt_before": "Last receipt before",
+        "last_receipt_before_date": "Date of the last receipt before", "last_issue_before": "Last issue before",
+        "last_issue_before_date": "Date of the last issue before", "first_receipt_after": "First receipt after",
+        "first_receipt_after_date": "Date of the first receipt after", "first_issue_after": "First issue after",
+        "first_issue_after_date": "Date of the first issue after",
     },
 }
 COLUMN_HEADERS = {lang: {**HEADERS[lang], **_MORE_HEADERS[lang]} for lang in ("fr", "en")}
@@ -82,6 +95,8 @@ VALUE_LABELS = {
                                 "slow_moving": "rotation lente", "market_price": "prix de marché"},
         "event": {"reconciliation_signed": "validé", "reconciliation_reopened": "rouvert"},
         "group": {"all": "ensemble", "team": "équipe", "zone": "zone"},
+        "direction": {"forward": "mouvements ajoutés jusqu’à la clôture", "back": "mouvements retirés depuis la clôture",
+                      "none": "inventaire à la clôture"},
         "item": {"reconciliation_signed_by": "Rapprochement validé par", "reconciliation_signed_at":
                  "Rapprochement validé le", "closed_at": "Clôturée le", "closed_by": "Clôturée par",
                  "override_reason": "Motif de la dérogation", "unaccounted_at_closing": "Tickets non justifiés",
@@ -108,6 +123,8 @@ VALUE_LABELS = {
                                 "slow_moving": "slow moving", "market_price": "market price"},
         "event": {"reconciliation_signed": "signed off", "reconciliation_reopened": "reopened"},
         "group": {"all": "all", "team": "team", "zone": "zone"},
+        "direction": {"forward": "rolled forward to closing", "back": "rolled back to closing",
+                      "none": "counted at closing"},
         "item": {"reconciliation_signed_by": "Reconciliation signed off by", "reconciliation_signed_at":
                  "Reconciliation signed off on", "closed_at": "Closed on", "closed_by": "Closed by",
                  "override_reason": "Override reason", "unaccounted_at_closing": "Tickets unaccounted for",
