@@ -18,6 +18,7 @@ from ...services import jobs
 from ...services import teams as team_service
 from ...services import ticket_control
 from ...services import tickets as ticket_service
+from ..args import address_int
 from ..security import requires
 from .forms import GenerateForm, PrintForm, RangeForm, VoidForm
 
@@ -62,8 +63,8 @@ def _void_form(number: str = "") -> VoidForm:
 def index(code):
     campaign = campaign_service.get(code)
     filters = ticket_control.Filters.from_args(request.args)
-    after = request.args.get("after", type=int)
-    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=address_int)
+    before = request.args.get("before", type=address_int)
     found = ticket_control.page(campaign, filters, after=after, before=before)
     generate = GenerateForm(prefix="generate")
     return render_template(
@@ -81,7 +82,8 @@ def list_csv(code):
 
     def lines():
         buffer = io.StringIO()
-        writer = csv_out.Writer(buffer, csv_out.dialect(excel), campaign.language)
+        writer = csv_out.Writer(buffer, csv_out.dialect(excel), campaign.language,
+                                ticket_service.ticket_words(campaign.language))
         writer.header(ticket_service.LIST_COLUMNS)
         for n, row in enumerate(ticket_service.rows(campaign), 1):
             writer.dict_row(ticket_service.LIST_COLUMNS, row)
