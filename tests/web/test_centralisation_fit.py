@@ -8,7 +8,7 @@ from html import unescape
 
 from countapp.services import centralisation
 
-from .test_recounts import BASE, as_user, count, counted, s, states_on_page  # noqa: F401  (fixtures)
+from .test_recounts import BASE, count, counted, states_on_page  # noqa: F401  (fixtures)
 
 URL = f"{BASE}/centralisation"
 
