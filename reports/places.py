@@ -129,13 +129,18 @@ def _documents(place: np.ndarray, sign: np.ndarray, moves: Movements, n: int) ->
     rows = np.flatnonzero((sign != 0) & (place >= 0))
     if not len(rows):
         return out
+    rows = rows[np.lexsort((rows, moves.day[rows], place[rows]))]   # by place, then date, then file order
     qty = exact.to_decimal(moves.qty[rows] * sign[rows], np.zeros(len(rows), bool), exact.QTY, min_digits=0)
     dates = moves.day[rows].astype("datetime64[D]").astype(str)
-    parts = pd.DataFrame({"place": place[rows], "day": moves.day[rows], "text": [
-        f"{doc or '-'} {d} {'+' if q > 0 else ''}{q}" for doc, d, q in zip(moves.document[rows], dates, qty)]})
-    parts = parts.sort_values(["place", "day"], kind="stable")
-    joined = parts.groupby("place")["text"].agg("; ".join)
-    out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    texts = np.array([f"{doc or '-'} {d} {'+' if q > 0 else ''}{q}"
+                      for doc, d, q in zip(moves.document[rows], dates, qty)], dtype=object)
+    owner = place[rows]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    ends = np.r_[starts[1:], len(owner)]
+    single = ends - starts == 1
+    out[owner[starts[single]]] = texts[starts[single]]
+    for a, b in zip(starts[~single], ends[~single]):
+        out[owner[a]] = "; ".join(texts[a:b])
     return out
 
 

@@ -292,16 +292,20 @@ def _first(rows, n: int):
         yield row
 
 
-def start_import_job(kind: str, campaign: Campaign, upload: str, *, by) -> str:
-    """Queue the import of an upload (kept in the database until the job ends, for any server)."""
+def start_import_job(kind: str, campaign: Campaign, upload: str, *, by, as_of: str | None = None) -> str:
+    """Queue the import of an upload (kept in the database until the job ends, for any server).
+
+    ``as_of`` (stock only, ``YYYY-MM-DD``): the date the file's quantities are at."""
     from . import jobs
 
     check_can_start(kind, campaign)
+    as_of = _as_of(kind, campaign, as_of)   # refuse a bad date before queueing
     upload_path(upload)   # refuse an unknown or expired upload at once
     filename = upload.split("__", 1)[1]
-    return jobs.start(f"import.{kind}", campaign, run_import,
-                      {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename},
-                      by=by, uploads=(upload,))
+    arguments = {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename}
+    if as_of:
+        arguments["as_of"] = as_of.isoformat()
+    return jobs.start(f"import.{kind}", campaign, run_import, arguments, by=by, uploads=(upload,))
 
 
 JOB_KINDS = (*KINDS, "counts")
@@ -319,7 +323,7 @@ def check_can_start(kind: str, campaign: Campaign) -> None:
         _check_campaign_accepts(kind, campaign)
 
 
-def run_import(progress, *, kind: str, code: str, upload: str, filename: str) -> dict:
+def run_import(progress, *, kind: str, code: str, upload: str, filename: str, as_of: str | None = None) -> dict:
     """The import job's task (services.jobs): a top-level function, its arguments plain JSON."""
     path = upload_path(upload)
     try:
@@ -330,7 +334,7 @@ def run_import(progress, *, kind: str, code: str, upload: str, filename: str) ->
             counts = count_import.import_counts(code, path, filename=filename, by=progress.user, progress=progress)
         else:
             counts = import_file(kind, code, path, filename=filename, by=progress.user, progress=progress,
-                                 on_checked=lambda n: progress(0, total=n))
+                                 on_checked=lambda n: progress(0, total=n), as_of=as_of)
     finally:
         path.unlink(missing_ok=True)
     return {"counts": counts, "summary": describe_job(kind, counts)}

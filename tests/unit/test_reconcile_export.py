@@ -12,7 +12,8 @@ from reports import build_entries, entries_csv, reconciliation_csv, reconciliati
 from reports.model import DepreciationRates
 from tests.unit.conftest_reports import line, move, run, ticket
 
-SHEETS = ["reconciliation", "by_category", "by_owner", "exceptions", "not_counted", "third_party", "warnings"]
+SHEETS = ["reconciliation", "by_category", "by_owner", "exceptions", "not_counted", "third_party", "cutoff",
+          "warnings"]
 
 
 def sample():
