@@ -55,3 +55,37 @@ def book_at_count_date(campaign: Campaign, item_id: int, location_id: int, lot: 
         sa.or_(Movement.kind == "opening", sa.and_(Movement.date >= first, Movement.date <= last))))
     moved = Decimal(moved or 0)
     return book_qty + moved if end > start else book_qty - moved
+
+
+def book_shifts(campaign: Campaign) -> dict[tuple[str, str, str], Decimal]:
+    """For every place whose count date differs from the stock date: (reference, location code, lot)
+    -> what to add to its stored book quantity to have it at its count date. Empty when no place
+    counts on another day than the stock file's date (the common case: no query)."""
+    if not dates_differ(campaign):
+        return {}
+    from ..models import Item
+    from .campaigns import count_date_of
+    from .imports import movement_window
+
+    start = stock_date(campaign)
+    first, last = movement_window(campaign)
+    rows = db.session.execute(
+        sa.select(Item.reference, Location.code, Movement.lot, Movement.date, Movement.quantity, Movement.kind,
+                  Zone.code, Site.code)
+        .join(Item, Item.id == Movement.item_id).join(Location, Location.id == Movement.location_id)
+        .join(Zone, Zone.id == Location.zone_id).join(Site, Site.id == Zone.site_id)
+        .where(Movement.campaign_id == campaign.id)).all()
+    out: dict[tuple[str, str, str], Decimal] = {}
+    for reference, location, lot, day, quantity, kind, zone, site in rows:
+        if getattr(kind, "value", kind) != "opening" and not first <= day <= last:
+            continue
+        end = count_date_of(campaign, zone, site)
+        if start < day <= end:
+            sign = 1
+        elif end < day <= start:
+            sign = -1
+        else:
+            continue
+        key = (reference, location, lot or "")
+        out[key] = out.get(key, Decimal(0)) + sign * quantity
+    return out

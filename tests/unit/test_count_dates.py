@@ -223,3 +223,31 @@ def test_any_two_count_dates_reach_the_same_closing_quantity(moves, first, secon
         assert found["diff_qty"] == 0
         closings.add(found["closing_qty"])
     assert closings == {stock(closing)}
+
+
+# Settings: [count_dates] -----------------------------------------------------------------------------------
+
+def test_count_dates_settings_merge_print_and_read_back():
+    from countapp import campaign_settings as cs
+
+    columns, settings = cs.merge({}, cs.defaults(), {"count_dates": {"C": dt.date(2025, 12, 29), "LYON": "2026-01-03"}})
+    assert settings["count_dates"] == {"C": "2025-12-29", "LYON": "2026-01-03"}
+    text = cs.to_toml({"valuation": "wac", "language": "fr"}, settings)
+    assert "[count_dates]" in text and "C = 2025-12-29" in text
+    _, again = cs.merge({}, cs.defaults(), cs.parse_toml(text))
+    assert cs.count_dates(again) == {"C": dt.date(2025, 12, 29), "LYON": dt.date(2026, 1, 3)}
+    _, fewer = cs.merge({}, settings, {"count_dates": {"LYON": ""}})       # an empty value removes the place
+    assert fewer["count_dates"] == {"C": "2025-12-29"}
+    _, replaced = cs.merge({}, settings, {"count_dates": {"D": "2025-12-30"}}, replace_count_dates=True)
+    assert replaced["count_dates"] == {"D": "2025-12-30"}
+
+
+def test_a_count_date_that_is_not_a_date_is_refused_with_its_key():
+    import pytest
+
+    from countapp import campaign_settings as cs
+    from tickets.errors import CountappError
+
+    with pytest.raises(CountappError) as error:
+        cs.merge({}, cs.defaults(), {"count_dates": {"C": "29/12/2025"}})
+    assert error.value.field == "count_dates" and "count_dates.C" in error.value.render()

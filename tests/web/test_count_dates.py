@@ -220,3 +220,31 @@ def test_a_movements_file_running_past_the_window_is_imported_and_moves_no_figur
     by_zone = list(csv.DictReader(io.StringIO(evidence.read("cutoff_by_zone.csv").decode())))
     z1 = next(r for r in by_zone if r["zone"] == "Z1")
     assert (z1["count_date"], z1["first_receipt_after"], z1["direction"]) == ("2025-12-28", "BR-1", "forward")
+
+
+def test_import_stock_as_of_dates_the_file_and_the_book_follows_the_movements(app, runner, tmp_path):
+    from countapp.services import reconciliation
+
+    campaigns.create("ASOF", year=2025, count_date=date(2025, 12, 28), closing_date=date(2025, 12, 31),
+                     valuation="book")
+    stock = tmp_path / "stock.csv"
+    stock.write_text("reference;designation;unit;category;location;zone;site;book_qty;unit_cost\n"
+                     "A-1;Bolt;pc;31;L-01;Z1;S1;105;0,25\n", encoding="utf-8")
+    refused = runner.invoke(args=["import", "stock", "ASOF", str(stock), "--as-of", "2027-06-30"])
+    assert refused.exit_code == 1 and "days from the closing date" in refused.output
+    assert campaigns.get("ASOF").stock_date is None
+    result = runner.invoke(args=["import", "stock", "ASOF", str(stock), "--as-of", "2025-12-30"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    campaign = campaigns.get("ASOF")
+    assert campaign.stock_date == date(2025, 12, 30)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "import.stock")
+                              .order_by(AuditEvent.seq.desc()).limit(1))
+    assert event.after["as_of"] == "2025-12-30"
+    path = tmp_path / "m.csv"
+    path.write_text("date;reference;location;quantity;unit_cost\n2025-12-29;A-1;L-01;5;0,25\n"
+                    "2025-12-31;A-1;L-01;-1;\n", encoding="utf-8")
+    assert runner.invoke(args=["import", "movements", "ASOF", str(path)]).exit_code == 0
+    line = reconciliation.compute(campaigns.get("ASOF")).result.lines.iloc[0]
+    # The file says 105 on 30 December; on the count date (28th) the book was 105 − 5 = 100.
+    assert (line["book_qty"], line["rollforward_qty"], line["status"]) == (100, 4, "not_counted")

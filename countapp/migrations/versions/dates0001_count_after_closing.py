@@ -40,11 +40,11 @@ def upgrade():
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_drop_check()
     else:
-        op.drop_constraint("ck_campaign_count_before_closing", "campaign", type_="check")
+        op.drop_constraint(op.f("ck_campaign_count_before_closing"), "campaign", type_="check")
     op.add_column("campaign", sa.Column("stock_date", sa.Date(), nullable=True))
 
 
 def downgrade():
     op.drop_column("campaign", "stock_date")
     if op.get_bind().dialect.name != "sqlite":
-        op.create_check_constraint("ck_campaign_count_before_closing", "campaign", "count_date <= closing_date")
+        op.create_check_constraint(op.f("ck_campaign_count_before_closing"), "campaign", "count_date <= closing_date")
