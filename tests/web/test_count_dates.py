@@ -248,3 +248,22 @@ def test_import_stock_as_of_dates_the_file_and_the_book_follows_the_movements(ap
     line = reconciliation.compute(campaigns.get("ASOF")).result.lines.iloc[0]
     # The file says 105 on 30 December; on the count date (28th) the book was 105 − 5 = 100.
     assert (line["book_qty"], line["rollforward_qty"], line["status"]) == (100, 4, "not_counted")
+
+
+def test_the_upload_page_dates_a_stock_file(client_as, make_campaign):
+    make_campaign(count_date=date(2025, 12, 28))
+    manager = client_as("manager", language="en")
+    stock = ("reference;designation;unit;category;location;zone;site;book_qty;unit_cost\n"
+             "A-1;Bolt;pc;31;L-01;Z1;S1;105;0,25\n")
+    page = page_text(manager.post(f"/campaigns/{CODE}/imports", data={
+        "kind": "stock", "as_of": "2025-12-30", "file": (io.BytesIO(stock.encode()), "stock.csv")},
+        content_type="multipart/form-data"))
+    upload = re.search(r'name="upload"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="upload"', page)
+    assert 'value="2025-12-30"' in page
+    confirmed = manager.post(f"/campaigns/{CODE}/imports/confirm", data={
+        "upload": upload.group(1), "kind": "stock", "as_of": "2025-12-30"})
+    status = manager.get(confirmed.headers["Location"] + "?format=json").get_json()
+    assert status["state"] == "done", status
+    db.session.expire_all()
+    assert campaigns.get(CODE).stock_date == date(2025, 12, 30)
