@@ -34,6 +34,7 @@ from reports.reconcile import Reconciliation
 from tickets import numbering
 from tickets.errors import CountappError, Forbidden, N_
 
+from .. import campaign_settings
 from ..extensions import db
 from ..models import Campaign, CampaignText, OpeningBalance, ReportArchive, Role, Team, User
 from . import audit
@@ -176,16 +177,19 @@ def entries(campaign: Campaign, result: Reconciliation | None = None) -> pd.Data
     return build_entries(result.by_category, opening_frame(campaign), campaign.closing_date, campaign.language)
 
 
-def write_entries_csv(campaign: Campaign, stream) -> pd.DataFrame:
-    """The entries CSV of SPEC.md to a binary stream; returns the entries."""
+def write_entries_csv(campaign: Campaign, stream, *, excel: bool = False) -> pd.DataFrame:
+    """The entries CSV of SPEC.md (or its Excel dialect) to a binary stream; returns the entries."""
     frame = entries(campaign)
-    entries_csv(frame, stream)
+    entries_csv(frame, stream, excel=excel, language=campaign.language)
     return frame
 
 
 # --- gathering the facts -------------------------------------------------------------------------
 
-def _timezone_name() -> str:
+def _timezone_name(campaign: Campaign | None = None) -> str:
+    """The campaign's time zone (settings ``[company] time_zone``): report and workbook show its times."""
+    if campaign is not None:
+        return campaign_settings.time_zone(campaign.settings)
     return str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
 
 
@@ -302,7 +306,7 @@ def header(campaign: Campaign, generated_at: dt.datetime | None = None) -> Heade
                   campaign_name=campaign.name if campaign.company else "", fiscal_year=campaign.fiscal_year,
                   count_date=campaign.count_date, closing_date=campaign.closing_date, language=campaign.language,
                   valuation=campaign.valuation.value, person_in_charge=campaign.person_in_charge or "",
-                  generated_at=generated_at or dt.datetime.now(dt.timezone.utc), timezone=_timezone_name())
+                  generated_at=generated_at or dt.datetime.now(dt.timezone.utc), timezone=_timezone_name(campaign))
 
 
 def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
@@ -315,7 +319,7 @@ def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
     journal = build_entries(result.by_category, opening, campaign.closing_date, campaign.language)
     tickets, entries_, decisions = count_frames(campaign)
     try:
-        tz = zoneinfo.ZoneInfo(_timezone_name())
+        tz = zoneinfo.ZoneInfo(_timezone_name(campaign))
     except Exception:  # noqa: BLE001 - an unknown zone name in the settings: UTC
         tz = dt.timezone.utc
     flags = annual_stats.ticket_flags(tickets, entries_) if not entries_.empty else None

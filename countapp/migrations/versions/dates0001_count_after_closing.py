@@ -9,13 +9,13 @@ book stock file may be at its own date.
   --as-of``); empty means the campaign's count date.
 
 Revision ID: dates0001
-Revises: users0001
+Revises: sec0001
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "dates0001"
-down_revision = "users0001"
+down_revision = "sec0001"
 branch_labels = None
 depends_on = None
 
