@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from countapp.extensions import db
 from countapp.models import AuditEvent, Movement
 from countapp.services import annual_report, audit_export, campaigns, counting, imports, tickets
+from reports.xlsx_texts import headers, sheet_name
 
 from ..scenario import build_scenario
 
@@ -166,9 +167,12 @@ def test_count_dates_by_zone_from_the_settings_page_to_every_document(app, plann
     assert (d4["rollforward_qty"], d4["closing_qty"], d4["cutoff_documents"]) == ("1", "9", "BR-9 2025-12-31 +1")
 
     workbook = openpyxl.load_workbook(io.BytesIO(manager.get(f"/campaigns/{CODE}/review/reconciliation.xlsx").data))
-    sheet = list(workbook["cutoff"].values)
-    header, by_zone = sheet[0], {r[1]: dict(zip(sheet[0], r)) for r in sheet[1:]}
+    sheet = list(workbook[sheet_name("cutoff", "en")].values)
+    codes = {label: code for code, label in headers("en").items()}
+    header = [codes.get(h, h) for h in sheet[0]]
+    by_zone = {r[1]: dict(zip(header, r)) for r in sheet[1:]}
     assert "last_issue_before" in header and set(by_zone) == {"Z1", "Z2"}
+    assert by_zone["Z2"]["direction"] == "rolled forward to closing"
     assert (by_zone["Z2"]["last_issue_before"], by_zone["Z2"]["first_receipt_after"]) == ("BL-7", "BR-9")
     assert by_zone["Z1"]["first_issue_after"] == "BL-8"
 
@@ -213,7 +217,7 @@ def test_a_movements_file_running_past_the_window_is_imported_and_moves_no_figur
     assert (rows["A-1@L-01"]["rollforward_qty"], rows["A-1@L-01"]["closing_qty"]) == ("100", "1300")
     assert rows["A-1@L-01"]["cutoff_documents"] == "BR-1 2025-12-30 +100"
     workbook = openpyxl.load_workbook(io.BytesIO(manager.get(f"/campaigns/{CODE}/review/reconciliation.xlsx").data))
-    warnings = [r[0] for r in workbook["warnings"].values]
+    warnings = [r[0] for r in workbook[sheet_name("warnings", campaigns.get(CODE).language)].values]
     assert "outside_window" in warnings
 
     evidence = zipfile.ZipFile(io.BytesIO(audit_export.export_bytes(campaigns.get(CODE))))
