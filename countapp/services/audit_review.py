@@ -401,7 +401,11 @@ def cutoff(campaign: Campaign, *, last: int = 10) -> CutOff:
     noted_receipt, noted_shipment = _noted_documents(campaign)
     last_receipt, last_shipment = _last_document(receipts), _last_document(shipments)
     limits = {MovementKind.RECEIPT: noted_receipt or last_receipt, MovementKind.ISSUE: noted_shipment or last_shipment}
-    suspicious = [m for m in rolled if m.document and limits.get(m.kind)
+    # Movements dated after the count but numbered before the last document before it: those rolled
+    # forward, or (a count after closing) those after the count, which roll neither way.
+    after_count = rolled if campaign.count_date <= campaign.closing_date else _movements(
+        campaign, Movement.date > campaign.count_date)
+    suspicious = [m for m in after_count if m.document and limits.get(m.kind)
                   and _same_series(m.document, limits[m.kind])
                   and _natural(m.document) <= _natural(limits[m.kind])]
     return CutOff(campaign.count_date, campaign.closing_date, receipts, shipments, rolled, after or 0, noted_receipt,

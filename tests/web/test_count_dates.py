@@ -100,6 +100,12 @@ def test_a_campaign_counted_in_january_rolls_back_to_the_closing_date(planned, c
     assert "counted after the closing date: movements up to the count are rolled back" in page
     assert "Roll-back" in page and "BR-0200 2026-01-02 -100" in page
 
+    auditor = client_as("auditor", language="en")
+    cut = page_text(auditor.get(f"/campaigns/{CODE}/audit/cutoff"))
+    assert "comes after the closing date" in cut and "Movements between the closing date and the count" in cut
+    assert 'id="cutoff-by-zone"' in cut and "BR-0201" in cut   # Z1's first receipt after its count
+    assert "numbered before the last" not in cut
+
     report = annual_report.build_files(campaigns.get(CODE))
     text = pdf_text(report.pdf)
     assert "Count dates and cut-off" in text
