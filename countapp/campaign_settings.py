@@ -6,6 +6,7 @@ as strings; printed back as TOML so that configure-then-show gives the same file
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 import tomllib
 import zoneinfo
@@ -122,16 +123,49 @@ def _merge_company(columns: dict, current: dict, given) -> dict:
     return result
 
 
+def _merge_count_dates(current: dict, given, *, replace: bool = False) -> dict:
+    """``[count_dates]``: zone (or site) code -> its count date; an empty value removes the code."""
+    if not isinstance(given, dict):
+        raise CountappError(N_("%(key)s must be a table."), field="count_dates", key="count_dates")
+    result = {} if replace else dict(current or {})
+    for code, value in given.items():
+        code = str(code).strip()
+        name = f"count_dates.{code}"
+        if not code or len(code) > 80:
+            raise CountappError(N_("%(key)s must name a zone or a site."), field="count_dates", key=name)
+        if value in ("", None):
+            result.pop(code, None)
+            continue
+        if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
+            raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD), not %(value)s."), field="count_dates",
+                                key=name, value=value)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD), not %(value)s."),
+                                    field="count_dates", key=name, value=value) from None
+        result[code] = value.isoformat()
+    return dict(sorted(result.items()))
+
+
+def count_dates(settings: dict) -> dict[str, dt.date]:
+    """The zones' (or sites') own count dates, as dates."""
+    return {code: dt.date.fromisoformat(value) for code, value in ((settings or {}).get("count_dates") or {}).items()}
+
+
 def time_zone(settings: dict) -> str:
     """The campaign's time zone (IANA name): where its count times are read and shown."""
     return ((settings or {}).get("company") or {}).get("time_zone") or DEFAULT_TIME_ZONE
 
 
-def merge(columns: dict, settings: dict, given: dict, *, replace_tolerance: bool = False) -> tuple[dict, dict]:
+def merge(columns: dict, settings: dict, given: dict, *, replace_tolerance: bool = False,
+          replace_count_dates: bool = False) -> tuple[dict, dict]:
     """Apply ``given`` (a parsed TOML document) over the current values; keys not given keep theirs.
 
     ``replace_tolerance`` takes the given tolerance table as complete (the settings page sends
-    every threshold, so a cleared category override must disappear).
+    every threshold, so a cleared category override must disappear); ``replace_count_dates`` the
+    same for the zones' count dates.
 
     Returns the new column values and the new settings JSON; raises on the first bad key.
     """
@@ -162,6 +196,9 @@ def merge(columns: dict, settings: dict, given: dict, *, replace_tolerance: bool
             if not isinstance(value, dict):
                 raise CountappError(N_("%(key)s must be a table."), field=key, key=key)
             settings["depreciation"] = _merge_depreciation(settings.get("depreciation", DEFAULT_DEPRECIATION), value)
+        elif key == "count_dates":
+            settings["count_dates"] = _merge_count_dates(settings.get("count_dates"), value,
+                                                         replace=replace_count_dates)
         else:
             raise CountappError(N_("Unknown setting %(key)s."), field=key, key=key)
     return columns, settings
@@ -193,6 +230,8 @@ def to_toml(columns: dict, settings: dict) -> str:
 
     document["tolerance"] = numbers(settings.get("tolerance", {}))
     document["depreciation"] = numbers(settings.get("depreciation", DEFAULT_DEPRECIATION))
+    if settings.get("count_dates"):
+        document["count_dates"] = count_dates(settings)
     document["company"] = {"name": columns.get("company") or "",
                            **{**DEFAULT_COMPANY, **(settings.get("company") or {})}}
     return tomli_w.dumps(document)

@@ -13,7 +13,7 @@ root.add_command(import_cli)
 root.add_command(team_cli)
 
 
-def _run_import(kind: str, code: str, file: str) -> None:
+def _run_import(kind: str, code: str, file: str, as_of=None) -> None:
     from .services import imports
 
     bar = {"bar": None}
@@ -28,7 +28,7 @@ def _run_import(kind: str, code: str, file: str) -> None:
             bar["bar"].update(done - bar["bar"].pos)
 
     try:
-        counts = imports.import_file(kind, code, file, progress=progress, on_checked=on_checked)
+        counts = imports.import_file(kind, code, file, progress=progress, on_checked=on_checked, as_of=as_of)
     except imports.ImportRefused as refused:
         for error in refused.errors:
             click.echo(error.render(), err=True)
@@ -42,8 +42,16 @@ def _run_import(kind: str, code: str, file: str) -> None:
         click.echo(imports.describe(kind, counts))
 
 
-for _kind, _help in (("stock", "Items, locations and book stock at the count date."),
-                     ("movements", "Dated stock movements (valuation layers, cut-off)."),
+@command(import_cli, "stock", help="Items, locations and book stock at --as-of (default: the count date).")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date the file's quantities are at (YYYY-MM-DD); default: the campaign's count date.")
+def _import_stock(code, file, as_of):
+    _run_import("stock", code, file, as_of.date() if as_of else None)
+
+
+for _kind, _help in (("movements", "Dated stock movements (valuation layers, cut-off)."),
                      ("opening", "Last year's closing value and depreciation by category.")):
     def _make(kind):
         @command(import_cli, kind, help=_help)

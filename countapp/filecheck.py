@@ -222,17 +222,18 @@ def _location_disagrees(c: Checker, line: int, location: str, place: tuple, **va
 def check_movements(rows: Rows, *, filename: str, known_items: set[str] | None,
                     fiscal_year_start: dt.date | None, fiscal_year_end: dt.date | None,
                     known_locations: set[str] | None = None, max_errors: int | None = None) -> MovementCheck:
-    """Check a movements file (SPEC.md, Files: movements); dates within the fiscal year, inclusive.
+    """Check a movements file (SPEC.md, Files: movements).
 
-    An ``opening`` line may also be dated the day before the year starts (last year's
-    closing date). ``known_items`` / ``known_locations`` set to None skip those checks.
+    Any well-formed date is accepted (issue 18): a movement other than ``opening`` dated before
+    ``fiscal_year_start`` or after ``fiscal_year_end`` (the window's end: the later of the closing
+    and count dates) is kept and counted in ``outside_window``; it moves no figure (the engine
+    leaves it out). ``known_items`` / ``known_locations`` set to None skip those checks.
     """
     result = MovementCheck(filename)
     c = Checker(result, rows, MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL, max_errors, cols.ALIASES["movements"],
                 _FRENCH["movements"])
     if c.records is None:
         return result
-    day_before = fiscal_year_start - dt.timedelta(days=1) if fiscal_year_start else None
     count = 0
     for count, (line, (raw_date, ref, location, raw_qty, raw_cost, lot, raw_kind, document)) in enumerate(
             c.records, start=1):
@@ -253,11 +254,9 @@ def check_movements(rows: Rows, *, filename: str, known_items: set[str] | None,
                 c.error(line, "kind", E_UNKNOWN_KIND, value=text_value(raw_kind))
         else:
             kind = "receipt" if quantity is not None and quantity > 0 else "issue"
-        if date is not None and fiscal_year_start and fiscal_year_end:
-            start = day_before if kind == "opening" else fiscal_year_start
-            if not start <= date <= fiscal_year_end:
-                c.error(line, "date", E_OUTSIDE_YEAR, value=date.isoformat(), start=fiscal_year_start.isoformat(),
-                        end=fiscal_year_end.isoformat())
+        if date is not None and kind != "opening" and (
+                (fiscal_year_start and date < fiscal_year_start) or (fiscal_year_end and date > fiscal_year_end)):
+            result.outside_window += 1
         if kind in ("opening", "receipt") and quantity is not None:
             if quantity <= 0:
                 c.error(line, "quantity", E_SIGN_IN[kind], value=raw_qty)

@@ -144,7 +144,9 @@ class StockCheck(FileCheck):
 
 
 class MovementCheck(FileCheck):
-    pass
+    # Movements dated outside the window (before the fiscal year, after the latest count and closing
+    # dates): kept, reported, moving no figure (issue 18).
+    outside_window: int = 0
 
 
 class OpeningCheck(FileCheck):

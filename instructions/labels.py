@@ -98,6 +98,9 @@ LABELS = {
         "yes": "oui", "no": "non",
         "fact": "Élément", "when": "Date et heure",
         "count_date": "Date du comptage", "count_start": "Début des opérations",
+        "count_date_of": "Date du comptage – %(place)s",
+        "count_after_closing": ("Le comptage a lieu après la date de clôture : les mouvements intervenus entre la "
+                                "clôture et le comptage seront retranchés pour revenir aux quantités à la clôture."),
         "count_end": "Fin des opérations", "closing_date": "Date de clôture",
         "freeze_from": "Arrêt des mouvements à partir du", "freeze_to": "Reprise des mouvements le",
         "signatures": "Approbation et prise de connaissance",
@@ -148,6 +151,9 @@ LABELS = {
         "yes": "yes", "no": "no",
         "fact": "Item", "when": "Date and time",
         "count_date": "Count date", "count_start": "Counting starts",
+        "count_date_of": "Count date – %(place)s",
+        "count_after_closing": ("The count takes place after the closing date: the movements between the closing "
+                                "date and the count will be taken back out to reach the quantities at closing."),
         "count_end": "Counting ends", "closing_date": "Closing date",
         "freeze_from": "Movements stop on", "freeze_to": "Movements resume on",
         "signatures": "Approval and acknowledgement",

@@ -28,7 +28,6 @@ _FR = {
     "no_centraliser": "Personne n’est désigné pour centraliser les tickets et diriger les troisièmes comptages.",
     "no_count_date": "La date du comptage n’est pas fixée.",
     "no_closing_date": "La date de clôture n’est pas fixée.",
-    "count_after_closing": "La date du comptage (%(count_date)s) est postérieure à la date de clôture (%(closing_date)s).",
     "no_freeze_period": "La période d’arrêt des mouvements physiques n’a pas de début ou pas de fin.",
     "freeze_reversed": "La période d’arrêt des mouvements physiques se termine avant de commencer.",
     "no_places": "La liste des lieux à inventorier est vide.",
@@ -62,10 +61,7 @@ def missing_items(data: InstructionsData) -> list[Missing]:
         add("no_count_date", N_("The count date is not set."))
     if not data.closing_date:
         add("no_closing_date", N_("The closing date is not set."))
-    if data.count_date and data.closing_date and data.count_date > data.closing_date:
-        add("count_after_closing",
-            N_("The count date (%(count_date)s) is after the closing date (%(closing_date)s)."),
-            count_date=data.count_date, closing_date=data.closing_date)
+    # A count after the closing date is no gap (issue 18): the count rolls back to the closing date.
     if not (data.freeze_from and data.freeze_to):
         add("no_freeze_period", N_("The freeze of physical movements has no start or no end."))
     elif data.freeze_to <= data.freeze_from:

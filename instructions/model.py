@@ -63,6 +63,8 @@ class InstructionsData:
     committee: list[str] = field(default_factory=list)
     centraliser: str | None = None  # receives the count parts and directs third counts
     count_date: date | None = None  # the count date of the campaign (cut-off reference)
+    # Zones (or sites) counted on another day: code -> date (settings [count_dates]; issue 18).
+    count_dates: dict[str, date] = field(default_factory=dict)
     count_start: datetime | None = None  # first team starts (defaults to the teams' earliest)
     count_end: datetime | None = None  # last team ends (defaults to the teams' latest)
     closing_date: date | None = None

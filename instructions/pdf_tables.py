@@ -198,13 +198,19 @@ def slot(start: datetime | None, end: datetime | None, lang: str) -> str:
 def dates(data: InstructionsData, lab: dict, st: Styles) -> list[Flowable]:
     lang = data.language
     start, end = count_window(data)
-    rows = [(lab["count_date"], fmt.long_date(data.count_date, lang)),
-            (lab["count_start"], fmt.long_datetime(start, lang)),
+    rows = [(lab["count_date"], fmt.long_date(data.count_date, lang))]
+    # Zones (or sites) counted on another day, each with its date (issue 18).
+    rows += [(lab["count_date_of"] % {"place": code}, fmt.long_date(day, lang))
+             for code, day in sorted((data.count_dates or {}).items(), key=lambda kv: (kv[1], kv[0]))]
+    rows += [(lab["count_start"], fmt.long_datetime(start, lang)),
             (lab["count_end"], fmt.long_datetime(end, lang)),
             (lab["freeze_from"], fmt.long_datetime(data.freeze_from, lang)),
             (lab["freeze_to"], fmt.long_datetime(data.freeze_to, lang)),
             (lab["closing_date"], fmt.long_date(data.closing_date, lang))]
-    return [table([lab["fact"], lab["when"]], rows, (0.4, 0.6), st)]
+    flowables = [table([lab["fact"], lab["when"]], rows, (0.4, 0.6), st)]
+    if data.count_date and data.closing_date and data.count_date > data.closing_date:
+        flowables.append(para(lab["count_after_closing"], st.note))
+    return flowables
 
 
 def scope(data: InstructionsData, lab: dict, st: Styles) -> list[Flowable]:

@@ -51,6 +51,8 @@ def to_dict(data: InstructionsData) -> dict:
         "last_shipment_document": data.last_shipment_document,
         "overrides": dict(data.overrides or {}), "version": data.version,
     }
+    if data.count_dates:   # only when set, so that versions issued before issue 18 compare unchanged
+        out["count_dates"] = {str(k): _plain(v) for k, v in sorted(data.count_dates.items())}
     for name in DATE_FIELDS + DATETIME_FIELDS:
         out[name] = _plain(getattr(data, name))
     return out
@@ -86,6 +88,7 @@ def from_dict(values: Mapping[str, Any]) -> InstructionsData:
     data.tolerances = dict(v.get("tolerances") or {})
     data.depreciation = dict(v.get("depreciation") or {})
     data.overrides = dict(v.get("overrides") or {})
+    data.count_dates = {str(k): _date(d) for k, d in (v.get("count_dates") or {}).items()}
     for name in DATE_FIELDS:
         setattr(data, name, _date(v.get(name)))
     for name in DATETIME_FIELDS:

@@ -173,8 +173,9 @@ def _summary(c: _Ctx) -> list[Flowable]:
     ]
     method = label(c.lang, "method", result.settings.method)
     story = [c.h1("s_summary"),
-             c.p(t["summary_intro"] % {"count_date": c.date(r.header.count_date),
-                                       "closing_date": c.date(r.header.closing_date), "method": method}),
+             c.p(t["summary_intro_back" if r.header.count_date > r.header.closing_date else "summary_intro"]
+                 % {"count_date": c.date(r.header.count_date), "closing_date": c.date(r.header.closing_date),
+                    "method": method}),
              facts(c.st, pairs, 0.55)]
     notes = [w.message(c.lang) for w in result.warnings]
     override = _override_sentence(c)
@@ -399,9 +400,35 @@ def _reconciliation(c: _Ctx) -> list[Flowable]:
         story.append(grid(c.st, [t["c_owner"], t["c_lines"], t["c_not_counted"], t["c_differences"],
                                  t["c_book_value"], t["c_diff_value"], t["c_gross"], t["c_depreciation"], t["c_net"]],
                           rows, [0.19, 0.07, 0.08, 0.07, 0.12, 0.12, 0.12, 0.11, 0.12], set(range(1, 9))))
+    story += _cutoff(c)
     so = c.r.sign_off
     story.append(Spacer(1, 4))
     story.append(c.p(t["r_signed"] % {"name": so.name, "date": c.when(so.at)} if so.signed else t["r_not_signed"]))
+    return story
+
+
+def _cutoff(c: _Ctx) -> list[Flowable]:
+    """The count dates, the direction of the cut-off and its documents by zone (issue 18)."""
+    result, t = c.r.reconciliation, c.t
+    settings = result.settings
+    count, closing = settings.count_date, settings.closing_date
+    key = "r_cutoff_forward" if count < closing else "r_cutoff_back" if count > closing else "r_cutoff_none"
+    story = [c.h2(t["r_cutoff"]), c.p(t[key] % {"count": c.date(count), "closing": c.date(closing)})]
+    if settings.stock_date and settings.stock_date != count:
+        story.append(c.p(t["r_stock_date"] % {"date": c.date(settings.stock_date)}))
+    zones = result.cutoff.to_dict("records") if result.cutoff is not None else []
+    if zones:
+        if settings.count_dates:
+            story.append(c.p(t["r_cutoff_zones"]))
+
+        def document(row, part):
+            return f"{row[part]} ({c.date(row[part + '_date'])})" if row[part] else "—"
+        rows = [[z["zone"], c.date(z["count_date"]), t["d_" + z["direction"]],
+                 *(document(z, part) for part in ("last_receipt_before", "last_issue_before", "first_receipt_after",
+                                                  "first_issue_after"))] for z in zones]
+        story.append(grid(c.st, [t["c_zone"], t["c_count_date"], t["c_direction"], t["c_last_receipt"],
+                                 t["c_last_issue"], t["c_first_receipt"], t["c_first_issue"]],
+                          rows, [0.1, 0.12, 0.08, 0.175, 0.175, 0.175, 0.175]))
     return story
 
 

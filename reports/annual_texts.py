@@ -163,6 +163,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_reconciliation": "Reconciliation by category and by owner",
         "r_by_category": "Own stock by category",
         "r_by_owner": "All rows by owner",
+        # issue 18: count dates, the cut-off's direction and its evidence by zone
+        "summary_intro_back": ("Physical count of %(count_date)s, after the closing date: the movements between the "
+                               "closing date %(closing_date)s and the count are rolled back, and the stock is valued "
+                               "by %(method)s. Own stock only (goods held for third parties are listed, never "
+                               "valued)."),
+        "r_cutoff": "Count dates and cut-off",
+        "r_cutoff_forward": ("Counted on %(count)s, before the closing date %(closing)s: the movements after the "
+                             "count and up to the closing date are rolled forward."),
+        "r_cutoff_back": ("Counted on %(count)s, after the closing date %(closing)s: the movements after the closing "
+                          "date and up to the count are rolled back."),
+        "r_cutoff_none": "Counted on the closing date %(closing)s: nothing is rolled forward or back.",
+        "r_cutoff_zones": ("Zones counted on another day carry their own date; each line is cut off at its zone's "
+                           "date. The documents are the last receipt and issue on or before each date and the "
+                           "first after it."),
+        "r_stock_date": "The book stock file gives the quantities at %(date)s.",
+        "c_zone": "Zone",
+        "c_count_date": "Count date",
+        "c_direction": "Cut-off",
+        "c_last_receipt": "Last receipt before",
+        "c_last_issue": "Last issue before",
+        "c_first_receipt": "First receipt after",
+        "c_first_issue": "First issue after",
+        "d_forward": "forward",
+        "d_back": "back",
+        "d_none": "none",
         "c_category": "Category",
         "c_account": "Acc.",
         "c_lines": "Lines",
@@ -403,6 +428,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_reconciliation": "Rapprochement par catégorie et par propriétaire",
         "r_by_category": "Stock propre par catégorie",
         "r_by_owner": "Toutes les lignes par propriétaire",
+        "summary_intro_back": ("Inventaire physique du %(count_date)s, postérieur à la clôture : les mouvements entre "
+                               "la date de clôture du %(closing_date)s et l'inventaire sont annulés pour revenir à la "
+                               "clôture, et le stock est valorisé selon la méthode : %(method)s. Stock propre "
+                               "uniquement (les biens détenus pour des tiers sont listés, jamais valorisés)."),
+        "r_cutoff": "Dates d'inventaire et séparation des exercices",
+        "r_cutoff_forward": ("Inventaire du %(count)s, avant la clôture du %(closing)s : les mouvements postérieurs à "
+                             "l'inventaire et jusqu'à la clôture sont ajoutés."),
+        "r_cutoff_back": ("Inventaire du %(count)s, après la clôture du %(closing)s : les mouvements postérieurs à la "
+                          "clôture et jusqu'à l'inventaire sont retranchés."),
+        "r_cutoff_none": "Inventaire à la date de clôture (%(closing)s) : aucun mouvement n'est ajouté ni retranché.",
+        "r_cutoff_zones": ("Les zones comptées un autre jour ont leur propre date ; chaque ligne est arrêtée à la "
+                           "date de sa zone. Les pièces citées sont la dernière réception et la dernière sortie "
+                           "jusqu'à cette date, et la première de chaque après."),
+        "r_stock_date": "Le fichier du stock théorique donne les quantités au %(date)s.",
+        "c_zone": "Zone",
+        "c_count_date": "Date d'inventaire",
+        "c_direction": "Sens",
+        "c_last_receipt": "Dernière réception avant",
+        "c_last_issue": "Dernière sortie avant",
+        "c_first_receipt": "Première réception après",
+        "c_first_issue": "Première sortie après",
+        "d_forward": "ajout",
+        "d_back": "retrait",
+        "d_none": "aucun",
         "c_category": "Catégorie",
         "c_account": "Cpte",
         "c_lines": "Lignes",

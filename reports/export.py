@@ -3,9 +3,11 @@ Excel dialect of ``reports.csv_out``) and XLSX.
 
 XLSX sheets (named, headed and worded in the campaign's language by ``reports.xlsx_texts``):
 ``reconciliation`` (every row), ``by_category`` (own stock), ``by_owner``, ``exceptions``,
-``not_counted``, ``third_party``, ``warnings`` and ``charts`` (differences and closing value by
-category, openpyxl bar charts); header row frozen with filters, quantities as ``#,##0.000``,
-money as ``#,##0.00``, unit costs with 2 to 6 decimals, dates as dates.
+``not_counted``, ``third_party``, ``cutoff`` (the cut-off evidence by zone: each zone's count
+date, the direction, the last receipt and issue documents before it and the first after it),
+``warnings`` and ``charts`` (differences and closing value by category, openpyxl bar charts);
+header row frozen with filters, quantities as ``#,##0.000``, money as ``#,##0.00``, unit costs
+with 2 to 6 decimals, dates as dates.
 """
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ from .totals import COUNTS, SUMMED
 from .xlsx import Sheet, write_xlsx
 
 LINE_KINDS = {**{c: "qty" for c in QTY_COLUMNS}, **{c: "money" for c in MONEY_COLUMNS},
-              **{c: "cost" for c in COST_COLUMNS}, "book_line_id": "int", "last_movement_date": "date"}
+              **{c: "cost" for c in COST_COLUMNS}, "book_line_id": "int", "last_movement_date": "date",
+              "count_date": "date"}
+CUTOFF_KINDS = {"count_date": "date", **{f"{part}_date": "date" for part in (
+    "last_receipt_before", "last_issue_before", "first_receipt_after", "first_issue_after")}}
 TOTAL_KINDS = {**{c: "int" for c in COUNTS}, **{c: "money" for c in SUMMED}}
 ENTRY_KINDS = {"debit": "money", "credit": "money", "date": "date", "entry": "int"}
 
@@ -87,6 +92,7 @@ def reconciliation_sheets(result: Reconciliation, language: str = "en") -> list[
         Sheet("exceptions", result.exceptions, LINE_KINDS),
         Sheet("not_counted", result.not_counted, LINE_KINDS),
         Sheet("third_party", result.third_party, LINE_KINDS),
+        Sheet("cutoff", result.cutoff, CUTOFF_KINDS),
         Sheet("warnings", warnings),
         charts_sheet(result.by_category, language),
     ]

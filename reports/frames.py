@@ -214,6 +214,24 @@ class Movements:
     cost: np.ndarray
     cost_missing: np.ndarray
     kind: np.ndarray
+    document: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        if self.document is None:
+            self.document = np.full(len(self.day), "", dtype=object)
+
+    def take(self, keep: np.ndarray) -> "Movements":
+        """Only the movements where ``keep`` is true."""
+        return Movements(**{name: getattr(self, name)[keep] for name in self.__dataclass_fields__})
+
+
+def in_window(moves: Movements, first_day: int | None, last_day: int) -> np.ndarray:
+    """Movements that may move a figure: ``opening`` always, the others from ``first_day`` (the
+    fiscal year's first day; None: no lower bound) to ``last_day`` inclusive (DOMAIN.md, Count dates)."""
+    inside = moves.day <= last_day
+    if first_day is not None:
+        inside &= moves.day >= first_day
+    return inside | (moves.kind == "opening")
 
 
 def prepare_movements(df: pd.DataFrame | None) -> Movements:
@@ -234,4 +252,4 @@ def prepare_movements(df: pd.DataFrame | None) -> Movements:
     if (cost[~cost_missing] < 0).any():
         raise CountappError(N_("A unit cost cannot be negative."), field="unit_cost")
     return Movements(day=d, reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
-                     qty=qty, cost=cost, cost_missing=cost_missing, kind=kind)
+                     qty=qty, cost=cost, cost_missing=cost_missing, kind=kind, document=text(df, "document"))

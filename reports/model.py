@@ -93,28 +93,56 @@ class DepreciationRates:
         return cls(**known)
 
 
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 @dataclass(frozen=True)
 class ReconcileSettings:
-    """What the engine needs from the campaign: method, dates and depreciation rules."""
+    """What the engine needs from the campaign: method, dates and depreciation rules.
+
+    ``count_dates`` maps a zone (or site) code to its own count date (a zone's wins over its
+    site's); other places use ``count_date``. ``stock_date`` is the date the book stock file's
+    quantities are at (default: ``count_date``). ``year_start`` is the fiscal year's first day:
+    movements (other than ``opening``) before it, or after the latest of the closing, count and
+    stock dates, are outside the window and move no figure (DOMAIN.md, Count dates).
+    """
 
     method: str
     count_date: dt.date
     closing_date: dt.date
     depreciation: DepreciationRates = field(default_factory=DepreciationRates)
+    count_dates: dict = field(default_factory=dict)
+    stock_date: dt.date | None = None
+    year_start: dt.date | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise CountappError(N_("Unknown valuation method %(value)s: choose book, wac, fifo or lifo."),
                                 field="valuation", value=self.method)
         for name in ("count_date", "closing_date"):
-            value = getattr(self, name)
-            if isinstance(value, dt.datetime):
-                object.__setattr__(self, name, value.date())
-            elif not isinstance(value, dt.date):
-                object.__setattr__(self, name, dt.date.fromisoformat(str(value)))
-        if self.closing_date < self.count_date:
-            raise CountappError(N_("The closing date %(closing)s is before the count date %(count)s."),
-                                field="closing_date", closing=self.closing_date.isoformat(),
-                                count=self.count_date.isoformat())
+            object.__setattr__(self, name, _as_date(getattr(self, name)))
+        for name in ("stock_date", "year_start"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _as_date(getattr(self, name)))
+        object.__setattr__(self, "count_dates", {str(k): _as_date(v) for k, v in (self.count_dates or {}).items()})
         if isinstance(self.depreciation, dict):
             object.__setattr__(self, "depreciation", DepreciationRates.from_dict(self.depreciation))
+
+    @property
+    def stock_day(self) -> dt.date:
+        """The date the book stock's quantities are at."""
+        return self.stock_date or self.count_date
+
+    @property
+    def window_end(self) -> dt.date:
+        """The last day a movement may move a figure: the latest of closing, count and stock dates."""
+        return max([self.closing_date, self.count_date, self.stock_day, *self.count_dates.values()])
+
+    def date_of(self, zone: str = "", site: str = "") -> dt.date:
+        """A place's count date: its zone's, else its site's, else the campaign's."""
+        return self.count_dates.get(zone) or self.count_dates.get(site) or self.count_date

@@ -3,6 +3,11 @@
 A *place* is one (reference, location, lot). Rows are, in this order: every book line; each place
 counted on blank tickets that the book does not know; each place with movements between the count
 and the closing date but neither book line nor ticket; then every voided ticket.
+
+Each place has a count date ``t`` (its zone's, else its site's, else the campaign's). Its book
+quantity at ``t`` comes from the stock file's quantity at ``D`` (the stock date) and the movements
+between them, in either direction; its cut-off moves the count to the closing date ``C``: forward
+(``+ Σ movements(t < date ≤ C)``) when counted before, back (``− Σ movements(C < date ≤ t)``) after.
 """
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ import pandas as pd
 
 from tickets.errors import CountappError, N_
 
-from .frames import NO_DATE, Book, Counts, Movements
+from . import exact
+from .frames import NO_DATE, Book, Counts, Movements, day
 
 BOOK, UNKNOWN, ROLLFORWARD_ONLY = 0, 1, 2
 
@@ -38,7 +44,9 @@ class Places:
     book_qty: np.ndarray
     counted_qty: np.ndarray
     counted: np.ndarray
-    rollforward: np.ndarray
+    rollforward: np.ndarray     # signed: positive rolls forward, negative rolls back
+    count_day: np.ndarray       # each place's count date (days)
+    documents: np.ndarray       # the movements of each place's cut-off, as text ("" when none)
     state_bits: np.ndarray
     tickets: np.ndarray
     last_day: np.ndarray
@@ -88,8 +96,58 @@ def _join_tickets(place: np.ndarray, tickets: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, closing_day: int) -> Places:
-    """Join tickets to book lines, find unknown places, and roll every place forward to closing."""
+def _signed_between(moves_day: np.ndarray, start: np.ndarray | int, end: np.ndarray | int) -> np.ndarray:
+    """Each movement's sign in Σ movements(start → end): +1 when start < day ≤ end, −1 when
+    end < day ≤ start (going back), 0 otherwise."""
+    forward = (moves_day > start) & (moves_day <= end)
+    backward = (moves_day > end) & (moves_day <= start)
+    return forward.astype(np.int64) - backward.astype(np.int64)
+
+
+def _place_days(book: Book, counts: Counts, loc: np.ndarray, n_locs: int, settings) -> np.ndarray:
+    """Each location's count date (days): its zone's, else its site's, else the campaign's."""
+    nb, nc = len(book.ids), len(counts.ticket)
+    zone = np.full(n_locs, "", dtype=object)
+    site = np.full(n_locs, "", dtype=object)
+    # The book's zone of a location wins over what a ticket says (later writes win).
+    for codes, zones, sites in ((loc[nb:nb + nc], counts.zone, counts.site), (loc[:nb], book.zone, book.site)):
+        zone[codes] = zones
+        site[codes] = sites
+    out = np.full(n_locs, day(settings.count_date), np.int64)
+    dates = settings.count_dates
+    if dates:
+        for code, date in dates.items():   # sites first, so that a zone's own date wins
+            out[site == code] = day(date)
+        for code, date in dates.items():
+            out[zone == code] = day(date)
+    return out
+
+
+def _documents(place: np.ndarray, sign: np.ndarray, moves: Movements, n: int) -> np.ndarray:
+    """Each place's cut-off movements as "DOC 2026-01-02 +5; …" (date order)."""
+    out = np.full(n, "", dtype=object)
+    rows = np.flatnonzero((sign != 0) & (place >= 0))
+    if not len(rows):
+        return out
+    rows = rows[np.lexsort((rows, moves.day[rows], place[rows]))]   # by place, then date, then file order
+    qty = exact.to_decimal(moves.qty[rows] * sign[rows], np.zeros(len(rows), bool), exact.QTY, min_digits=0)
+    dates = moves.day[rows].astype("datetime64[D]").astype(str)
+    texts = np.array([f"{doc or '-'} {d} {'+' if q > 0 else ''}{q}"
+                      for doc, d, q in zip(moves.document[rows], dates, qty)], dtype=object)
+    owner = place[rows]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    ends = np.r_[starts[1:], len(owner)]
+    single = ends - starts == 1
+    out[owner[starts[single]]] = texts[starts[single]]
+    for a, b in zip(starts[~single], ends[~single]):
+        out[owner[a]] = "; ".join(texts[a:b])
+    return out
+
+
+def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Places:
+    """Join tickets to book lines, find unknown places, bring the book to each place's count date
+    and carry every place to the closing date (``settings``: a ``reports.model.ReconcileSettings``)."""
+    closing_day = day(settings.closing_date)
     nb, nc, nm = len(book.ids), len(counts.ticket), len(moves.day)
     ref, ref_uniques = _codes(book.reference, counts.reference, moves.reference)
     loc, loc_uniques = _codes(book.location, counts.location, moves.location)
@@ -126,14 +184,20 @@ def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, c
     unknown_tickets = active & (pos < 0) & counts.counted
     ukeys = np.unique(ckey[unknown_tickets])
 
-    # Cut-off: after the count date and up to the closing date rolls forward.
-    window = (moves.day > count_day) & (moves.day <= closing_day)
+    # Each place's count date t; the book from the stock date D to t; the cut-off from t to closing.
+    key_day = _place_days(book, counts, loc, len(loc_uniques), settings)[key_loc] if n_keys \
+        else np.zeros(0, np.int64)
+    move_day = key_day[mkey] if nm else np.zeros(0, np.int64)
+    cut_sign = _signed_between(moves.day, move_day, closing_day)
     rf_by_key = np.zeros(n_keys, np.int64)
-    np.add.at(rf_by_key, mkey[window], moves.qty[window])
+    np.add.at(rf_by_key, mkey, moves.qty * cut_sign)
+    book_sign = _signed_between(moves.day, day(settings.stock_day), move_day)
+    shift_by_key = np.zeros(n_keys, np.int64)
+    np.add.at(shift_by_key, mkey, moves.qty * book_sign)
     placed = np.zeros(n_keys, bool)
     placed[bkey] = True
     placed[ukeys] = True
-    rkeys = np.flatnonzero((rf_by_key != 0) & ~placed)
+    rkeys = np.flatnonzero(((rf_by_key != 0) | (shift_by_key != 0)) & ~placed)
 
     nu, nr = len(ukeys), len(rkeys)
     n = nb + nu + nr
@@ -220,8 +284,10 @@ def build_places(book: Book, counts: Counts, moves: Movements, count_day: int, c
         site=np.concatenate([book.site, extra_text(book.site, counts.site, lfirst)]),
         zone=np.concatenate([book.zone, extra_text(book.zone, counts.zone, lfirst)]),
         book_line_id=np.concatenate([book.ids, np.full(nu + nr, -1, np.int64)]),
-        book_qty=np.concatenate([book.qty, np.zeros(nu + nr, np.int64)]),
-        counted_qty=counted_qty, counted=counted, rollforward=rf_by_key[pkey], state_bits=state_bits,
+        book_qty=np.concatenate([book.qty, np.zeros(nu + nr, np.int64)]) + shift_by_key[pkey],
+        counted_qty=counted_qty, counted=counted, rollforward=rf_by_key[pkey], count_day=key_day[pkey],
+        documents=_documents(key_place[mkey] if nm else np.zeros(0, np.int64), cut_sign, moves, n),
+        state_bits=state_bits,
         tickets=tickets, last_day=last_day,
         market=np.concatenate([book.market, np.where(emarket == big, 0, emarket)]),
         market_missing=np.concatenate([book.market_missing, emarket == big]),

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import cutoff as cutoff_evidence
 from . import exact, totals
 from .depreciation import depreciate
-from .frames import NO_DATE, day, isin, prepare_book, prepare_counts, prepare_movements
+from .frames import NO_DATE, day, in_window, isin, prepare_book, prepare_counts, prepare_movements
 from .model import ReconcileSettings
 from .places import BOOK, ROLLFORWARD_ONLY, UNKNOWN, Places, build_places
 from .texts import Notice
@@ -36,6 +37,8 @@ COLUMNS = (
     # additions to SPEC.md's columns
     "depreciation_reason", "exception", "state", "designation", "unit", "site", "zone", "book_line_id",
     "last_movement_date", "market_price",
+    # issue 18: each line's count date, the cut-off's direction and its movement documents
+    "count_date", "cutoff", "cutoff_documents",
 )
 QTY_COLUMNS = ("book_qty", "counted_qty", "diff_qty", "rollforward_qty", "closing_qty")
 MONEY_COLUMNS = ("book_value", "counted_value", "diff_value", "closing_value", "depreciation", "net_value")
@@ -54,6 +57,11 @@ class Reconciliation:
     warnings: list[Notice]
     settings: ReconcileSettings
     own_totals: dict = field(default_factory=dict)
+    # Cut-off evidence by zone (reports.cutoff.EVIDENCE_COLUMNS) and how many movements lay
+    # outside the window (kept, moving no figure).
+    cutoff: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {name: [] for name in cutoff_evidence.EVIDENCE_COLUMNS}))
+    outside_window: int = 0
     # Each numeric column of ``lines`` as exact scaled integers and a missing mask (reports.exact
     # units: QTY, COST or MONEY digits), for callers that sort, filter and sum (the review page).
     numbers: dict = field(default_factory=dict, repr=False)
@@ -138,15 +146,20 @@ def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
 def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.DataFrame | None,
               settings: ReconcileSettings, causes: dict | None = None) -> Reconciliation:
     """Reconcile counts with book stock, value closing stock and its depreciation."""
-    count_day, closing_day = day(settings.count_date), day(settings.closing_date)
+    closing_day = day(settings.closing_date)
     b, c, m = prepare_book(book), prepare_counts(counts), prepare_movements(movements)
-    p = build_places(b, c, m, count_day, closing_day)
+    inside = in_window(m, day(settings.year_start) if settings.year_start else None, day(settings.window_end))
+    outside = int((~inside).sum())
+    every_move = m   # the cut-off evidence reads every document, inside the window or not
+    if outside:
+        m = m.take(inside)
+    p = build_places(b, c, m, settings)
     n, n_items = len(p.kind), len(p.item_refs)
 
     at_third = p.owner == "at_third_party"
     third = p.owner == "third_party"
     rf_only = p.kind == ROLLFORWARD_ONLY
-    closing = np.where(at_third, p.book_qty, p.counted_qty) + p.rollforward
+    closing = np.where(at_third | rf_only, p.book_qty, p.counted_qty) + p.rollforward
     closing_missing = ~(at_third | rf_only | p.counted)
     diff = p.counted_qty - p.book_qty
     diff_missing = ~p.counted | rf_only
@@ -196,7 +209,10 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     texts = {"ticket": p.tickets, "reference": p.reference, "location": p.location, "lot": p.lot,
              "category": p.category, "owner": p.owner, "status": status, "cause": cause,
              "depreciation_reason": reason, "exception": exception, "state": _STATE_TEXT[p.state_bits],
-             "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone}
+             "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone,
+             "cutoff": np.where(p.count_day < closing_day, "forward",
+                                np.where(p.count_day > closing_day, "back", "none")).astype(object),
+             "cutoff_documents": p.documents}
     lines, numbers = _lines_frame(ints, texts, p)
     by_category, by_owner, own_totals = totals.summarise(ints, texts, p.kind, valued)
 
@@ -205,11 +221,13 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
                        ("unknown_to_book", int((status == "unknown_to_book").sum())),
                        ("rollforward_only", int(rf_only.sum())), ("layers_short", int(short.sum())),
                        ("negative_closing", int((exception == "negative_closing").sum())),
-                       ("no_category", int((p.category == "").sum())), ("voided", len(p.voided))):
+                       ("no_category", int((p.category == "").sum())), ("voided", len(p.voided)),
+                       ("outside_window", outside)):
         if count:
             notices.append(Notice(key, {"n": count}))
     return Reconciliation(lines=lines, by_category=by_category, by_owner=by_owner, warnings=notices,
-                          settings=settings, own_totals=own_totals, numbers=numbers)
+                          settings=settings, own_totals=own_totals, numbers=numbers,
+                          cutoff=cutoff_evidence.evidence(b, every_move, settings), outside_window=outside)
 
 
 def _lines_frame(ints: dict, texts: dict, p: Places) -> tuple[pd.DataFrame, dict]:
@@ -237,6 +255,9 @@ def _lines_frame(ints: dict, texts: dict, p: Places) -> tuple[pd.DataFrame, dict
             ids = np.concatenate([p.book_line_id, voided["book_line_id"].to_numpy(np.int64)])
             data[name] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
             data[name][ids < 0] = pd.NA
+        elif name == "count_date":
+            dates = p.count_day.astype("datetime64[D]").astype(object)
+            data[name] = np.concatenate([dates, empty]) if nv else dates
         elif name == "last_movement_date":
             dates = p.last_day.astype("datetime64[D]").astype(object)
             dates[p.last_day == NO_DATE] = None

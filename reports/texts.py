@@ -52,6 +52,8 @@ WARNINGS = {
                             "postérieurs à l'inventaire.",
         "no_category": "%(n)s ligne(s) n'ont pas de catégorie de stock : elles ne peuvent pas être comptabilisées.",
         "voided": "%(n)s ticket(s) annulé(s), conservé(s) et listé(s).",
+        "outside_window": "%(n)s mouvement(s) hors de la fenêtre (avant l’exercice ou après la dernière date "
+                          "d’inventaire et de clôture) : conservé(s), sans effet sur les chiffres.",
     },
     "en": {
         "lifo": "LIFO (last in, first out) is refused under IFRS and by French tax rules: keep it for "
@@ -65,6 +67,8 @@ WARNINGS = {
         "negative_closing": "%(n)s row(s) have a negative closing quantity: check the movements after the count.",
         "no_category": "%(n)s row(s) have no stock category: they cannot be posted.",
         "voided": "%(n)s voided ticket(s), kept and listed.",
+        "outside_window": "%(n)s movement(s) outside the window (before the fiscal year or after the latest count "
+                          "and closing dates): kept, moving no figure.",
     },
 }
 

@@ -135,6 +135,9 @@ VALUE_LABELS = {
     },
 }
 
+for _lang in VALUE_LABELS:   # a reconciliation line's cut-off (reports.reconcile) says the same as a zone's
+    VALUE_LABELS[_lang]["cutoff"] = VALUE_LABELS[_lang]["direction"]
+
 # The tickets list's coded values (ticket life cycle, owner), for the Excel CSV.
 TICKET_WORDS = {
     "fr": {"status": {"created": "créé", "issued": "remis", "counted_1": "1er comptage saisi",

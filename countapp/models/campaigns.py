@@ -17,7 +17,6 @@ class Campaign(db.Model):
     __table_args__ = (
         sa.CheckConstraint("length(code) > 0", name="code_not_empty"),
         sa.CheckConstraint("fiscal_year BETWEEN 1900 AND 2999", name="fiscal_year"),
-        sa.CheckConstraint("count_date <= closing_date", name="count_before_closing"),
         sa.CheckConstraint("language IN ('fr', 'en')", name="language"),
     )
 
@@ -27,7 +26,9 @@ class Campaign(db.Model):
     company: Mapped[str] = mapped_column(sa.String(200), default="")
     fiscal_year: Mapped[int]
     count_date: Mapped[date]
-    closing_date: Mapped[date]
+    closing_date: Mapped[date]   # may come before count_date: the count then rolls back (issue 18)
+    # The date the imported stock file's quantities are at (import stock --as-of); None: count_date.
+    stock_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
     status: Mapped[CampaignStatus] = mapped_column(
         enum_type(CampaignStatus, "campaign_status"), default=CampaignStatus.PLANNING
     )

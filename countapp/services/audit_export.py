@@ -11,7 +11,9 @@ Files (CSV in UTF-8, ``,`` delimiter, ``.`` decimal; JSON in UTF-8):
 - ``audit_samples.csv``, ``audit_sample_lines.csv``, ``audit_counts.csv``: the auditors' test
   counts, their results and projections;
 - ``confirmations.csv``: our goods held by third parties and the holders' answers;
-- ``cutoff.csv``: last documents before the count and movements rolled forward;
+- ``cutoff.csv``: last documents before the count and movements rolled forward (or back);
+  ``cutoff_by_zone.csv``: for each zone's count date, the last receipt and issue before it and the
+  first after it;
 - ``instructions/instructions_vN.pdf`` and ``.json`` for every issued version;
 - ``reconciliation.csv`` when the reconciliation can be computed; ``report/`` the archived report;
 - ``MANIFEST.sha256`` (``sha256sum -c`` format) and ``manifest.json`` (the same, with the campaign,
@@ -242,6 +244,10 @@ def _cutoff(campaign: Campaign, evidence: Evidence) -> None:
     rows.append(("after_closing_not_rolled_forward", "", "", "", "", "", "", cut.after_closing, ""))
     evidence.add("cutoff.csv", _csv(("part", "date", "kind", "document", "reference", "location", "lot", "quantity",
                                      "flag"), rows))
+    from reports.cutoff import EVIDENCE_COLUMNS
+
+    evidence.add("cutoff_by_zone.csv", _csv(EVIDENCE_COLUMNS, ([row[c] for c in EVIDENCE_COLUMNS]
+                                                              for row in cut.by_zone)))
 
 
 def _instructions(campaign: Campaign, evidence: Evidence) -> int:

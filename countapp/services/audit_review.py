@@ -337,6 +337,13 @@ class CutOff:
     last_receipt_document: str
     last_shipment_document: str
     suspicious: list            # rolled-forward movements numbered before the last document before the count
+    # Issue 18: the count may be after the closing date (its movements then roll back), and each
+    # zone may have its own count date: the evidence by zone (reports.cutoff.EVIDENCE_COLUMNS rows).
+    by_zone: list = field(default_factory=list)
+
+    @property
+    def rolls_back(self) -> bool:
+        return self.count_date > self.closing_date
 
     @property
     def receipt_agrees(self) -> bool | None:
@@ -386,17 +393,36 @@ def cutoff(campaign: Campaign, *, last: int = 10) -> CutOff:
     newest = (Movement.date.desc(), Movement.id.desc())
     receipts = _movements(campaign, before, Movement.kind == MovementKind.RECEIPT, order=newest, limit=last)
     shipments = _movements(campaign, before, Movement.kind == MovementKind.ISSUE, order=newest, limit=last)
-    rolled = _movements(campaign, Movement.date > campaign.count_date, Movement.date <= campaign.closing_date)
+    # Between the count and the closing date, whichever comes first (a January count rolls back).
+    first, last_day = sorted((campaign.count_date, campaign.closing_date))
+    rolled = _movements(campaign, Movement.date > first, Movement.date <= last_day)
     after = db.session.scalar(sa.select(sa.func.count()).select_from(Movement).where(
-        Movement.campaign_id == campaign.id, Movement.date > campaign.closing_date))
+        Movement.campaign_id == campaign.id, Movement.date > last_day))
     noted_receipt, noted_shipment = _noted_documents(campaign)
     last_receipt, last_shipment = _last_document(receipts), _last_document(shipments)
     limits = {MovementKind.RECEIPT: noted_receipt or last_receipt, MovementKind.ISSUE: noted_shipment or last_shipment}
-    suspicious = [m for m in rolled if m.document and limits.get(m.kind)
+    # Movements dated after the count but numbered before the last document before it: those rolled
+    # forward, or (a count after closing) those after the count, which roll neither way.
+    after_count = rolled if campaign.count_date <= campaign.closing_date else _movements(
+        campaign, Movement.date > campaign.count_date)
+    suspicious = [m for m in after_count if m.document and limits.get(m.kind)
                   and _same_series(m.document, limits[m.kind])
                   and _natural(m.document) <= _natural(limits[m.kind])]
     return CutOff(campaign.count_date, campaign.closing_date, receipts, shipments, rolled, after or 0, noted_receipt,
-                  noted_shipment, last_receipt, last_shipment, suspicious)
+                  noted_shipment, last_receipt, last_shipment, suspicious, cutoff_by_zone(campaign))
+
+
+def cutoff_by_zone(campaign: Campaign) -> list[dict]:
+    """For each zone: its count date, the direction, the last receipt and issue on or before it and
+    the first after it (from the reconciliation's engine); empty when it cannot be computed."""
+    from . import reconciliation
+
+    try:
+        frame = reconciliation.kept(campaign).result.cutoff
+    except CountappError:
+        db.session.rollback()
+        return []
+    return frame.to_dict("records")
 
 
 def _same_series(a: str, b: str) -> bool:

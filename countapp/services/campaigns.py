@@ -15,6 +15,8 @@ from . import audit, readiness
 # Words that are pages under /campaigns/ (a campaign with such a code could not be reached).
 RESERVED_CODES = ("new",)
 REASON_MAX = 4000
+# How far a count date (the campaign's or a zone's) may lie from the closing date, either side.
+MAX_DAYS_FROM_CLOSING = 366
 STATUS_ORDER = [CampaignStatus.PLANNING, CampaignStatus.COUNTING, CampaignStatus.RECONCILING, CampaignStatus.CLOSED]
 
 
@@ -28,11 +30,13 @@ def get(code: str) -> Campaign:
 def _check_dates(fiscal_year: int, count_date: date, closing_date: date) -> None:
     if not 1900 <= fiscal_year <= 2999:
         raise CountappError(N_("The fiscal year %(year)s is not a plausible year."), field="year", year=fiscal_year)
-    if count_date > closing_date:
+    # A count after the closing date is allowed (issue 18: the count rolls back to closing), but
+    # not so far from it that the two dates cannot be of one stock-take.
+    if abs((count_date - closing_date).days) > MAX_DAYS_FROM_CLOSING:
         raise CountappError(
-            N_("The count date %(count)s is after the closing date %(closing)s: movements are rolled forward from the "
-               "count to the closing date, so the count must come first."),
-            field="count_date", count=count_date.isoformat(), closing=closing_date.isoformat())
+            N_("The count date %(count)s is more than %(days)s days from the closing date %(closing)s."),
+            field="count_date", count=count_date.isoformat(), closing=closing_date.isoformat(),
+            days=MAX_DAYS_FROM_CLOSING)
 
 
 def _columns(campaign: Campaign) -> dict:
@@ -42,7 +46,23 @@ def _columns(campaign: Campaign) -> dict:
 
 def snapshot(campaign: Campaign) -> dict:
     return {**_columns(campaign), "fiscal_year": campaign.fiscal_year, "count_date": campaign.count_date,
-            "closing_date": campaign.closing_date, "status": campaign.status, "settings": campaign.settings}
+            "closing_date": campaign.closing_date, "status": campaign.status, "settings": campaign.settings,
+            "stock_date": campaign.stock_date}
+
+
+def count_date_of(campaign: Campaign, zone: str = "", site: str = "") -> date:
+    """A zone's count date: its own, else its site's, else the campaign's (DOMAIN.md, Count dates)."""
+    dates = campaign_settings.count_dates(campaign.settings)
+    return dates.get(zone) or dates.get(site) or campaign.count_date
+
+
+def count_dates_by_zone(campaign: Campaign) -> list[tuple[str, str, date]]:
+    """Every zone of the campaign (site, zone, its count date), by site then zone."""
+    from ..models import Site, Zone
+
+    rows = db.session.execute(sa.select(Site.code, Zone.code).join(Zone, Zone.site_id == Site.id)
+                              .where(Zone.campaign_id == campaign.id).order_by(Site.code, Zone.code)).all()
+    return [(site, zone, count_date_of(campaign, zone, site)) for site, zone in rows]
 
 
 def create(code: str, *, year: int, count_date: date, closing_date: date, valuation: str = "wac",
@@ -76,7 +96,8 @@ def check_not_closed(campaign: Campaign) -> None:
                                "with a reason."), field="campaign", code=campaign.code)
 
 
-def configure(campaign: Campaign, given: dict, *, by: User | None = None, replace_tolerance: bool = False) -> Campaign:
+def configure(campaign: Campaign, given: dict, *, by: User | None = None, replace_tolerance: bool = False,
+              replace_count_dates: bool = False) -> Campaign:
     """Apply a settings document (keys not given keep their value); one transaction."""
     check_not_closed(campaign)
     before = snapshot(campaign)
@@ -89,7 +110,8 @@ def configure(campaign: Campaign, given: dict, *, by: User | None = None, replac
     if isinstance(year, bool) or not isinstance(year, int):
         raise CountappError(N_("%(key)s must be a whole number."), field="fiscal_year", key="fiscal_year")
     columns, settings = campaign_settings.merge(_columns(campaign), campaign.settings, given,
-                                                replace_tolerance=replace_tolerance)
+                                                replace_tolerance=replace_tolerance,
+                                                replace_count_dates=replace_count_dates)
     count_date = dates.get("count_date", campaign.count_date)
     closing_date = dates.get("closing_date", campaign.closing_date)
     changed = (count_date, closing_date, year) != (campaign.count_date, campaign.closing_date, campaign.fiscal_year)
@@ -101,6 +123,12 @@ def configure(campaign: Campaign, given: dict, *, by: User | None = None, replac
         raise CountappError(N_("The fiscal year of campaign %(code)s cannot change: its tickets are already numbered "
                                "for %(year)s."), field="fiscal_year", code=campaign.code, year=campaign.fiscal_year)
     _check_dates(year, count_date, closing_date)
+    for code, zone_date in campaign_settings.count_dates(settings).items():
+        if abs((zone_date - closing_date).days) > MAX_DAYS_FROM_CLOSING:
+            raise CountappError(
+                N_("The count date %(count)s of %(zone)s is more than %(days)s days from the closing date "
+                   "%(closing)s."), field="count_dates", count=zone_date.isoformat(), zone=code,
+                closing=closing_date.isoformat(), days=MAX_DAYS_FROM_CLOSING)
     campaign.count_date, campaign.closing_date, campaign.fiscal_year = count_date, closing_date, year
     campaign.valuation = Valuation(columns["valuation"])
     campaign.language = columns["language"]

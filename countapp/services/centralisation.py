@@ -25,6 +25,7 @@ from tickets.tolerance import COUNTS_DISAGREE, FAR_FROM_BOOK
 from ..extensions import db
 from ..models import (AuditEvent, BookLine, Campaign, Category, Count, Item, Location, RecountSheet, Team, Ticket,
                       TicketDecision, TicketStatus, Zone, recount_sheet_ticket)
+from . import count_dates
 
 PAGE_SIZE = 100
 STATES = ("not_counted", "count_1", "agreed", "recount", "recounted", "decided", "voided")
@@ -283,8 +284,11 @@ def _rows(campaign: Campaign, found) -> list[dict]:
         .join(RecountSheet, RecountSheet.id == recount_sheet_ticket.c.sheet_id)
         .where(recount_sheet_ticket.c.ticket_id.in_(ids))).all()) if ids else {}
     rows = []
+    shifts = count_dates.book_shifts(campaign)   # the book at each line's own count date (issue 18)
     for (ticket_id, sequence, status, blank, final_qty, reasons, reference, designation, unit, category, location,
          zone, lot, book_qty, unit_cost, owner, team1, team2) in found:
+        if shifts and book_qty is not None:
+            book_qty = book_qty + shifts.get((reference, location, lot or ""), 0)
         by_round = counts.get(ticket_id, {})
         c1, c2, c3 = (by_round.get(r) for r in (1, 2, 3))
         # A blank ticket (or a line unknown to book) is held against a book of 0 once it names its goods.

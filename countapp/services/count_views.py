@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, Item, Location, Role, Team, Ticket, TicketStatus,
                       User, Zone, team_member, zone_storekeeper)
 from . import campaigns as campaign_service
-from . import counting
+from . import count_dates, counting
 
 STAFF_ROLES = (Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)
 TEAM_ROLES = counting.TEAM_ROLES
@@ -208,7 +208,9 @@ def ticket_view(campaign: Campaign, ticket: Ticket, who: Viewer, round_: int | N
         current, earlier = _round_counts(ticket, r, campaign)
         counts[str(r)] = {"count": count_view(current, campaign) if current else None, "history": earlier}
     view.update(
-        status=ticket.status.value, book_qty=qty_text(line.book_qty) if line is not None else None,
+        status=ticket.status.value,
+        book_qty=qty_text(count_dates.book_at_count_date(campaign, line.item_id, line.location_id, line.lot,
+                                                         line.book_qty)) if line is not None else None,
         unit_cost=qty_text(line.unit_cost) if line is not None else None, final_qty=qty_text(ticket.final_qty),
         recount_reasons=[r for r in (ticket.recount_reasons or "").split(",") if r],
         teams={"1": ticket.team1.number if ticket.team1 else None, "2": ticket.team2.number if ticket.team2 else None},

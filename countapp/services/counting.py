@@ -30,7 +30,7 @@ from ..models import (AuditEvent, BookLine, Campaign, CampaignStatus, Count, Cou
                       Location, PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket,
                       team_member)
 from ..models.decisions import RecountSheet, TicketDecision
-from . import audit
+from . import audit, count_dates
 from . import campaigns as campaign_service
 
 STATES = tuple(s.value for s in PhysicalState)
@@ -328,14 +328,18 @@ def ticket_unit(ticket: Ticket) -> str | None:
     return None
 
 
-_BOOK_BASIS = (sa.select(BookLine.book_qty, BookLine.unit_cost, Item.category)
+_BOOK_BASIS = (sa.select(BookLine.book_qty, BookLine.unit_cost, Item.category, BookLine.item_id,
+                         BookLine.location_id, BookLine.lot)
                .join(Item, Item.id == BookLine.item_id).where(BookLine.id == sa.bindparam("line")))
 
 
 def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, str | None]:
     """Book quantity, unit cost and category the tolerances compare with (0 for blank or unknown lines)."""
     if ticket.book_line_id is not None:
-        book_qty, unit_cost, category = db.session.execute(_BOOK_BASIS, {"line": ticket.book_line_id}).one()
+        book_qty, unit_cost, category, item_id, location_id, lot = db.session.execute(
+            _BOOK_BASIS, {"line": ticket.book_line_id}).one()
+        # The book at the line's own count date (issue 18: zones may count on other days than the stock file's).
+        book_qty = count_dates.book_at_count_date(campaign, item_id, location_id, lot, book_qty)
         return book_qty, unit_cost, category.value
     if ticket.item_id is None:
         return Decimal(0), Decimal(0), None

@@ -48,6 +48,17 @@ def fiscal_year(campaign: Campaign) -> tuple[date, date]:
     return start, closing
 
 
+def movement_window(campaign: Campaign) -> tuple[date, date]:
+    """The span a movement (other than ``opening``) may move a figure in: the fiscal year's first
+    day to the latest of the closing, count (campaign's and zones') and stock dates (issue 18)."""
+    from .. import campaign_settings
+
+    dates = [campaign.closing_date, campaign.count_date, *campaign_settings.count_dates(campaign.settings).values()]
+    if campaign.stock_date:
+        dates.append(campaign.stock_date)
+    return fiscal_year(campaign)[0], max(dates)
+
+
 # What an uploaded file may hold (tabular.Limits); each can be set by its COUNTAPP_* variable.
 LIMIT_SETTINGS = {"max_rows": "COUNTAPP_XLSX_MAX_ROWS", "max_columns": "COUNTAPP_XLSX_MAX_COLUMNS",
                   "max_cell": "COUNTAPP_XLSX_MAX_CELL", "max_uncompressed": "COUNTAPP_XLSX_MAX_BYTES",
@@ -76,7 +87,7 @@ def _check(kind: str, campaign: Campaign, path, filename: str, *, keep_rows: boo
     if kind == "stock":
         options["keep_rows"] = keep_rows
     elif kind == "movements":
-        start, end = fiscal_year(campaign)
+        start, end = movement_window(campaign)
         options.update(
             known_items=set(db.session.scalars(sa.select(Item.reference).where(Item.campaign_id == campaign.id))),
             known_locations=set(db.session.scalars(sa.select(Location.code)
@@ -139,12 +150,34 @@ def _write(kind: str, campaign: Campaign, rows, progress) -> dict:
     return _write_opening(campaign, rows, progress)
 
 
+def _as_of(kind: str, campaign: Campaign, as_of) -> date | None:
+    """The stock file's date (``--as-of``): a date near the closing date, for stock files only."""
+    if as_of in (None, ""):
+        return None
+    if kind != "stock":
+        raise CountappError(N_("Only a stock file has an as-of date."), field="as_of")
+    if isinstance(as_of, str):
+        try:
+            as_of = date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD)."), field="as_of", key="as_of") from None
+    if abs((as_of - campaign.closing_date).days) > campaign_service.MAX_DAYS_FROM_CLOSING:
+        raise CountappError(N_("The stock date %(date)s is more than %(days)s days from the closing date %(closing)s."),
+                            field="as_of", date=as_of.isoformat(), closing=campaign.closing_date.isoformat(),
+                            days=campaign_service.MAX_DAYS_FROM_CLOSING)
+    return as_of
+
+
 def import_file(kind: str, code: str, path, *, filename: str | None = None, by=None,
                 progress: Callable[[int], None] | None = None,
-                on_checked: Callable[[int], None] | None = None) -> dict:
-    """Check the whole file, then write it in one transaction; raise ImportRefused listing every error."""
+                on_checked: Callable[[int], None] | None = None, as_of=None) -> dict:
+    """Check the whole file, then write it in one transaction; raise ImportRefused listing every error.
+
+    ``as_of`` (stock only): the date the file's quantities are at; None means the campaign's count date.
+    """
     campaign = campaign_service.get(code)
     _check_campaign_accepts(kind, campaign)
+    as_of = _as_of(kind, campaign, as_of)
     filename = filename or Path(str(path)).name
     checked = _check(kind, campaign, path, filename)
     checked.raise_for_errors()
@@ -152,8 +185,13 @@ def import_file(kind: str, code: str, path, *, filename: str | None = None, by=N
         on_checked(checked.lines)
     try:
         counts = _write(kind, campaign, checked.rows, progress)
-        audit.record(f"import.{kind}", campaign=campaign, entity="file", entity_id=filename, user=by,
-                     after={"file": filename, **counts})
+        if kind == "movements":
+            counts["outside_window"] = checked.outside_window
+        after = {"file": filename, **counts}
+        if kind == "stock":
+            campaign.stock_date = as_of
+            after["as_of"] = (as_of or campaign.count_date).isoformat()
+        audit.record(f"import.{kind}", campaign=campaign, entity="file", entity_id=filename, user=by, after=after)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -170,8 +208,15 @@ def describe(kind: str, counts: dict) -> str:
                         "%(lines)s book lines imported (%(inserted)s new, %(updated)s updated, %(removed)s "
                         "removed); %(items)s items, %(locations)s locations.", counts["lines"], **n)
     if kind == "movements":
-        return ngettext("%(movements)s movement imported.", "%(movements)s movements imported.",
+        text = ngettext("%(movements)s movement imported.", "%(movements)s movements imported.",
                         counts["movements"], **n)
+        if counts.get("outside_window"):
+            text += " " + ngettext(
+                "%(num)s of them is outside the window (before the fiscal year or after the latest count and "
+                "closing dates): kept, it moves no figure.",
+                "%(num)s of them are outside the window (before the fiscal year or after the latest count and "
+                "closing dates): kept, they move no figure.", counts["outside_window"])
+        return text
     return ngettext("%(categories)s opening value imported.", "%(categories)s opening values imported.",
                     counts["categories"], **n)
 
@@ -288,18 +333,22 @@ def _first(rows, n: int):
         yield row
 
 
-def start_import_job(kind: str, campaign: Campaign, upload: str, *, by) -> str:
-    """Queue the import of an upload (kept in the database until the job ends, for any server)."""
+def start_import_job(kind: str, campaign: Campaign, upload: str, *, by, as_of: str | None = None) -> str:
+    """Queue the import of an upload (kept in the database until the job ends, for any server).
+
+    ``as_of`` (stock only, ``YYYY-MM-DD``): the date the file's quantities are at."""
     from . import jobs
 
     check_can_start(kind, campaign)
+    as_of = _as_of(kind, campaign, as_of)   # refuse a bad date before queueing
     _check_token(upload)   # refuse an unknown or expired upload at once (without a copy on this machine)
     if not jobs.upload_stored(upload):
         raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
     filename = upload.split("__", 1)[1]
-    return jobs.start(f"import.{kind}", campaign, run_import,
-                      {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename},
-                      by=by, uploads=(upload,))
+    arguments = {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename}
+    if as_of:
+        arguments["as_of"] = as_of.isoformat()
+    return jobs.start(f"import.{kind}", campaign, run_import, arguments, by=by, uploads=(upload,))
 
 
 JOB_KINDS = (*KINDS, "counts")
@@ -317,7 +366,7 @@ def check_can_start(kind: str, campaign: Campaign) -> None:
         _check_campaign_accepts(kind, campaign)
 
 
-def run_import(progress, *, kind: str, code: str, upload: str, filename: str) -> dict:
+def run_import(progress, *, kind: str, code: str, upload: str, filename: str, as_of: str | None = None) -> dict:
     """The import job's task (services.jobs): a top-level function, its arguments plain JSON."""
     path = upload_path(upload)
     try:
@@ -328,7 +377,7 @@ def run_import(progress, *, kind: str, code: str, upload: str, filename: str) ->
             counts = count_import.import_counts(code, path, filename=filename, by=progress.user, progress=progress)
         else:
             counts = import_file(kind, code, path, filename=filename, by=progress.user, progress=progress,
-                                 on_checked=lambda n: progress(0, total=n))
+                                 on_checked=lambda n: progress(0, total=n), as_of=as_of)
     finally:
         path.unlink(missing_ok=True)
     return {"counts": counts, "summary": describe_job(kind, counts)}

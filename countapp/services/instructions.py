@@ -118,6 +118,7 @@ def build(campaign: Campaign, *, printed_on: date | None = None) -> doc.Instruct
         person_in_charge_title=draft.get("person_in_charge_title") or None,
         committee=list(draft.get("committee") or []), centraliser=pick("centraliser") or None,
         count_date=campaign.count_date, closing_date=campaign.closing_date,
+        count_dates=campaign_settings.count_dates(settings),
         count_start=_when(draft.get("count_start")), count_end=_when(draft.get("count_end")),
         freeze_from=_when(draft.get("freeze_from")), freeze_to=_when(draft.get("freeze_to")),
         places=places, extra_places=extra, categories=list(pick("categories")), teams=_teams(campaign),

@@ -55,7 +55,7 @@ ACTION_PREFIX = "reconciliation."
 FIGURE_NEUTRAL_PREFIXES = (ACTION_PREFIX, "audit.", "report.", "instructions.", "tickets.print", "campaign.close",
                            "campaign.reopen")
 # Bump when the kept result's shape changes, so that old cache files are never read.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _MEMORY_SLOTS = 4
 
 
@@ -248,9 +248,13 @@ def load_frames(campaign: Campaign) -> Frames:
 
 def reconcile_settings(campaign: Campaign) -> ReconcileSettings:
     """Valuation method, dates and depreciation rules from the campaign's settings."""
+    from .imports import fiscal_year   # late: imports reaches this module through the job queue
+
     rates = campaign_settings.depreciation_settings(campaign.settings)
     return ReconcileSettings(campaign.valuation.value, campaign.count_date, campaign.closing_date,
-                             DepreciationRates.from_dict(rates))
+                             DepreciationRates.from_dict(rates),
+                             count_dates=campaign_settings.count_dates(campaign.settings),
+                             stock_date=campaign.stock_date, year_start=fiscal_year(campaign)[0])
 
 
 def causes(campaign: Campaign) -> dict:

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, CountSource, Item, Location, RecountSheet, Role,
                       Team, Ticket, TicketDecision, TicketStatus, User, Zone, recount_sheet_ticket,
                       zone_storekeeper)
-from . import audit
+from . import audit, count_dates
 from . import campaigns as campaign_service
 from . import centralisation
 from . import counting
@@ -457,7 +457,10 @@ def decide(code: str, ticket: str | int, *, kind: str, reason: str, by: User | N
 
 
 def _book_qty(ticket: Ticket) -> Decimal:
-    """The book quantity the ticket is held against: its line's, 0 for a blank ticket (DOMAIN.md, Rules)."""
+    """The book quantity the ticket is held against: its line's at the line's count date (issue 18),
+    0 for a blank ticket (DOMAIN.md, Rules)."""
     if ticket.book_line_id is not None:
-        return db.session.scalar(sa.select(BookLine.book_qty).where(BookLine.id == ticket.book_line_id))
+        line = db.session.get(BookLine, ticket.book_line_id)
+        campaign = db.session.get(Campaign, ticket.campaign_id)
+        return count_dates.book_at_count_date(campaign, line.item_id, line.location_id, line.lot, line.book_qty)
     return Decimal(0)

@@ -224,7 +224,6 @@ def test_movements_get_their_kind_from_the_sign_by_default():
 
 @pytest.mark.parametrize("name, expected", [
     ("movements_unknown_item.csv", [(2, "reference")]),
-    ("movements_outside_year.csv", [(2, "date"), (3, "date")]),
     ("movements_receipt_without_cost.csv", [(2, "unit_cost"), (3, "unit_cost")]),
     ("movements_unknown_kind.csv", [(2, "kind")]),
     ("movements_bad_number.csv", [(2, "quantity"), (3, "unit_cost")]),
@@ -236,7 +235,18 @@ def test_each_movement_error_is_found(name, expected):
 def test_movement_dates_are_inclusive_of_the_fiscal_year_bounds():
     text = "date;reference;location;quantity\n2025-01-01;A;L;-1\n2025-12-31;A;L;-1\n2026-01-01;A;L;-1\n"
     result = check_movements(read_table(text.encode(), "m.csv"), filename="m.csv", known_items={"A"}, **YEAR)
-    assert where(result) == [(4, "date")]
+    assert result.ok and result.outside_window == 1
+
+
+def test_movements_outside_the_window_are_kept_and_counted_not_refused():
+    # Issue 18: an ERP export runs to the day it was made; only a malformed date is an error.
+    result = check_file("movements", FIXTURES / "errors" / "movements_outside_year.csv", known_items={"MP-001"},
+                        **YEAR)
+    assert result.ok, [e.render() for e in result.errors]
+    assert (len(result.rows), result.outside_window) == (2, 2)
+    text = "date;reference;location;quantity\n2024-12-31;A;L;-5\n2025-13-45;A;L;-1\n"
+    bad = check_movements(read_table(text.encode(), "m.csv"), filename="m.csv", known_items={"A"}, **YEAR)
+    assert where(bad) == [(3, "date")]
 
 
 def test_movement_sign_must_match_its_kind():

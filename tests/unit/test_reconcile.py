@@ -74,10 +74,10 @@ def test_movements_to_a_place_without_book_line_or_ticket_get_their_own_row():
     assert found["category"] == "raw_materials"  # from the item's book lines
 
 
-def test_closing_date_before_count_date_is_refused():
-    with pytest.raises(CountappError) as error:
-        ReconcileSettings("wac", dt.date(2025, 12, 31), dt.date(2025, 12, 30))
-    assert error.value.field == "closing_date"
+def test_a_count_date_after_the_closing_date_is_accepted():
+    # Issue 18: counted in January, the count rolls back to the closing date (tests/unit/test_count_dates.py).
+    settings = ReconcileSettings("wac", dt.date(2026, 1, 3), dt.date(2025, 12, 31))
+    assert settings.count_date > settings.closing_date
 
 
 # Ownership ----------------------------------------------------------------------------------

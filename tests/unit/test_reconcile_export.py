@@ -13,7 +13,8 @@ from reports.model import DepreciationRates
 from reports.xlsx_texts import headers, sheet_name, value_labels
 from tests.unit.conftest_reports import line, move, run, ticket
 
-CODES = ["reconciliation", "by_category", "by_owner", "exceptions", "not_counted", "third_party", "warnings", "charts"]
+CODES = ["reconciliation", "by_category", "by_owner", "exceptions", "not_counted", "third_party", "cutoff", "warnings",
+         "charts"]
 SHEETS = [sheet_name(code, "en") for code in CODES]
 
 
@@ -50,7 +51,7 @@ def test_xlsx_has_the_sheets_with_frozen_headers_formats_and_widths():
     result = sample()
     book = openpyxl.load_workbook(io.BytesIO(reconciliation_xlsx(result)))
     assert book.sheetnames == SHEETS == ["Reconciliation", "By category", "By owner", "Exceptions", "Not counted",
-                                         "Third-party goods", "Warnings", "Charts"]
+                                         "Third-party goods", "Cut-off", "Warnings", "Charts"]
     sheet = book["Reconciliation"]
     header = [c.value for c in sheet[1]]
     assert header == [headers("en").get(c, c) for c in result.lines.columns]

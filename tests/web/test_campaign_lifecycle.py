@@ -208,8 +208,8 @@ def test_the_form_names_the_field_at_fault_and_keeps_what_was_typed(app, client_
             "valuation": "wac", "language": "fr"}
     page = text(manager.post("/campaigns/new", data=data))
     assert "A campaign FY2025 already exists." in page and 'value="2025-12-30"' in page
-    page = text(manager.post("/campaigns/new", data={**data, "code": "FY2026", "count_date": "2026-01-05"}))
-    assert "is after the closing date" in page
+    page = text(manager.post("/campaigns/new", data={**data, "code": "FY2026", "count_date": "2027-01-05"}))
+    assert "days from the closing date" in page
     page = text(manager.post("/campaigns/new", data={**data, "code": "new"}))
     assert "names a page of the application" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(campaigns.Campaign)) == 1

@@ -84,9 +84,17 @@ def test_campaign_configure_refuses_bad_settings_and_keeps_the_old(runner, campa
 
 
 def test_campaign_create_refuses_bad_dates(runner):
-    result = runner.invoke(args=["campaign", "create", "X", "--year", "2025", "--count-date", "2026-01-05",
+    result = runner.invoke(args=["campaign", "create", "X", "--year", "2025", "--count-date", "2027-01-05",
                                  "--closing-date", "2025-12-31"])
-    assert result.exit_code != 0
+    assert result.exit_code != 0 and "days from the closing date" in result.output
+
+
+def test_campaign_create_accepts_a_count_after_closing(runner):
+    # Issue 18: counted in the first days of January, the count rolls back to the 31 December.
+    result = runner.invoke(args=["campaign", "create", "X", "--year", "2025", "--count-date", "2026-01-03",
+                                 "--closing-date", "2025-12-31"])
+    assert result.exit_code == 0, result.output
+    assert campaign_service.get("X").count_date.isoformat() == "2026-01-03"
 
 
 def test_settings_page_saves_tolerances_and_is_logged(client_as, campaign):
@@ -216,16 +224,29 @@ def test_import_movements_and_opening(runner, campaign, tmp_path):
     assert _count(OpeningBalance, campaign_id=campaign.id) == 2
 
 
-def test_movements_refused_for_unknown_item_and_outside_year(runner, campaign, tmp_path):
+def test_movements_refused_for_unknown_item_or_malformed_date(runner, campaign, tmp_path):
     runner.invoke(args=["import", "stock", "FY2025", _write(tmp_path, "s.csv", STOCK)])
     bad = ("date;reference;location;quantity;unit_cost\n"
            "2025-03-01;ZZZ;L-01;5;1\n"
-           "2026-02-01;A-1;L-01;5;1\n")
+           "2026-02-31;A-1;L-01;5;1\n")
     result = runner.invoke(args=["import", "movements", "FY2025", _write(tmp_path, "m.csv", bad)])
     assert result.exit_code == 1
     assert "m.csv, line 2, reference" in result.output and "ZZZ" in result.output
-    assert "m.csv, line 3, date" in result.output and "fiscal year" in result.output
+    assert "m.csv, line 3, date" in result.output
     assert _count(Movement) == 0
+
+
+def test_movements_outside_the_window_are_imported_and_counted(runner, campaign, tmp_path):
+    # Issue 18: an ERP export runs to the day it was extracted (here 2 February 2026).
+    runner.invoke(args=["import", "stock", "FY2025", _write(tmp_path, "s.csv", STOCK)])
+    moves = ("date;reference;location;quantity;unit_cost\n"
+             "2025-03-01;A-1;L-01;5;1\n"
+             "2026-02-01;A-1;L-01;5;1\n"
+             "2023-02-01;A-1;L-01;5;1\n")
+    result = runner.invoke(args=["import", "movements", "FY2025", _write(tmp_path, "m.csv", moves)])
+    assert result.exit_code == 0, result.output
+    assert "3 movements imported. 2 of them are outside the window" in result.output
+    assert _count(Movement) == 3
 
 
 def test_imports_are_logged(runner, campaign, tmp_path):

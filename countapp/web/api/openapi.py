@@ -264,7 +264,10 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"],
                     "properties": {"file": {"type": "string", "format": "binary",
-                                            "description": "CSV or XLSX, as for `countapp import KIND`."}}}}}},
+                                            "description": "CSV or XLSX, as for `countapp import KIND`."},
+                                   "as_of": {"type": "string", "format": "date",
+                                             "description": "stock only: the date the file's quantities are at "
+                                                            "(default: the campaign's count date)."}}}}}},
                 "responses": {"202": _json({"type": "object", "properties": {"job": {
                     "type": "object", "properties": {"id": {"type": "string"},
                                                      "state": {"type": "string", "enum": JOB_STATES}}}}},

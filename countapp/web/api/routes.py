@@ -248,7 +248,8 @@ def start_import(code, kind):
     if sent is None or not sent.filename:
         raise CountappError(N_("Send the file to import in the multipart field \"file\"."), field="file")
     upload = import_service.save_upload(sent.stream, sent.filename, local_copy=False)   # the worker fetches it
-    job_id = import_service.start_import_job(kind, campaign, upload, by=current_user)
+    job_id = import_service.start_import_job(kind, campaign, upload, by=current_user,
+                                             as_of=request.form.get("as_of") or None)
     status = jobs.status(job_id)
     response = jsonify(job={"id": job_id, "state": status["state"]})
     response.status_code = 202

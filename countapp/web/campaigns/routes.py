@@ -21,7 +21,7 @@ from ..labels import CATEGORIES
 from ..security import ALL_ROLES, requires
 from . import nav
 from .forms import SIDES, THRESHOLDS, CampaignForm, FinishCountingForm, SettingsForm, StartForm, tolerance_field_name
-from .settings_view import fill_form, settings_document
+from .settings_view import COUNT_DATE_PREFIX, count_date_rows, count_dates_from, fill_form, settings_document
 
 bp = Blueprint("campaigns", __name__)
 
@@ -162,7 +162,12 @@ def settings(code):
         abort(403)
     elif form.validate_on_submit():
         try:
-            campaign_service.configure(campaign, settings_document(form), by=current_user, replace_tolerance=True)
+            document = settings_document(form)
+            zone_dates = count_dates_from(request.form)
+            if zone_dates is not None:
+                document["count_dates"] = zone_dates
+            campaign_service.configure(campaign, document, by=current_user, replace_tolerance=True,
+                                       replace_count_dates=zone_dates is not None)
         except CountappError as error:
             _apply_error(form, error, {"company.siren": "siren", "company.time_zone": "time_zone",
                                        "company.name": "company"})
@@ -177,4 +182,5 @@ def settings(code):
                            can_edit=current_user.role == Role.MANAGER,
                            dates_frozen=campaign.status != CampaignStatus.PLANNING,
                            time_zones=sorted(zoneinfo.available_timezones()),
+                           count_date_rows=count_date_rows(campaign), count_date_prefix=COUNT_DATE_PREFIX,
                            toml=campaign_service.settings_toml(campaign))

@@ -39,6 +39,34 @@ def fill_form(form: SettingsForm, campaign) -> None:
                     Decimal(str(value)) if value not in (None, "") else None)
 
 
+COUNT_DATE_PREFIX = "count_dates-"
+
+
+def count_date_rows(campaign) -> list[dict]:
+    """The count dates by place the settings page edits: each site, then its zones, then any code the
+    settings name that the book does not (yet): ``{"code", "kind", "site", "date"}``."""
+    from ...services import campaigns as campaign_service
+
+    own = campaign_settings.count_dates(campaign.settings)
+    rows, seen = [], set()
+    for site, zone, _ in campaign_service.count_dates_by_zone(campaign):
+        if site not in seen:
+            rows.append({"code": site, "kind": "site", "site": site, "date": own.get(site)})
+            seen.add(site)
+        rows.append({"code": zone, "kind": "zone", "site": site, "date": own.get(zone)})
+        seen.add(zone)
+    rows += [{"code": code, "kind": "", "site": "", "date": d} for code, d in own.items() if code not in seen]
+    return rows
+
+
+def count_dates_from(data) -> dict | None:
+    """The ``count_dates-<code>`` inputs of a posted settings form as ``[count_dates]``; None when the
+    page had none (a form posted without them changes nothing)."""
+    given = {key[len(COUNT_DATE_PREFIX):]: (value or "").strip() for key, value in data.items()
+             if key.startswith(COUNT_DATE_PREFIX)}
+    return given if given else None
+
+
 def settings_document(form: SettingsForm) -> dict:
     """The form as the TOML-shaped document of SPEC.md (what campaigns.configure applies)."""
     company = {"name": form.company.data or ""}

@@ -114,13 +114,18 @@ def _progress(code):
     return campaign, result
 
 
+def _zone_dates(campaign) -> dict:
+    """Each zone's count date, for the progress page (issue 18: zones may count on other days)."""
+    return {zone: day for _, zone, day in campaign_service.count_dates_by_zone(campaign)}
+
+
 @bp.get("/<code>/progress")
 @requires(*PROGRESS_READERS)
 def progress(code):
     campaign, result = _progress(code)
     return render_template("counting/progress.html", campaign=campaign, progress=result,
                            full=current_user.role in count_views.STAFF_ROLES,
-                           zones=progress_service.zones_summary(result),
+                           zones=progress_service.zones_summary(result), zone_dates=_zone_dates(campaign),
                            remaining=progress_service.by_zone_remaining(result))
 
 
@@ -131,5 +136,5 @@ def progress_live(code):
     campaign, result = _progress(code)
     return render_template("counting/_progress_body.html", campaign=campaign, progress=result,
                            full=current_user.role in count_views.STAFF_ROLES,
-                           zones=progress_service.zones_summary(result),
+                           zones=progress_service.zones_summary(result), zone_dates=_zone_dates(campaign),
                            remaining=progress_service.by_zone_remaining(result))

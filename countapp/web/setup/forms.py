@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 
@@ -27,8 +27,11 @@ IMPORT_KINDS = [("stock", _l("Book stock at the count date")), ("movements", _l(
 class UploadForm(FlaskForm):
     kind = SelectField(_l("What the file holds"), choices=IMPORT_KINDS)
     file = FileField(_l("File (CSV or XLSX)"), validators=[FileRequired()])
+    as_of = DateField(_l("Stock quantities at (stock file only)"), validators=[Optional()],
+                      description=_l("Leave empty when the file gives the quantities at the count date."))
 
 
 class ConfirmForm(FlaskForm):
     upload = HiddenField(validators=[DataRequired()])
     kind = HiddenField(validators=[DataRequired()])
+    as_of = HiddenField()

@@ -12,6 +12,9 @@ from ...services import campaigns as campaign_service
 from ...services import imports as import_service
 from ...services import jobs
 from ...services import teams as team_service
+from tickets.errors import CountappError
+
+from ..errors import error_message
 from ..security import requires
 from ... import import_templates
 from . import import_format
@@ -92,6 +95,8 @@ def imports(code):
     confirm = ConfirmForm()
     if preview is not None:
         confirm.upload.data, confirm.kind.data = preview.upload, preview.kind
+        if preview.kind == "stock" and form.as_of.data:
+            confirm.as_of.data = form.as_of.data.isoformat()
     columns = {kind: import_format.column_help(kind, campaign.language) for kind, _label in IMPORT_KINDS}
     return render_template("setup/imports.html", campaign=campaign, form=form, preview=preview, table=table,
                            confirm=confirm, summary=import_service.summary(campaign), kinds=IMPORT_KINDS,
@@ -123,7 +128,12 @@ def import_confirm(code):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    job_id = import_service.start_import_job(form.kind.data, campaign, form.upload.data, by=current_user)
+    try:
+        job_id = import_service.start_import_job(form.kind.data, campaign, form.upload.data, by=current_user,
+                                                 as_of=form.as_of.data or None)
+    except CountappError as error:
+        flash(error_message(error), "error")
+        return redirect(url_for(".imports", code=code))
     return redirect(url_for(".import_job", code=code, job=job_id))
 
 
