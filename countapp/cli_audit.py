@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from .cli import _gettext_for_cli, command, root
+from .cli_output import counted
 
 audit_cli = AppGroup("audit", help="The audit log's integrity and the auditor's evidence file.")
 root.add_command(audit_cli)
@@ -31,8 +32,8 @@ def audit_verify(code, anchors):
             breaks.append(found)
     breaks.sort(key=lambda b: b.seq)
     if not breaks:
-        click.echo(f"Audit log of {campaign.code} is intact: {check.events} events, "
-                   f"{check.seals} seal(s) checked; head #{check.head_seq} {check.head_hash or '-'}.")
+        click.echo(f"Audit log of {campaign.code} is intact: {counted(check.events, 'event')}, "
+                   f"{counted(check.seals, 'seal')} checked; head #{check.head_seq} {check.head_hash or '-'}.")
         return
     click.echo(click.style("error: ", fg="red", bold=True) + f"the audit log of {campaign.code} is broken. "
                "First break: " + breaks[0].render(_gettext_for_cli), err=True)

@@ -6,6 +6,7 @@ from datetime import datetime
 import click
 
 from .cli import command, fail, root
+from .cli_output import Progress, counted
 
 import_cli = click.Group("import", help="Load ERP exports into a campaign (checked whole first).")
 team_cli = click.Group("team", help="Counting teams.")
@@ -19,13 +20,12 @@ def _run_import(kind: str, code: str, file: str) -> None:
     bar = {"bar": None}
 
     def on_checked(total: int) -> None:
-        click.echo(f"{file}: {total} lines checked, no error; writing...", err=True)
-        bar["bar"] = click.progressbar(length=total, label="importing", file=click.get_text_stream("stderr"))
-        bar["bar"].__enter__()
+        click.echo(f"{file}: {counted(total, 'line')} checked, no error; writing...", err=True)
+        bar["bar"] = Progress(total, "importing", ("line", "lines"))
 
     def progress(done: int, **_) -> None:
         if bar["bar"] is not None:
-            bar["bar"].update(done - bar["bar"].pos)
+            bar["bar"].update(done)
 
     try:
         counts = imports.import_file(kind, code, file, progress=progress, on_checked=on_checked)
@@ -35,7 +35,7 @@ def _run_import(kind: str, code: str, file: str) -> None:
         fail(refused)
     finally:
         if bar["bar"] is not None:
-            bar["bar"].__exit__(None, None, None)
+            bar["bar"].close()
     from flask_babel import force_locale
 
     with force_locale("en"):

@@ -55,3 +55,21 @@ def init_app(app: Flask, babel: Babel) -> None:
     compile_catalogs(directory)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     babel.init_app(app, locale_selector=select_locale)
+
+
+def message_gettext(message: str) -> str:
+    """The request's translation of a domain message (no ``%`` applied: the caller fills it in).
+
+    Its ``ngettext`` attribute lets ``tickets.errors.translate`` pick a plural form."""
+    from flask_babel import get_translations
+
+    return get_translations().gettext(message)
+
+
+def _message_ngettext(singular: str, plural: str, number: int) -> str:
+    from flask_babel import get_translations
+
+    return get_translations().ngettext(singular, plural, number)
+
+
+message_gettext.ngettext = _message_ngettext
