@@ -34,7 +34,7 @@ VALUATION = {
 }
 
 LIFO_WARNING = {
-    "fr": "Attention : la méthode « dernier entré, premier sorti » n’est admise ni par les normes "
+    "fr": "Attention\u202f: la méthode «\u202fdernier entré, premier sorti\u202f» n’est admise ni par les normes "
           "IFRS ni par l’administration fiscale française. Son emploi doit être justifié et "
           "validé avec l’expert-comptable et le commissaire aux comptes.",
     "en": "Warning: the last in, first out method is not allowed under IFRS nor by the French tax "
@@ -64,18 +64,18 @@ LABELS = {
         "issued_no_version": "Diffusée le %(date)s",
         "draft": "BROUILLON",
         "draft_note": "Projet non diffusé, édité le %(date)s",
-        "draft_header": "BROUILLON : projet non diffusé, édité le %(date)s",
+        "draft_header": "BROUILLON\u202f: projet non diffusé, édité le %(date)s",
         "draft_version": "Projet de la version %(version)s",
         "contents": "Sommaire",
         "missing_title": "Éléments encore manquants",
-        "missing_intro": "Ces instructions ne peuvent pas être diffusées tant que les points suivants ne sont pas réglés :",
-        "missing_none": "Aucun élément ne manque : le document peut être diffusé.",
+        "missing_intro": "Ces instructions ne peuvent pas être diffusées tant que les points suivants ne sont pas réglés\u202f:",
+        "missing_none": "Aucun élément ne manque\u202f: le document peut être diffusé.",
         "page": "Page %(page)s sur %(pages)s",
-        "committee": "Comité d’inventaire : %(names)s.",
+        "committee": "Comité d’inventaire\u202f: %(names)s.",
         "site": "Site", "zone": "Zone", "location": "Emplacement",
         "team_round1": "Équipe 1er comptage", "team_round2": "Équipe 2e comptage",
         "by_hand_note": "* lieu ajouté à la main (absent de l’inventaire permanent).",
-        "place_count": "%(places)s emplacement(s), %(zones)s zone(s), %(sites)s site(s).",
+        "place_count": "Emplacements\u202f: %(places)s\u202f; zones\u202f: %(zones)s\u202f; sites\u202f: %(sites)s.",
         "no_places": "Aucun lieu n’est encore listé.",
         "team": "Équipe", "round": "Tour", "leader": "Chef d’équipe", "members": "Membres",
         "zones": "Zones", "times": "Horaires",
@@ -92,7 +92,7 @@ LABELS = {
         "none_listed": "Aucune ligne dans l’inventaire permanent.",
         "tolerance": "Tolérance", "qty": "Quantité", "pct": "Pourcentage", "value": "Valeur",
         "between_counts": "Entre 1er et 2e comptage", "vs_book": "Comptage retenu / stock théorique",
-        "tolerance_note": "— : seuil non fixé. Sans aucun seuil, tout écart est significatif ; un écart est significatif dès qu’il dépasse l’un des seuils fixés.",
+        "tolerance_note": "—\u202f: seuil non fixé. Sans aucun seuil, tout écart est significatif\u202f; un écart est significatif dès qu’il dépasse l’un des seuils fixés.",
         "rate": "Taux", "rule": "Règle", "slow_moving_days": "Rotation lente à partir de",
         "days": "%(days)s jours", "market_price": "Ramené au prix du marché s’il est inférieur au coût",
         "yes": "oui", "no": "non",
@@ -101,9 +101,9 @@ LABELS = {
         "count_end": "Fin des opérations", "closing_date": "Date de clôture",
         "freeze_from": "Arrêt des mouvements à partir du", "freeze_to": "Reprise des mouvements le",
         "signatures": "Approbation et prise de connaissance",
-        "approved_by": "Instructions approuvées par le responsable de l’inventaire :",
+        "approved_by": "Instructions approuvées par le responsable de l’inventaire\u202f:",
         "date_signature": "Date et signature",
-        "acknowledge": "Les personnes ci-dessous déclarent avoir reçu et lu les présentes instructions :",
+        "acknowledge": "Les personnes ci-dessous déclarent avoir reçu et lu les présentes instructions\u202f:",
         "role": "Fonction", "signature": "Signature", "date": "Date",
         "leader_of": "Chef de l’équipe %(team)s",
     },
@@ -125,7 +125,7 @@ LABELS = {
         "site": "Site", "zone": "Zone", "location": "Location",
         "team_round1": "1st count team", "team_round2": "2nd count team",
         "by_hand_note": "* place added by hand (not in the perpetual inventory).",
-        "place_count": "%(places)s location(s), %(zones)s zone(s), %(sites)s site(s).",
+        "place_count": "Locations: %(places)s; zones: %(zones)s; sites: %(sites)s.",
         "no_places": "No place is listed yet.",
         "team": "Team", "round": "Round", "leader": "Leader", "members": "Members",
         "zones": "Zones", "times": "Times",

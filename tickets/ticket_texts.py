@@ -90,11 +90,11 @@ RECOUNT_TEXTS: dict[str, dict[str, str]] = {
         "quantity": "Quantité recomptée",
         "state": "État",
         "remarks": "Observations",
-        "states": "État : B = bon, A = abîmé, O = obsolète, P = périmé.",
+        "states": "État\u202f: B = bon, A = abîmé, O = obsolète, P = périmé.",
         "signatures": "Signatures",
         "sign_here": "Date et signature",
         "page": "Page %(page)s sur %(pages)s",
-        "count": "Tickets à recompter : %(count)s",
+        "count": "Tickets à recompter\u202f: %(count)s",
     },
     "en": {
         "title": "Third count sheet",

@@ -115,7 +115,7 @@ def test_a_long_location_list_flows_with_its_header_repeated():
     assert all("Site Zone Location" in p for p in with_locations)
     text = " ".join(pages)
     assert all(f"LOC-{i:04d}" in text for i in (0, 199, 399))
-    assert "401 location(s), 2 zone(s), 1 site(s)." in text
+    assert "Locations: 401; zones: 2; sites: 1." in text
 
 
 def test_french_typography_survives_the_round_trip(draft_fr):

@@ -7,10 +7,12 @@ from __future__ import annotations
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
+from tickets.errors import Nn_, Plural
 
-def _forms(singular: str, plural: str) -> list[str]:
+
+def _forms(text: Plural) -> list[str]:
     """Both forms of a text whose words follow ``{n}``; the script picks one by ``plural_rule``."""
-    return [ngettext(singular, plural, 1), ngettext(singular, plural, 2)]
+    return [ngettext(str(text), text.plural, 1), ngettext(str(text), text.plural, 2)]
 
 
 def tablet_texts() -> dict[str, str | list[str]]:
@@ -63,10 +65,10 @@ def tablet_texts() -> dict[str, str | list[str]]:
         "open": _("Open"),
         "blank_zone": _("Blank tickets"),
         "third_party": _("Held for a third party: count it; it is kept apart from own stock."),
-        "packaging_pallets": _forms("{n} pallet × {per} cartons", "{n} pallets × {per} cartons"),
-        "packaging_cartons": _forms("{n} loose carton", "{n} loose cartons"),
-        "packaging_units": _forms("× {n} unit per carton", "× {n} units per carton"),
-        "packaging_loose": _forms("+ {n} loose unit", "+ {n} loose units"),
+        "packaging_pallets": _forms(Nn_("{n} pallet × {per} cartons", "{n} pallets × {per} cartons")),
+        "packaging_cartons": _forms(Nn_("{n} loose carton", "{n} loose cartons")),
+        "packaging_units": _forms(Nn_("× {n} unit per carton", "× {n} units per carton")),
+        "packaging_loose": _forms(Nn_("+ {n} loose unit", "+ {n} loose units")),
         "packaging_total": _("= {total} {unit}"),
         "packaging_incomplete": _("Fill in the cartons per pallet and the units per carton."),
         "round1": _("1st count"),
