@@ -50,11 +50,28 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
 
 
+def select_timezone() -> str:
+    """The time zone of the campaign a page is about (``[company] time_zone``), else Europe/Paris.
+
+    Times are stored in UTC; every ``|datetime`` and ``format_datetime`` shows them in this zone."""
+    from .campaign_settings import DEFAULT_TIME_ZONE
+
+    code = (request.view_args or {}).get("code") if request else None
+    if isinstance(code, str) and code:
+        from .campaign_settings import time_zone
+        from .extensions import db
+        from .models import Campaign
+
+        settings = db.session.execute(db.select(Campaign.settings).where(Campaign.code == code)).scalar()
+        return time_zone(settings or {})
+    return current_app.config.get("COUNTAPP_TIME_ZONE") or DEFAULT_TIME_ZONE
+
+
 def init_app(app: Flask, babel: Babel) -> None:
     directory = _catalog_directory(app)
     compile_catalogs(directory)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
 
 def message_gettext(message: str) -> str:

@@ -21,7 +21,6 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from flask import current_app
 
 import instructions as doc
 from reports import build_entries, entries_csv
@@ -185,8 +184,11 @@ def write_entries_csv(campaign: Campaign, stream) -> pd.DataFrame:
 
 # --- gathering the facts -------------------------------------------------------------------------
 
-def _timezone_name() -> str:
-    return str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+def _timezone_name(campaign: Campaign) -> str:
+    """The campaign's time zone: the report's times are read there (stored in UTC)."""
+    from ..campaign_settings import time_zone
+
+    return time_zone(campaign.settings or {})
 
 
 def _plan(campaign: Campaign) -> Plan:
@@ -302,7 +304,7 @@ def header(campaign: Campaign, generated_at: dt.datetime | None = None) -> Heade
                   campaign_name=campaign.name if campaign.company else "", fiscal_year=campaign.fiscal_year,
                   count_date=campaign.count_date, closing_date=campaign.closing_date, language=campaign.language,
                   valuation=campaign.valuation.value, person_in_charge=campaign.person_in_charge or "",
-                  generated_at=generated_at or dt.datetime.now(dt.timezone.utc), timezone=_timezone_name())
+                  generated_at=generated_at or dt.datetime.now(dt.timezone.utc), timezone=_timezone_name(campaign))
 
 
 def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
@@ -315,7 +317,7 @@ def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
     journal = build_entries(result.by_category, opening, campaign.closing_date, campaign.language)
     tickets, entries_, decisions = count_frames(campaign)
     try:
-        tz = zoneinfo.ZoneInfo(_timezone_name())
+        tz = zoneinfo.ZoneInfo(_timezone_name(campaign))
     except Exception:  # noqa: BLE001 - an unknown zone name in the settings: UTC
         tz = dt.timezone.utc
     flags = annual_stats.ticket_flags(tickets, entries_) if not entries_.empty else None
