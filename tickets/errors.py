@@ -26,6 +26,10 @@ class Plural(str):
         return text
 
 
+class Label(str):
+    """A word given as a message parameter (a status, a role) that is translated with the message."""
+
+
 def Nn_(singular: str, plural: str) -> Plural:
     """Mark a plural message for extraction (``%(num)s`` is the number); translated where it is shown."""
     return Plural(singular, plural)
@@ -38,6 +42,8 @@ def translate(message: str, params: dict | None = None, gettext=None) -> str:
     takes the form its ``num`` parameter needs. Without a translation, English chooses by ``num``.
     """
     params = params or {}
+    if gettext and any(isinstance(value, Label) for value in params.values()):
+        params = {key: gettext(value) if isinstance(value, Label) else value for key, value in params.items()}
     number = params.get("num")
     plural = getattr(message, "plural", None)
     if plural is not None and isinstance(number, int):

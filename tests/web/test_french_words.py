@@ -134,3 +134,33 @@ def test_printing_tickets_from_a_script_writes_plain_lines(app, runner, make_cam
     assert result.exit_code == 0, result.output
     assert "\r" not in result.output and "printing: 3/3 tickets" in result.output
     assert "3 tickets (000001/2025 to 000003/2025) printed on 1 page," in result.output
+
+
+def test_a_refused_import_is_french_down_to_its_first_error(app):
+    from flask_babel import force_locale
+
+    from countapp.i18n import message_gettext
+    from countapp.imports_check import FileCheck, FileError, ImportRefused
+
+    check = FileCheck("stock.csv", errors=[FileError("stock.csv", 7, "book_qty", "%(value)s is not a number.",
+                                                     {"value": "x"})], error_count=1)
+    refused = ImportRefused(check)
+    assert refused.render() == "stock.csv: 1 error, nothing was imported: stock.csv, line 7, book_qty: x is not a " \
+                               "number."
+    with app.test_request_context(), force_locale("fr"):
+        text = refused.render(message_gettext)
+    assert text == f"stock.csv{NNBSP}: 1 erreur, rien n’a été importé{NNBSP}: stock.csv, ligne 7, book_qty{NNBSP}: " \
+                   f"x n’est pas un nombre."
+
+
+def test_a_status_or_role_named_in_a_message_is_translated_with_it(app):
+    from flask_babel import force_locale
+
+    from countapp.i18n import message_gettext
+    from tickets import lifecycle
+
+    with pytest.raises(CountappError) as refused:
+        lifecycle.transition("voided", lifecycle.ISSUE, ticket="000004/2025")
+    assert refused.value.render() == "Ticket 000004/2025 is voided: this step is not allowed now."
+    with app.test_request_context(), force_locale("fr"):
+        assert "au statut annulé" in refused.value.render(message_gettext)
