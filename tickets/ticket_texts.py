@@ -78,7 +78,7 @@ RECOUNT_TEXTS: dict[str, dict[str, str]] = {
         "date": "Date",
         "leader1": "Responsable de l’équipe du 1er comptage",
         "leader2": "Responsable de l’équipe du 2e comptage",
-        "supervisor": "Superviseur du 3e comptage",
+        "supervisor": "Superviseur du troisième comptage",
         "intro": ("Recompter chaque ticket ci-dessous ensemble, sous la direction du superviseur, "
                   "et noter la quantité trouvée et l’état physique. Ce troisième comptage est définitif."),
         "ticket": "Ticket n°",
