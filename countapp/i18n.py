@@ -51,11 +51,10 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    """The time zone of the campaign a page is about (``[company] time_zone``), else Europe/Paris.
+    """The time zone of the campaign a page is about (``[company] time_zone``, Europe/Paris by default),
+    else the application's (``BABEL_DEFAULT_TIMEZONE``, UTC).
 
     Times are stored in UTC; every ``|datetime`` and ``format_datetime`` shows them in this zone."""
-    from .campaign_settings import DEFAULT_TIME_ZONE
-
     code = (request.view_args or {}).get("code") if request else None
     if isinstance(code, str) and code:
         from .campaign_settings import time_zone
@@ -64,7 +63,7 @@ def select_timezone() -> str:
 
         settings = db.session.execute(db.select(Campaign.settings).where(Campaign.code == code)).scalar()
         return time_zone(settings or {})
-    return current_app.config.get("COUNTAPP_TIME_ZONE") or DEFAULT_TIME_ZONE
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"
 
 
 def init_app(app: Flask, babel: Babel) -> None:

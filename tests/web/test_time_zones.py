@@ -33,7 +33,7 @@ def two_campaigns(make_campaign):
 @pytest.mark.parametrize(("path", "expected"), [
     ("/campaigns/FY2025/audit/log", "01/01/2026 00:30"),      # default zone: Europe/Paris
     ("/campaigns/NY2025/audit/log", "31/12/2025 18:30"),      # the campaign's own zone
-    ("/users", "01/01/2026 00:30"),                           # a page of no campaign: the default
+    ("/users", "31/12/2025 23:30"),                           # a page of no campaign: the application's (UTC)
 ])
 def test_pages_show_times_in_the_campaigns_zone(app, two_campaigns, path, expected):
     with app.test_request_context(path), force_locale("fr"):
