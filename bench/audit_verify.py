@@ -2,7 +2,8 @@
 
     python bench/audit_verify.py [--events 200000] [--lines 100000] [--url postgresql+psycopg://...]
 
-Writes ``--events`` chained events for one campaign (as ``services.audit.record`` would, in bulk),
+Writes ``--events`` chained events for one campaign (as ``services.audit.record`` would, in bulk, keyed
+with the audit key),
 then times ``audit_review.verify`` (every hash recomputed, every link checked), the log as CSV,
 and a sheet-to-floor draw (25 largest values + 60 at random) over ``--lines`` book lines.
 Without ``--url`` the database is a temporary SQLite file.
@@ -49,6 +50,8 @@ def main() -> None:
         last = db.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash)
                                   .where(AuditEvent.campaign_id == campaign.id)).one()
         seq, previous = last.seq, last.hash
+        key = audit.current_key()
+        secret, key_id = key.secret, key.key_id
         start = datetime(2025, 12, 28, 8, tzinfo=timezone.utc)
         t0 = time.perf_counter()
         rows = []
@@ -57,10 +60,10 @@ def main() -> None:
             at = start + timedelta(milliseconds=250 * i)
             after = {"round": 1 + i % 2, "quantity": str(i % 977), "state": "good", "status": "counted_1"}
             digest = audit.event_digest(previous, campaign.id, seq, at, "ann", "count.add", "ticket",
-                                        f"{seq:06d}/2025", {"status": "issued"}, after)
+                                        f"{seq:06d}/2025", {"status": "issued"}, after, secret)
             rows.append({"campaign_id": campaign.id, "seq": seq, "at": at, "user_login": "ann", "action": "count.add",
                          "entity": "ticket", "entity_id": f"{seq:06d}/2025", "before": {"status": "issued"},
-                         "after": after, "prev_hash": previous, "hash": digest})
+                         "after": after, "prev_hash": previous, "hash": digest, "key_id": key_id})
             previous = digest
             if len(rows) == 20_000:
                 db.session.execute(sa.insert(AuditEvent), rows)

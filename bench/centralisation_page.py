@@ -13,10 +13,7 @@ sheet of 200 tickets, printing it (PDF), and ``countapp recounts`` for every tic
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +23,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.review_page import CODE, PASSWORD, _database, build  # noqa: E402
+from bench.review_page import CODE, PASSWORD, build  # noqa: E402
+from bench.common import database_arguments, run_on_throwaway  # noqa: E402
 
 
 def _timed(label: str, function, results: dict, repeat: int = 1):
@@ -78,21 +76,8 @@ def shape(seed: int = 2) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    args = parser.parse_args(argv)
-    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        url, drop = _database(args.db, args.pg_url, work)
-        os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
-        try:
-            return _run(url, args, work)
-        finally:
-            drop()
+    args = database_arguments(__doc__.splitlines()[0], 100_000).parse_args(argv)
+    return run_on_throwaway(args, _run)
 
 
 def _run(url: str, args, work: Path) -> int:

@@ -11,13 +11,10 @@ times a file with one bad line at the end (checked whole, refused, nothing writt
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +23,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.review_page import _database  # noqa: E402
+from bench.common import database_arguments, run_on_throwaway  # noqa: E402
 
 CODE = "BENCH"
 
@@ -40,21 +37,8 @@ def _timed(label: str, function):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=5000)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    args = parser.parse_args(argv)
-    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        url, drop = _database(args.db, args.pg_url, work)
-        os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
-        try:
-            return _run(url, args, work)
-        finally:
-            drop()
+    args = database_arguments(__doc__.splitlines()[0], 5000).parse_args(argv)
+    return run_on_throwaway(args, _run)
 
 
 def _run(url: str, args, work: Path) -> int:

@@ -48,6 +48,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import throwaway_database  # noqa: E402
 from bench.gen_stock import generate_stock_csv  # noqa: E402
 
 CODE = "LOAD"
@@ -58,21 +59,6 @@ COUNTAPP = str(Path(sys.executable).with_name("countapp"))
 
 
 # ---------------------------------------------------------------- set-up
-
-def _database(kind: str, pg_url: str, work: Path):
-    if kind == "sqlite":
-        return f"sqlite:///{work / 'load.sqlite'}", lambda: None
-    server = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"countapp_load_{uuid.uuid4().hex[:8]}"
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-    return sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
 
 
 def prepare(url: str, work: Path, lines: int) -> tuple[list[str], list[int]]:
@@ -448,7 +434,7 @@ def main() -> None:
     for kind in [k.strip() for k in args.db.split(",") if k.strip()]:
         with tempfile.TemporaryDirectory(prefix="countapp-load-") as tmp:
             work = Path(tmp)
-            url, drop = _database(kind, args.pg_url, work)
+            url, drop = throwaway_database(kind, args.pg_url, work, "countapp_load")
             try:
                 t0 = time.perf_counter()
                 logins, numbers = prepare(url, work, args.lines)

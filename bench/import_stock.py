@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,31 +25,17 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import throwaway_database  # noqa: E402
 from bench.gen_stock import generate_stock_csv  # noqa: E402
 
 COUNTAPP = str(Path(sys.executable).with_name("countapp"))
 
 
-def _database(kind: str, pg_url: str, work: Path):
-    if kind == "sqlite":
-        return f"sqlite:///{work / 'bench.sqlite'}", lambda: None
-    server = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"countapp_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-    return sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
-
 
 def measure(kind: str, stock: Path, lines: int, pg_url: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        url, drop = _database(kind, pg_url, work)
+        url, drop = throwaway_database(kind, pg_url, work)
         env = {**os.environ, "COUNTAPP_DATABASE_URL": url, "COUNTAPP_INSTANCE_PATH": str(work / "instance")}
         try:
             subprocess.run([COUNTAPP, "init"], env=env, check=True, capture_output=True)

@@ -16,12 +16,9 @@ Goal: the report's PDF and XLSX in under 30 s for 100,000 lines.
 """
 from __future__ import annotations
 
-import argparse
 import io
-import os
 import resource
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.review_page import CODE, _database, build  # noqa: E402
+from bench.review_page import CODE, build  # noqa: E402
+from bench.common import database_arguments, run_on_throwaway  # noqa: E402
 
 
 def _timed(label: str, function, results: dict):
@@ -55,20 +53,8 @@ def _openings() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        url, drop = _database(args.db, args.pg_url, work)
-        os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
-        try:
-            return _run(url, args, work)
-        finally:
-            drop()
+    args = database_arguments(__doc__.splitlines()[0], 100_000).parse_args(argv)
+    return run_on_throwaway(args, _run, show_load=False)
 
 
 def _run(url: str, args, work: Path) -> int:

@@ -18,13 +18,9 @@ are what a user of the page waits for:
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +28,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import database_arguments, run_on_throwaway  # noqa: E402
 
 PASSWORD = "bench-password-1"
 CODE = "BENCH"
@@ -177,39 +175,10 @@ def _timed(label: str, function, results: dict):
     return value
 
 
-def _database(kind: str, pg_url: str, work: Path):
-    if kind == "sqlite":
-        return f"sqlite:///{work / 'bench.sqlite'}", lambda: None
-    server = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"countapp_bench_{uuid.uuid4().hex[:8]}"
-    with server.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-    return sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    args = parser.parse_args(argv)
-
-    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        url, drop = _database(args.db, args.pg_url, work)
-        os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
-        try:
-            return _run(url, args)
-        finally:
-            drop()
+    args = database_arguments(__doc__.splitlines()[0], 100_000).parse_args(argv)
+    return run_on_throwaway(args, lambda url, args, work: _run(url, args))
 
 
 def _run(url: str, args) -> int:

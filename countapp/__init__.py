@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from COUNTAPP_* variables, then ``config`` (tests)."""
     from .config import load_config
-    from .extensions import babel, csrf, db, login, migrate
+    from .extensions import babel, csrf, db, limiter, login, migrate
 
     instance_path = os.environ.get("COUNTAPP_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     csrf.init_app(app)
     login.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app, babel)
 
     from .web import register_blueprints

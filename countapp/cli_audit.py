@@ -1,4 +1,5 @@
-"""Audit commands: check the audit log's chain, export the auditor's evidence file."""
+"""Audit commands: check the audit log's chain, export the auditor's evidence file; and the
+PostgreSQL rights that keep the evidence append-only for the app's own role (``db grant-app-role``)."""
 from __future__ import annotations
 
 import os
@@ -6,12 +7,58 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_migrate.cli import db as db_cli
+
+from tickets.errors import N_, Nn_, translate
 
 from .cli import _gettext_for_cli, command, root
-from .cli_output import counted
 
 audit_cli = AppGroup("audit", help="The audit log's integrity and the auditor's evidence file.")
 root.add_command(audit_cli)
+
+
+def ngettext(singular: str, plural: str, num: int, **params) -> str:
+    """A plural message in COUNTAPP_LANGUAGE (as ``_gettext_for_cli``), ``num`` and ``params`` filled in."""
+    language = os.environ.get("COUNTAPP_LANGUAGE", "en")
+    if language == "en":
+        return (singular if num == 1 else plural) % {"num": num, **params}
+    from flask_babel import force_locale
+    from flask_babel import ngettext as babel_ngettext
+
+    with force_locale(language):
+        return babel_ngettext(singular, plural, num, **params)
+
+
+def _say(message: str, **params) -> str:
+    return translate(message, params, _gettext_for_cli)
+
+
+def verification_lines(check, anchors: int, *, broken: bool = False) -> list[str]:
+    """What was checked: the events, the head, from which event the chain is keyed, and what only an
+    anchor held outside the database can catch (a broken log: the events and the head only)."""
+    lines = [ngettext("%(num)d event checked, every hash and link.", "%(num)d events checked, every hash and link.",
+                      check.events)]
+    if check.seals:
+        lines.append(ngettext("%(num)d seal checked.", "%(num)d seals checked.", check.seals))
+    if check.events:
+        lines.append(_say(N_("Head: event #%(seq)s %(hash)s"), seq=check.head_seq, hash=check.head_hash))
+    if broken:
+        return lines
+    if check.keyed_from == 1:
+        lines.append(_say(N_("Keyed with this installation's audit key (HMAC-SHA256, key id %(key)s) from the "
+                             "first event on."), key=check.key_id))
+    elif check.keyed_from:
+        lines.append(_say(N_("Keyed with this installation's audit key (HMAC-SHA256, key id %(key)s) from event "
+                             "#%(seq)s on; events #1 to #%(last)s were written before (plain SHA-256) and the "
+                             "keyed events after them vouch for them."),
+                          key=check.key_id, seq=check.keyed_from, last=check.keyed_from - 1))
+    if anchors:
+        lines.append(ngettext("%(num)d anchor checked.", "%(num)d anchors checked.", anchors))
+    else:
+        lines.append(_say(N_("Events cut off the end of the log are caught only against an anchor held outside "
+                             "the database: note the head above (SEQ:HASH) somewhere safe, or keep the evidence "
+                             "file's manifest, and check again with --anchor SEQ:HASH.")))
+    return lines
 
 
 @command(audit_cli, "verify")
@@ -32,13 +79,17 @@ def audit_verify(code, anchors):
             breaks.append(found)
     breaks.sort(key=lambda b: b.seq)
     if not breaks:
-        click.echo(f"Audit log of {campaign.code} is intact: {counted(check.events, 'event')}, "
-                   f"{counted(check.seals, 'seal')} checked; head #{check.head_seq} {check.head_hash or '-'}.")
+        click.echo(_say(N_("Audit log of %(code)s is intact."), code=campaign.code))
+        for line in verification_lines(check, len(anchors)):
+            click.echo("  " + line)
         return
-    click.echo(click.style("error: ", fg="red", bold=True) + f"the audit log of {campaign.code} is broken. "
-               "First break: " + breaks[0].render(_gettext_for_cli), err=True)
+    click.echo(click.style("error: ", fg="red", bold=True)
+               + _say(N_("the audit log of %(code)s is broken. First break: %(first)s"), code=campaign.code,
+                      first=breaks[0].render(_gettext_for_cli)), err=True)
     for more in breaks[1:]:
-        click.echo("  also: " + more.render(_gettext_for_cli), err=True)
+        click.echo("  " + _say(N_("also: %(other)s"), other=more.render(_gettext_for_cli)), err=True)
+    for line in verification_lines(check, len(anchors), broken=True):
+        click.echo("  " + line, err=True)
     sys.exit(1)
 
 
@@ -69,3 +120,22 @@ def audit_export(code, out):
                f"{'intact' if log['ok'] else 'BROKEN'} (head #{log['head_seq']}).")
     if not log["ok"]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + log["first_break"], err=True)
+
+
+@command(db_cli, "grant-app-role")
+@click.argument("role")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Run the statements (connected as the tables' owner) instead of printing them.")
+def grant_app_role(role, apply_):
+    """PostgreSQL: the rights of the app's own ROLE: INSERT and SELECT only on the append-only tables, no
+    DELETE of tickets, no TRUNCATE, no schema change. Prints the SQL (or runs it with --apply); run it
+    again after each `countapp init`."""
+    from .services import db_roles
+
+    if not apply_:
+        for statement in db_roles.app_role_statements(role):
+            click.echo(statement + ";")
+        return
+    statements = db_roles.grant_app_role(role)
+    click.echo(_say(Nn_("Rights of role %(role)s set: %(num)s statement run.",
+                        "Rights of role %(role)s set: %(num)s statements run."), role=role, num=len(statements)))

@@ -1,6 +1,6 @@
 """Entries, the annual report, closing and reopening a campaign.
 
-    countapp entries CODE --out FILE.csv
+    countapp entries CODE --out FILE.csv [--excel] | --format fec --out FILE.txt|FOLDER
     countapp report CODE --out FILE.pdf [--xlsx FILE.xlsx]
     countapp campaign close CODE [--override-reason TEXT]
     countapp campaign reopen CODE --reason TEXT
@@ -43,23 +43,32 @@ def _write(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-# --- countapp entries CODE --out FILE.csv --------------------------------------------------------
+# --- countapp entries CODE --out FILE [--format csv|fec] [--excel] -------------------------------
 
 @command(root, "entries")
 @click.argument("code")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="FILE.csv: journal, date, account, label, debit, credit, entry.")
-def entries_command(code: str, out: Path) -> None:
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="FILE.csv: journal, date, account, label, debit, credit, entry. With --format fec: FILE.txt, "
+                   "or a folder to write <SIREN>FEC<AAAAMMJJ>.txt in.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "fec"]), default="csv", show_default=True,
+              help="csv (SPEC.md) or fec: the statutory fichier des écritures comptables (18 columns, tab-separated, "
+                   "UTF-8, CRLF).")
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: UTF-8 with BOM, ';', decimal comma, headers in "
+                                            "the campaign's language.")
+def entries_command(code: str, out: Path, fmt: str, excel: bool) -> None:
     """The closing entries: stock variation and depreciation per category, journal INV."""
     from reports import annual_stats, entries_csv
 
     from .services import annual_report, campaigns
 
+    if fmt == "fec":
+        _entries_fec(code, out)
+        return
     _target(out, ".csv", "entries file")
     campaign = campaigns.get(code)
     result = annual_report.reconciliation_result(campaign)
     frame = annual_report.entries(campaign, result)
-    _write(out, entries_csv(frame))
+    _write(out, entries_csv(frame, excel=excel, language=campaign.language))
     for notice in result.warnings:
         click.echo("warning: " + notice.message(_language()), err=True)
     balances = annual_stats.entries_balance(frame)
@@ -68,6 +77,32 @@ def entries_command(code: str, out: Path) -> None:
     click.echo(f"Entries of {campaign.code} at {campaign.closing_date.isoformat()}: {len(balances)} entries, "
                f"{len(frame)} lines, debit {debit} = credit {credit}; effect on the result "
                f"{annual_stats.result_effect(frame)}. Written to {out}.")
+
+
+def _entries_fec(code: str, out: Path) -> None:
+    from reports import annual_stats
+
+    from .services import campaigns, fec
+
+    campaign = campaigns.get(code)
+    built = fec.build(campaign)
+    if out.is_dir():
+        out = out / built.name
+    elif out.suffix.lower() != ".txt":
+        raise CountappError(N_("%(file)s: the FEC is written as a .txt file (or give a folder)."), field="out",
+                            file=str(out))
+    elif not out.parent.is_dir():
+        raise CountappError(N_("%(file)s: the folder %(folder)s does not exist."), field="out", file=str(out),
+                            folder=str(out.parent))
+    _write(out, built.data)
+    balances = annual_stats.entries_balance(built.entries)
+    if built.valid_date is None:
+        click.echo("warning: the reconciliation is not signed off: ValidDate is empty.", err=True)
+    if not built.siren:
+        click.echo("warning: no SIREN in the settings ([company] siren): the statutory file name is "
+                   "<SIREN>FEC<AAAAMMJJ>.txt.", err=True)
+    click.echo(f"FEC of {campaign.code} at {campaign.closing_date.isoformat()}: {len(balances)} entries, "
+               f"{len(built.entries)} lines (UTF-8, tab-separated, CRLF). Written to {out}.")
 
 
 # --- countapp report CODE --out FILE.pdf [--xlsx FILE.xlsx] ------------------------------------

@@ -33,19 +33,21 @@ def import_counts_command(code, file, by_login):
 @command(root, "recounts")
 @click.argument("code")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv (default: the terminal).")
-def recounts_command(code, out):
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: UTF-8 with BOM, ';', decimal comma, headers in "
+                                            "the campaign's language.")
+def recounts_command(code, out, excel):
     """Tickets that need a third count, and why, as CSV."""
     from .services import campaigns, recounts
 
     campaign = campaigns.get(code)
     if out is None:
-        recounts.write_recounts_csv(campaign, click.get_text_stream("stdout"))
+        recounts.write_recounts_csv(campaign, click.get_text_stream("stdout"), excel=excel)
         return
     # Written beside the target, then moved over it: a failure never leaves half a file.
     handle, temporary = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            n = recounts.write_recounts_csv(campaign, stream)
+            n = recounts.write_recounts_csv(campaign, stream, excel=excel)
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

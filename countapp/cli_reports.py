@@ -36,7 +36,9 @@ def write_atomically(path: Path, write) -> None:
 @click.argument("code")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.csv (one row per book line or counted ticket) or FILE.xlsx (with totals and exceptions).")
-def reconcile_command(code: str, out: Path) -> None:
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: UTF-8 with BOM, ';', decimal comma, headers in "
+                                            "the campaign's language.")
+def reconcile_command(code: str, out: Path, excel: bool) -> None:
     """Counted vs book stock, rolled forward to the closing date, valued and written down."""
     from .services import campaigns, reconciliation
 
@@ -49,7 +51,8 @@ def reconcile_command(code: str, out: Path) -> None:
                             folder=str(out.parent))
     campaign = campaigns.get(code)
     result = reconciliation.result(campaign)
-    write_atomically(out, lambda handle: reconciliation.write(campaign, fmt, handle, reconciled=result))
+    write_atomically(out, lambda handle: reconciliation.write(campaign, fmt, handle, reconciled=result,
+                                                                         excel=excel))
     for notice in result.warnings:
         click.echo("warning: " + notice.message(_language()), err=True)
     totals = result.own_totals

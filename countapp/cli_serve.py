@@ -134,6 +134,19 @@ def worker_command(threads):
     jobs.abandon(app)   # SIGTERM: the job in hand dies with this process; say so now, not after the lease
 
 
+@root.command("purge-uploads")
+@click.option("--older-than", default=24.0, show_default=True, type=click.FloatRange(0),
+              help="Hours an upload is kept (never confirmed, or left by a worker that died).")
+@with_appcontext
+def purge_uploads_command(older_than):
+    """Remove old uploads from the database and this machine's instance folder (the worker does it at its start
+    and every half hour)."""
+    from .services import jobs
+
+    found = jobs.purge_uploads(current_app._get_current_object(), older_than=older_than * 3600)
+    click.echo(f"{found['stored']} upload(s) removed from the database, {found['files']} file(s) from this machine.")
+
+
 @click.pass_context
 def _run_with_worker(ctx: click.Context, **kwargs):
     """Flask's development server, plus a worker thread taking the queued jobs (one command to try it)."""

@@ -88,16 +88,19 @@ def return_command(code, team, first, last):
 @command(tickets_cli, "list")
 @click.argument("code")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv (default: the terminal).")
-def list_command(code, out):
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: UTF-8 with BOM, ';', decimal comma, headers in "
+                                            "the campaign's language.")
+def list_command(code, out, excel):
     """Every ticket as CSV: ticket, reference, designation, location, lot, unit, owner, status, teams."""
     from .services import campaigns, tickets
 
     campaign = campaigns.get(code)
     if out is None:
-        tickets.list_csv(campaign, click.get_text_stream("stdout"))
+        tickets.list_csv(campaign, click.get_text_stream("stdout"), excel=excel)
         return
     written = {}
-    _write_atomically(out, lambda handle: written.setdefault("n", tickets.list_csv(campaign, handle)), binary=False)
+    _write_atomically(out, lambda handle: written.setdefault("n", tickets.list_csv(campaign, handle, excel=excel)),
+                      binary=False)
     click.echo(f"{counted(written['n'], 'ticket')} written to {out}.", err=True)
 
 
@@ -147,14 +150,17 @@ def void_command(code, number, reason):
 @command(tickets_cli, "control")
 @click.argument("code")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the control as FILE.csv.")
-def control_command(code, out):
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: UTF-8 with BOM, ';', decimal comma, headers in "
+                                            "the campaign's language.")
+def control_command(code, out, excel):
     """Ticket control: every issued number counted, voided or returned; missing numbers and gaps."""
     from .services import campaigns, ticket_control
 
     campaign = campaigns.get(code)
     report = ticket_control.control_report(campaign)
     if out is not None:
-        _write_atomically(out, lambda handle: ticket_control.control_csv(campaign, report, handle), binary=False)
+        _write_atomically(out, lambda handle: ticket_control.control_csv(campaign, report, handle, excel=excel),
+                          binary=False)
     for line in ticket_control.describe(campaign, report):
         click.echo(line)
     if out is not None:

@@ -1,10 +1,16 @@
 """Settings read from ``COUNTAPP_*`` environment variables."""
 from __future__ import annotations
 
+import logging
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from tickets.errors import CountappError
+
+from .secret_key import MIN_BYTES, instance_secret_key, is_too_short
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(CountappError):
@@ -27,6 +33,17 @@ def _number(raw: str | None, default: float, name: str) -> float:
     return value
 
 
+def _rate_limits(raw: str | None, default: str, name: str) -> str:
+    from limits import parse_many
+
+    value = raw or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must read like \"5 per minute; 30 per hour\", not {value!r}.") from None
+    return value
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment, then ``overrides`` (tests)."""
     env = os.environ
@@ -41,6 +58,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": production or env.get("COUNTAPP_SECURE_COOKIES") == "1",
         "REMEMBER_COOKIE_SECURE": production or env.get("COUNTAPP_SECURE_COOKIES") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in web.security.guard, which knows about API tokens
         "BABEL_DEFAULT_LOCALE": "fr",
@@ -57,14 +76,39 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # unset: inline under TESTING, else queue.
         "COUNTAPP_JOBS": env.get("COUNTAPP_JOBS") or None,
         "COUNTAPP_LOG_FORMAT": env.get("COUNTAPP_LOG_FORMAT", "text"),
+        # Log-in throttling (web.auth.throttle): only failed attempts count, per login and per address;
+        # at most 50 failures an hour on one login (OWASP ASVS 2.2.1 asks for no more than 100).
+        # In memory each process counts apart; with Redis every server and worker shares the counts.
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_KEY_PREFIX": "countapp",
+        "COUNTAPP_LOGIN_LIMIT": _rate_limits(env.get("COUNTAPP_LOGIN_LIMIT"), "5 per minute; 50 per hour",
+                                             "COUNTAPP_LOGIN_LIMIT"),
+        # The load balancers whose X-Forwarded-For names the caller (the per-address limit).
+        "COUNTAPP_FORWARDED_ALLOW_IPS": tuple(ip.strip() for ip in env.get(
+            "COUNTAPP_FORWARDED_ALLOW_IPS", "127.0.0.1").split(",") if ip.strip()),
+        "COUNTAPP_LOGIN_ADDRESS_LIMIT": _rate_limits(env.get("COUNTAPP_LOGIN_ADDRESS_LIMIT"),
+                                                     "20 per minute; 200 per hour", "COUNTAPP_LOGIN_ADDRESS_LIMIT"),
     }
     if overrides:
         config.update(overrides)
-    if not config.get("SECRET_KEY"):
-        if config["COUNTAPP_PRODUCTION"]:
-            raise ConfigError(
-                "COUNTAPP_SECRET_KEY is not set: production mode refuses to start without a secret key "
-                "(set it to a long random string, e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
-            )
-        config["SECRET_KEY"] = "dev-only-not-secret"
+    config.setdefault("RATELIMIT_STORAGE_URI", config["COUNTAPP_REDIS_URL"] or "memory://")
+    _secret_key(config, instance_path)
     return config
+
+
+def _secret_key(config: dict, instance_path: str) -> None:
+    """Never a shared default: production needs its own long key (the same on every server), anything
+    else uses the instance folder's random one (countapp.secret_key)."""
+    key = config.get("SECRET_KEY")
+    hint = "e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+    if config["COUNTAPP_PRODUCTION"]:
+        if not key:
+            raise ConfigError("COUNTAPP_SECRET_KEY is not set: production mode refuses to start without a secret key "
+                              f"(set it to the same long random string on every server, {hint}).")
+        if is_too_short(key):
+            raise ConfigError(f"COUNTAPP_SECRET_KEY is too short: production mode needs at least {MIN_BYTES} "
+                              f"characters of random ({hint}).")
+    elif not key:
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
+    elif is_too_short(key):
+        log.warning("COUNTAPP_SECRET_KEY has fewer than %s characters: production mode would refuse it.", MIN_BYTES)

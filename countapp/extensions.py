@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,3 +30,5 @@ migrate = Migrate()
 login = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
+# No limit on any route: web.auth.throttle counts failed log-ins in its storage (RATELIMIT_STORAGE_URI).
+limiter = Limiter(key_func=get_remote_address)

@@ -20,7 +20,7 @@ from tickets.errors import N_
 from . import import_columns as cols
 from .imports_check import (Checker, CountCheck, CountRow, FileCheck, FileError, ImportRefused, MovementCheck,
                             MovementRow, OpeningCheck, OpeningRow, Rows, StockCheck, StockRow, paused_gc, text_value)
-from .tabular import Source, TableError, read_table
+from .tabular import Limits, Source, TableError, read_table
 
 __all__ = [
     "CATEGORY_ACCOUNTS", "FileError", "FileCheck", "StockCheck", "MovementCheck", "OpeningCheck", "CountCheck",
@@ -374,18 +374,30 @@ _CHECKS = {"stock": (check_stock, StockCheck), "movements": (check_movements, Mo
            "opening": (check_opening, OpeningCheck), "counts": (check_counts, CountCheck)}
 
 
-def check_file(kind: str, source: Source, *, filename: str | None = None, **options) -> FileCheck:
+E_NO_LINES = N_("%(file)s: the file has no lines under its header.")
+
+
+def check_file(kind: str, source: Source, *, filename: str | None = None, limits: Limits | None = None,
+               **options) -> FileCheck:
     """Read and check one import file (``kind``: stock, movements, opening, counts) in one call.
 
-    A file that cannot be read at all (encoding, format, header) gives one error at line None.
+    A file that cannot be read at all (encoding, format, header, a limit passed: ``tabular.Limits``)
+    gives one error naming the line where reading stopped; a file with a header and no line, one error too.
     """
     check, result_type = _CHECKS[kind]
+    name = filename or ""
     try:
-        table = read_table(source, filename)
+        table = read_table(source, filename, limits=limits)
+        name = table.filename
+        result = check(table, filename=table.filename, **options)
     except TableError as exc:
-        name = filename or str(exc.params.get("file", ""))
+        name = name or str(exc.params.get("file", ""))
         result = result_type(name)
+        # The message names the file and, past the header, the line where reading stopped.
         result.errors.append(FileError(name, None, exc.field, exc.message, {**exc.params, "file": name}))
         result.error_count = 1
         return result
-    return check(table, filename=table.filename, **options)
+    if not result.lines and not result.error_count:
+        result.errors.append(FileError(name, None, None, E_NO_LINES, {"file": name}))
+        result.error_count = 1
+    return result

@@ -22,7 +22,9 @@ import datetime as dt
 import io
 import os
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
@@ -40,7 +42,34 @@ _CHUNK = 1 << 20
 
 
 class TableError(CountappError):
-    """A file that cannot be read as a table at all (encoding, format, header)."""
+    """A file that cannot be read as a table at all (encoding, format, header, a limit passed).
+
+    ``line`` is the file's line where reading stopped, when it was past the header."""
+
+    def __init__(self, message: str, field: str | None = None, *, line: int | None = None, **params: object) -> None:
+        super().__init__(message, field, **({**params, "line": line} if line is not None else params))
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an uploaded file may hold; beyond, it is refused before (or while) it is read, naming the limit.
+
+    An XLSX is a zip of XML parts: its declared sizes are checked before anything is parsed (Python's
+    zipfile never inflates a part past its declared size), then the first sheet and the shared strings are
+    scanned in chunks (rows, the longest cell) without parsing, so a "zip bomb" or a sheet of millions of
+    rows is refused in a second or two, in little memory. Rows are then streamed (openpyxl read-only mode,
+    which parses with defusedxml when it is installed: no entity expansion)."""
+
+    max_rows: int = 1_048_576            # Excel's own sheet limit
+    max_columns: int = 500               # columns in the header
+    max_cell: int = 32_767               # characters in a cell (Excel's own limit)
+    max_uncompressed: int = 512 * 2**20  # bytes of all the XLSX's parts, inflated
+    max_ratio: int = 100                 # inflated / compressed, for a part over 1 MiB
+    max_shared_strings: int = 1_048_576  # distinct texts of an XLSX (openpyxl holds them in memory)
+
+
+LIMITS = Limits()
 
 
 def normalize_header(name: object) -> str:
@@ -220,9 +249,10 @@ class Table:
     """
 
     def __init__(self, source: Source, filename: str | None = None,
-                 columns: Iterable[str] | None = None) -> None:
+                 columns: Iterable[str] | None = None, limits: Limits | None = None) -> None:
         self.filename = filename or _name_of(source)
         self._source = source
+        self.limits = limits or LIMITS
         self.delimiter: str | None = None
         self.encoding: str | None = None
         self._book = None
@@ -231,7 +261,15 @@ class Table:
             raise TableError(N_("%(file)s: old Excel files (.xls) are not read; save it as .xlsx or CSV."),
                              file=self.filename)
         self.kind = "xlsx" if head.startswith(_XLSX_MAGIC) else "csv"
+        if self.kind == "xlsx":
+            from .xlsx_guard import check_xlsx   # here: tabular is imported by the guard
+
+            check_xlsx(source, self.filename, self.limits)
         raw_headers, self._header_line = (self._xlsx_header() if self.kind == "xlsx" else self._csv_header())
+        if sum(1 for h in raw_headers if h) > self.limits.max_columns:
+            self.close()
+            raise TableError(N_("%(file)s: the header has more than %(limit)s columns."), file=self.filename,
+                             limit=self.limits.max_columns)
         self.raw_headers = raw_headers
         self.headers = [normalize_header(h) for h in raw_headers]
         seen: dict[str, int] = {}
@@ -302,7 +340,10 @@ class Table:
             else:
                 raise TableError(N_("%(file)s: the file is empty."), file=self.filename)
         self.delimiter = forced or (";" if ";" in first else "\t" if "\t" in first else ",")
-        return next(csv.reader([first], delimiter=self.delimiter)), line
+        try:
+            return next(csv.reader([first], delimiter=self.delimiter)), line
+        except csv.Error as exc:
+            raise _csv_error(exc, self.filename, line) from None
 
     def _csv_records(self, indexes: list[int]) -> Iterator[tuple[int, tuple[str, ...]]]:
         # Index -1 reads the "" appended to every row: a column the file lacks costs nothing.
@@ -313,7 +354,7 @@ class Table:
             pick = (lambda cells: (cells[indexes[0]],)) if indexes else (lambda cells: ())
         strip = str.strip
         with self._open_text() as text:
-            reader = csv.reader(text, delimiter=self.delimiter)
+            reader = _Reader(csv.reader(text, delimiter=self.delimiter), self.filename)
             for _ in range(self._header_line):
                 next(reader)
             last = reader.line_num
@@ -345,13 +386,25 @@ class Table:
         workbook = self._workbook()
         try:
             sheet = workbook.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            # The declared size is not trusted: a wrong one would cut rows off, or pad every row to it.
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(values_only=True, max_col=self.limits.max_columns + 1)
+            for number, values in enumerate(rows, start=1):
+                if number > self.limits.max_rows:
+                    break
                 cells = [cell_text(v) for v in values]
+                while cells and not cells[-1]:
+                    cells.pop()
                 if any(cells):
                     # Kept open for the first pass over the rows: opening a sheet that lacks its
                     # size reads it whole, so it is done once, not twice.
                     self._book, workbook = workbook, None
                     return cells, number
+        except TableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged or hostile sheet (entities...) is the file's fault
+            raise TableError(N_("%(file)s: the XLSX file cannot be read (%(reason)s)."), file=self.filename,
+                             reason=str(exc)[:120]) from exc
         finally:
             if workbook is not None:
                 workbook.close()
@@ -359,14 +412,30 @@ class Table:
 
     def _xlsx_records(self, indexes: list[int]) -> Iterator[tuple[int, tuple[str, ...]]]:
         workbook, self._book = self._book or self._workbook(), None
+        limits = self.limits
         try:
             sheet = workbook.worksheets[0]
-            rows = sheet.iter_rows(min_row=self._header_line + 1, values_only=True)
+            sheet.reset_dimensions()
+            # Only the columns read are made: a cell far to the right does not widen every row.
+            rows = sheet.iter_rows(min_row=self._header_line + 1, max_col=max(indexes, default=0) + 1,
+                                   values_only=True)
             for line, cells in enumerate(rows, start=self._header_line + 1):
+                if line > limits.max_rows:
+                    raise TableError(N_("%(file)s: the file has more than %(limit)s rows."), file=self.filename,
+                                     line=line, limit=limits.max_rows)
                 if all(v is None or v == "" for v in cells):
                     continue
                 size = len(cells)
-                yield line, tuple(cell_text(cells[i]) if 0 <= i < size else "" for i in indexes)
+                values = tuple(cell_text(cells[i]) if 0 <= i < size else "" for i in indexes)
+                joined = "".join(values)
+                if len(joined) > limits.max_cell or "\x00" in joined:
+                    _check_cells(values, self.filename, line, limits)
+                yield line, values
+        except TableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as for the header
+            raise TableError(N_("%(file)s: the XLSX file cannot be read (%(reason)s)."), file=self.filename,
+                             reason=str(exc)[:120]) from exc
         finally:
             workbook.close()
 
@@ -383,19 +452,60 @@ class Table:
         self.close()
 
 def read_table(source: Source, filename: str | None = None, *,
-               columns: Iterable[str] | None = None, required: Iterable[str] = ()) -> Table:
+               columns: Iterable[str] | None = None, required: Iterable[str] = (),
+               limits: Limits | None = None) -> Table:
     """Open an export (path, bytes or binary stream): a ``Table`` to iterate row by row.
 
     ``columns`` keeps only those columns in each row (the others are ignored);
-    ``required`` raises ``TableError`` when one is missing from the header.
+    ``required`` raises ``TableError`` when one is missing from the header. A file past ``limits``
+    (``LIMITS`` by default) raises ``TableError`` naming the limit, at once or while it is read.
     """
-    table = Table(source, filename, columns)
+    table = Table(source, filename, columns, limits)
     try:
         table.require(required)
     except TableError:
         table.close()
         raise
     return table
+
+
+class _Reader:
+    """A ``csv.reader`` whose errors (a field past the csv module's limit, a broken quote) are
+    ``TableError`` naming the file and line, not a server error."""
+
+    def __init__(self, reader, filename: str) -> None:
+        self._reader, self._filename = reader, filename
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> "_Reader":
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            raise _csv_error(exc, self._filename, self._reader.line_num) from None
+
+
+def _csv_error(exc: csv.Error, filename: str, line: int) -> TableError:
+    if "field larger than field limit" in str(exc):
+        return TableError(N_("%(file)s, line %(line)s: a field is longer than %(limit)s characters."), line=line,
+                          file=filename, limit=csv.field_size_limit())
+    return TableError(N_("%(file)s, line %(line)s: the CSV cannot be read (%(reason)s)."), line=line,
+                      file=filename, reason=str(exc)[:120])
+
+
+def _check_cells(values: tuple[str, ...], filename: str, line: int, limits: Limits) -> None:
+    for value in values:
+        if len(value) > limits.max_cell:
+            raise TableError(N_("%(file)s, line %(line)s: a cell is longer than %(limit)s characters."), line=line,
+                             file=filename, limit=limits.max_cell)
+        if "\x00" in value:
+            raise TableError(N_("%(file)s, line %(line)s: a cell contains a NUL character."), line=line,
+                             file=filename)
 
 
 def cell_text(value: object) -> str:
@@ -487,7 +597,13 @@ def _detect_encoding(source: Source, filename: str) -> str:
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         try:
             with _open_binary(source) as binary:
+                lines = 1
                 while chunk := binary.read(_CHUNK):
+                    if b"\x00" in chunk:   # a binary file, or UTF-16: no export of ours
+                        line = lines + chunk.count(b"\n", 0, chunk.index(b"\x00"))
+                        raise TableError(N_("%(file)s, line %(line)s: the file contains NUL characters: it is not a "
+                                            "text export (save it as UTF-8 CSV)."), line=line, file=filename)
+                    lines += chunk.count(b"\n")
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
             return encoding

@@ -1,15 +1,19 @@
 """The annual report's workbook: the same figures as the PDF, every row instead of the first ones.
 
-Sheets: ``summary`` (the key figures, one per row: key, label, value), the reconciliation's own
+Sheets: ``summary`` (the key figures, one per row: indicator in words, value), the reconciliation's own
 sheets (``reconciliation``, ``by_category``, ``by_owner``, ``exceptions``, ``not_counted``,
 ``third_party``, ``warnings``), ``entries``, ``ticket_ranges``, ``voided_tickets``,
 ``count_stats``, ``third_counts``, ``differences``, ``causes``, ``indicators``, ``dormant``,
 ``activity``, ``plan_teams``, ``texts`` and ``closing``. Written by ``reports.xlsx`` (fast,
-typed columns, read back by openpyxl in the tests). Rates are percentages (97.5 for 97.5 %).
+typed columns, read back by openpyxl in the tests) in the campaign's language: those codes are
+the sheets' keys, shown as words (``reports.xlsx_texts``); times in the report's time zone.
+Rates are percentages (97.5 for 97.5 %).
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
+import zoneinfo
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -76,8 +80,8 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
     t = TEXTS[lang]
     result = report.reconciliation
     figures = summary_figures(report)
-    summary = _frame([{"key": k, "label": t[label], "value": figures[k]} for k, label in SUMMARY_KEYS],
-                     ["key", "label", "value"])
+    summary = _frame([{"indicator": t[label], "value": figures[k]} for k, label in SUMMARY_KEYS],
+                     ["indicator", "value"])
     sheets = [Sheet("summary", summary, {"value": "cost"})]
     sheets += reconciliation_sheets(result, lang)
     sheets.append(Sheet("entries", report.entries, ENTRY_KINDS))
@@ -87,10 +91,9 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
                      "missing_numbers"])
     ints = {c: "int" for c in ("team", "round", "issued", "counted", "voided", "returned", "missing")}
     sheets.append(Sheet("ticket_ranges", ranges, ints))
-    voids = _frame([{"ticket": v.ticket, "reason": v.reason, "by": v.by,
-                     "at": v.at.isoformat(timespec="seconds") if v.at else ""} for v in report.tickets.voids],
+    voids = _frame([{"ticket": v.ticket, "reason": v.reason, "by": v.by, "at": v.at} for v in report.tickets.voids],
                    ["ticket", "reason", "by", "at"])
-    sheets.append(Sheet("voided_tickets", voids))
+    sheets.append(Sheet("voided_tickets", voids, {"at": "datetime"}))
 
     rates = [_rate_record("all", report.stats.overall)]
     rates += [_rate_record("team", r) for r in report.stats.by_team]
@@ -121,28 +124,27 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
     sheets.append(Sheet("dormant", dormant.reindex(columns=list(DORMANT_COLUMNS)), LINE_KINDS))
 
     activity = _frame([{"team": a.team, "round": a.round, "leader": a.leader, "people": a.people, "counts": a.counts,
-                        "first_at": a.first_at.isoformat(timespec="seconds") if a.first_at else "",
-                        "last_at": a.last_at.isoformat(timespec="seconds") if a.last_at else "",
+                        "first_at": a.first_at, "last_at": a.last_at,
                         "hours": a.hours, "days": ", ".join(d.isoformat() for d in a.days)}
                        for a in report.actual.teams],
                       ["team", "round", "leader", "people", "counts", "first_at", "last_at", "hours", "days"])
     sheets.append(Sheet("activity", activity, {"team": "int", "round": "int", "people": "int", "counts": "int",
-                                               "hours": "qty"}))
+                                               "hours": "qty", "first_at": "datetime", "last_at": "datetime"}))
     plan = _frame([{"team": p.number, "round": p.round, "leader": p.leader, "members": ", ".join(p.members),
-                    "zones": ", ".join(p.zones), "start": p.start.isoformat() if p.start else "",
-                    "end": p.end.isoformat() if p.end else ""} for p in report.plan.teams],
+                    "zones": ", ".join(p.zones), "start": p.start, "end": p.end} for p in report.plan.teams],
                   ["team", "round", "leader", "members", "zones", "start", "end"])
-    sheets.append(Sheet("plan_teams", plan, {"team": "int", "round": "int"}))
+    sheets.append(Sheet("plan_teams", plan, {"team": "int", "round": "int", "start": _date_kind(plan, "start"),
+                                             "end": _date_kind(plan, "end")}))
     texts = _frame([{"key": k, "text": report.texts.get(k, "")} for k in ("narrative", "difficulties", "solutions",
                                                                            "proposals")], ["key", "text"])
     sheets.append(Sheet("texts", texts))
     closing = report.closing
+    local = _local_text(report.header.timezone, lang)
     rows = [{"item": "reconciliation_signed_by", "value": report.sign_off.name if report.sign_off.signed else ""},
             {"item": "reconciliation_signed_at",
-             "value": report.sign_off.at.isoformat(timespec="seconds") if report.sign_off.signed and report.sign_off.at
-             else ""}]
+             "value": local(report.sign_off.at) if report.sign_off.signed and report.sign_off.at else ""}]
     if closing is not None:
-        rows += [{"item": "closed_at", "value": closing.closed_at.isoformat(timespec="seconds")},
+        rows += [{"item": "closed_at", "value": local(closing.closed_at)},
                  {"item": "closed_by", "value": closing.closed_by},
                  {"item": "override_reason", "value": closing.override_reason},
                  {"item": "unaccounted_at_closing", "value": ", ".join(closing.unaccounted)},
@@ -151,8 +153,30 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
     return sheets
 
 
+def _date_kind(frame: pd.DataFrame, column: str) -> str:
+    """``datetime`` / ``date`` when the column holds only those (or nothing), else text."""
+    values = [v for v in frame[column] if v is not None and not (isinstance(v, float) and v != v) and v != ""]
+    if all(isinstance(v, dt.datetime) for v in values):
+        return "datetime"
+    return "date" if all(isinstance(v, dt.date) for v in values) else "text"
+
+
+def _local_text(time_zone: str, language: str):
+    """A timestamp as local text (a cell in a column of mixed values): 05/01/2026 10:32 in French."""
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.timezone.utc
+
+    def local(at: dt.datetime) -> str:
+        at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+        return at.astimezone(zone).strftime("%d/%m/%Y %H:%M" if language == "fr" else "%Y-%m-%d %H:%M")
+    return local
+
+
 def write_annual_xlsx(report: AnnualReport, stream: BinaryIO | None = None) -> bytes | None:
     """The workbook to a binary stream (bytes when no stream is given)."""
     target = stream if stream is not None else io.BytesIO()
-    write_xlsx(annual_sheets(report), target)
+    lang = report.header.language if report.header.language in TEXTS else "en"
+    write_xlsx(annual_sheets(report), target, language=lang, time_zone=report.header.timezone)
     return None if stream is not None else target.getvalue()

@@ -79,6 +79,8 @@ def _truncate_all(url: str) -> None:
     with engine.begin() as connection:
         tables = [t for t in db.metadata.sorted_tables]
         names = ", ".join(f'"{t.name}"' for t in tables)
+        # The append-only tables refuse TRUNCATE (migration sec0001) except to a replica session (superuser).
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
         connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from .errors import CountappError, N_
+from .errors import CountappError, N_, NotFound
 
 DIGITS = 6
 # The database stores the sequence as a 32-bit integer; anything above is a typing slip.
@@ -54,7 +54,9 @@ def parse_number(text: str, fiscal_year: int) -> int:
                             field="ticket", ticket=shown, year=fiscal_year)
     digits, year = match.groups()
     if year is not None and int(year) != fiscal_year:
-        raise CountappError(N_("Ticket %(ticket)s belongs to fiscal year %(found)s, not to %(year)s."),
+        # A well-formed number of another fiscal year names no ticket of this campaign (404, not bad input).
+        kind = NotFound if len(year) == 4 else CountappError
+        raise kind(N_("Ticket %(ticket)s belongs to fiscal year %(found)s, not to %(year)s."),
                             field="ticket", ticket=shown, found=year, year=fiscal_year)
     sequence = int(digits)
     if sequence == 0:

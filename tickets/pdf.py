@@ -18,6 +18,7 @@ from itertools import islice
 from reportlab import rl_config
 from reportlab.pdfbase.pdfdoc import PDFObject
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from .barcodes import QUIET_MODULES, BarcodeBox, code128_modules
@@ -69,7 +70,9 @@ def write_tickets(tickets: Iterable[TicketView], out, *, language: str = "fr", p
     if first is None:
         raise CountappError(N_("There is no ticket to print."), field="tickets")
     options = (language, per_page, campaign, barcodes)
-    joiner = PdfJoiner(out, title=campaign)
+    texts = texts_for(TICKET_TEXTS, language)
+    joiner = PdfJoiner(out, title=texts["document_title"] % {"campaign": campaign} if campaign
+                       else texts["document_title"].split(" — ")[0])
     done = 0
     for count, pdf in _render_all(_prepend(first, chunks), options, workers):
         joiner.add(pdf)
@@ -105,6 +108,7 @@ class _Painter:
         self.fonts = {name: canvas._doc.getInternalFontName(name)
                       for name in ("Helvetica", "Helvetica-Bold")}
         self.template = canvas._doc.getXObjectName(_TEMPLATE)
+        self._blank: tuple[float, float, list[str]] | None = None
 
     def ticket(self, view: TicketView, x: float, y: float, index: int) -> None:
         c = self.c
@@ -143,6 +147,24 @@ class _Painter:
             for name in _STUB_FIELDS if key == "stub" else _PART_FIELDS:
                 yield f"{key}.{name}", team if name == "team" else shared[name]
 
+    def blank_lines(self) -> tuple[float, float, list[str]]:
+        """The blank-ticket instruction wrapped to the stub's width, whole: the font shrinks (not below
+        5 pt) until every line fits above the stub's note. Measured once per chunk."""
+        if self._blank is None:
+            place = self.layout.fields["stub.blank"]
+            floor = self.layout.fields.get("stub.blank_floor")
+            room = place.y - floor.y if floor is not None else 3 * 9
+            size = place.size
+            while True:
+                leading = round(size * 1.2, 2)
+                lines = [line for paragraph in self.t["blank"].split("\n")
+                         for line in simpleSplit(paragraph, place.font, size, place.width)]
+                if (len(lines) - 1) * leading <= room or size <= 5:
+                    break
+                size -= 0.5
+            self._blank = (size, leading, lines)
+        return self._blank
+
     def _words(self, view: TicketView) -> tuple[str, list[tuple[str, Field]]]:
         fields, fonts = self.layout.fields, self.fonts
         ops, odd, current, memo = ["BT"], [], None, {}
@@ -164,10 +186,11 @@ class _Painter:
             ops.append(f"1 0 0 1 {place.x:.2f} {place.y:.2f} Tm {encoded} Tj")
         if view.blank:
             place = fields["stub.blank"]
-            ops.append(f"{fonts[place.font]} {place.size} Tf")
-            for row, line in enumerate(self.t["blank"].split("\n")):
-                note = _pdf_string(line, place.font, place.size, place.width)
-                ops.append(f"1 0 0 1 {place.x:.2f} {place.y - row * 9:.2f} Tm {note} Tj")
+            size, leading, lines = self.blank_lines()
+            ops.append(f"{fonts[place.font]} {size} Tf")
+            for row, line in enumerate(lines):
+                note = _pdf_string(line, place.font, size, place.width)
+                ops.append(f"1 0 0 1 {place.x:.2f} {place.y - row * leading:.2f} Tm {note} Tj")
         ops.append("ET")
         return " ".join(ops), odd
 

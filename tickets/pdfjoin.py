@@ -21,7 +21,11 @@ _PAGES_ID, _CATALOG_ID, _INFO_ID = 1, 2, 3
 
 
 def _escape(text: str) -> bytes:
-    raw = text.encode("latin-1", "replace")
+    """A PDF text string: literal when ASCII, else UTF-16BE with its byte-order mark (PDF 1.7, 7.9.2.2),
+    so that "—", "’" or "é" reach the reader's document properties as written."""
+    if not text.isascii():
+        return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
+    raw = text.encode("ascii")
     return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
 
 

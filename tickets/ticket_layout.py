@@ -195,8 +195,9 @@ class _Drawer:
         y = self._cells("stub", y, ["reference", "location"], [0.5, 0.5])
         y = self._cells("stub", y, ["lot", "unit"], [0.65, 0.35])
         self._note("stub_note", bottom)
-        # A blank ticket says so in the stub's free space, above the note.
+        # A blank ticket says so in the stub's free space, above the note (the floor: the note's top).
         self.layout.fields["stub.blank"] = Field(PAD, y - 11, self.layout.inner, "Helvetica-Bold", 7.5)
+        self.layout.fields["stub.blank_floor"] = Field(PAD, bottom + PAD + 8, self.layout.inner)
 
     # -- small pieces ------------------------------------------------------------------
     def _label(self, text: str, x: float, y: float, size: float = LABEL_SIZE) -> None:

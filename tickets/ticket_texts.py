@@ -33,8 +33,9 @@ TICKET_TEXTS: dict[str, dict[str, str]] = {
         "date": "Date",
         "name": "Nom",
         "signature": "Signature",
-        "blank": ("TICKET VIERGE\nL’équipe du 1er comptage inscrit la désignation,\n"
+        "blank": ("TICKET VIERGE\nL’équipe du 1er comptage inscrit la désignation, "
                   "la référence et l’emplacement sur chaque volet."),
+        "document_title": "Tickets d’inventaire — %(campaign)s",
     },
     "en": {
         "stub": "Stub",
@@ -65,7 +66,8 @@ TICKET_TEXTS: dict[str, dict[str, str]] = {
         "date": "Date",
         "name": "Name",
         "signature": "Signature",
-        "blank": "BLANK TICKET\nThe 1st-count team writes the description,\nreference and location on every part.",
+        "blank": "BLANK TICKET\nThe 1st-count team writes the description, reference and location on every part.",
+        "document_title": "Count tickets — %(campaign)s",
     },
 }
 

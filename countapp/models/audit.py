@@ -1,4 +1,4 @@
-"""The append-only audit log: each event hashes the previous one (SHA-256 chain)."""
+"""The append-only audit log: each event hashes the previous one (HMAC-SHA256 chain, SHA-256 before it was keyed)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,3 +28,6 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The audit key that sealed this event (HMAC-SHA256, countapp.audit_key); null: plain SHA-256,
+    # written before the chain was keyed (migration sec0001).
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from flask import current_app
 
 import instructions as doc
 from reports import build_entries, entries_csv
@@ -33,6 +34,7 @@ from reports.reconcile import Reconciliation
 from tickets import numbering
 from tickets.errors import CountappError, Forbidden, N_
 
+from .. import campaign_settings
 from ..extensions import db
 from ..models import Campaign, CampaignText, OpeningBalance, ReportArchive, Role, Team, User
 from . import audit
@@ -175,20 +177,20 @@ def entries(campaign: Campaign, result: Reconciliation | None = None) -> pd.Data
     return build_entries(result.by_category, opening_frame(campaign), campaign.closing_date, campaign.language)
 
 
-def write_entries_csv(campaign: Campaign, stream) -> pd.DataFrame:
-    """The entries CSV of SPEC.md to a binary stream; returns the entries."""
+def write_entries_csv(campaign: Campaign, stream, *, excel: bool = False) -> pd.DataFrame:
+    """The entries CSV of SPEC.md (or its Excel dialect) to a binary stream; returns the entries."""
     frame = entries(campaign)
-    entries_csv(frame, stream)
+    entries_csv(frame, stream, excel=excel, language=campaign.language)
     return frame
 
 
 # --- gathering the facts -------------------------------------------------------------------------
 
-def _timezone_name(campaign: Campaign) -> str:
-    """The campaign's time zone: the report's times are read there (stored in UTC)."""
-    from ..campaign_settings import time_zone
-
-    return time_zone(campaign.settings or {})
+def _timezone_name(campaign: Campaign | None = None) -> str:
+    """The campaign's time zone (settings ``[company] time_zone``): report and workbook show its times."""
+    if campaign is not None:
+        return campaign_settings.time_zone(campaign.settings)
+    return str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
 
 
 def _plan(campaign: Campaign) -> Plan:

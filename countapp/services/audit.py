@@ -1,7 +1,15 @@
-"""Append events to the tamper-evident audit log (each event hashes the previous one)."""
+"""Append events to the tamper-evident audit log (each event hashes the previous one).
+
+Each event's hash is an HMAC-SHA256 keyed with the audit key (``countapp.audit_key``), which is kept
+outside the database: whoever holds only the database cannot recompute a valid chain after changing
+an event. The event names the key in ``key_id``. Events written before the chain was keyed carry no
+``key_id`` and a plain SHA-256; they still verify, and the first keyed event after them binds them
+(it hashes the last plain hash), so they cannot be rewritten either once a keyed event follows.
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -9,10 +17,23 @@ from enum import Enum
 
 import sqlalchemy as sa
 
+from flask import current_app
+
+from .. import audit_key
 from ..extensions import db
 from ..models import AuditEvent, Campaign, User
 
 GENESIS = "0" * 64
+_KEY = "countapp_audit_key"
+
+
+def current_key() -> audit_key.AuditKey:
+    """This installation's audit key (COUNTAPP_AUDIT_KEY, else the instance folder's file), read once per app."""
+    app = current_app._get_current_object()
+    key = app.extensions.get(_KEY)
+    if key is None:
+        key = app.extensions[_KEY] = audit_key.load(app.instance_path, app.config.get("COUNTAPP_AUDIT_KEY"))
+    return key
 
 
 def _plain(value):
@@ -30,8 +51,9 @@ def _plain(value):
 
 
 def event_digest(prev_hash: str, campaign_id, seq: int, at: datetime, user_login: str, action: str,
-                 entity: str, entity_id: str, before, after) -> str:
-    """SHA-256 over the previous hash and this event's content, in a canonical JSON form."""
+                 entity: str, entity_id: str, before, after, key: bytes | None = None) -> str:
+    """HMAC-SHA256 with ``key`` (plain SHA-256 without: events written before the chain was keyed) over
+    the previous hash and this event's content, in a canonical JSON form."""
     if at.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
         at = at.replace(tzinfo=timezone.utc)
     body = json.dumps(
@@ -39,14 +61,24 @@ def event_digest(prev_hash: str, campaign_id, seq: int, at: datetime, user_login
          entity, entity_id, before, after],
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    if key is None:
+        return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    return hmac.digest(key, (prev_hash + body).encode(), "sha256").hex()
 
 
-def digest_of(event: AuditEvent, prev_hash: str | None = None) -> str:
+_CURRENT = object()
+
+
+def digest_of(event: AuditEvent, prev_hash: str | None = None, key=_CURRENT) -> str:
     """The hash ``event`` must carry, recomputed from its stored content (chained after ``prev_hash``,
-    by default the one it names); what ``countapp audit verify`` compares with the stored hash."""
+    by default the one it names); what ``countapp audit verify`` compares with the stored hash.
+    Keyed with this installation's key unless the event predates keying (no ``key_id``) or ``key`` says
+    otherwise (bytes, or None for plain SHA-256)."""
+    if key is _CURRENT:
+        key = current_key().secret if event.key_id is not None else None
     return event_digest(event.prev_hash if prev_hash is None else prev_hash, event.campaign_id, event.seq, event.at,
-                        event.user_login, event.action, event.entity, event.entity_id, event.before, event.after)
+                        event.user_login, event.action, event.entity, event.entity_id, event.before, event.after,
+                        key)
 
 
 # Key of the PostgreSQL advisory lock that serialises appends to one campaign's chain ("CNT" + id).
@@ -88,14 +120,16 @@ def chained_event(action: str, *, campaign: Campaign | None = None, entity: str 
     campaign_id = campaign.id if campaign is not None else None
     login = user.login if user is not None else "system"
     before, after, entity_id = _plain(before), _plain(after), str(entity_id)
+    key = current_key()
     db.session.flush()
     last = _chain_head(db.session.connection(), campaign_id)
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = datetime.now(timezone.utc)
     return {"campaign_id": campaign_id, "seq": seq, "at": at, "user_id": user.id if user is not None else None,
             "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
-            "after": after, "prev_hash": prev_hash,
-            "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after)}
+            "after": after, "prev_hash": prev_hash, "key_id": key.key_id,
+            "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after,
+                                 key.secret)}
 
 
 def record(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",

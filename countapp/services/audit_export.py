@@ -19,7 +19,6 @@ Files (CSV in UTF-8, ``,`` delimiter, ``.`` decimal; JSON in UTF-8):
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -30,6 +29,7 @@ from enum import Enum
 
 import sqlalchemy as sa
 
+from reports import csv_out
 from tickets import numbering
 from tickets.control import CONTROL_COLUMNS, format_spans, to_csv_rows
 from tickets.errors import CountappError
@@ -59,13 +59,13 @@ def _plain(value):
     return value
 
 
-def _csv(header, rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_plain(v) for v in row])
-    return out.getvalue().encode("utf-8")
+def _csv(header, rows, *, excel: bool = False, language: str = "en") -> bytes:
+    """Through ``reports.csv_out``: formula-like text neutralised; Excel dialect on request."""
+    def values(row):
+        # The Excel dialect writes numbers itself (decimal comma); the plain one keeps _plain's text.
+        return [v if excel and isinstance(v, Decimal) else _plain(v) for v in row]
+
+    return csv_out.to_bytes(header, (values(row) for row in rows), csv_out.dialect(excel), language)
 
 
 def _json(data) -> bytes:
@@ -95,10 +95,11 @@ class Evidence:
 LOG_COLUMNS = ("seq", "at", "user", "action", "entity", "entity_id", "before", "after", "prev_hash", "hash")
 
 
-def log_csv(campaign: Campaign) -> bytes:
+def log_csv(campaign: Campaign, *, excel: bool = False) -> bytes:
     """The campaign's audit log as CSV, in chain order."""
     return _csv(LOG_COLUMNS, ((e.seq, e.at, e.user_login, e.action, e.entity, e.entity_id, e.before, e.after,
-                               e.prev_hash, e.hash) for e in audit_review.iter_events(campaign)))
+                               e.prev_hash, e.hash) for e in audit_review.iter_events(campaign)),
+                excel=excel, language=campaign.language)
 
 
 def _log(campaign: Campaign, evidence: Evidence) -> None:

@@ -5,6 +5,10 @@ records (floor records, seals), each one appended in its own transaction.
 The chain check walks a campaign's events in order and recomputes every hash with the function
 that wrote it (``services.audit.digest_of``): a changed event, a deleted one, one moved to
 another campaign or re-chained, and a log cut short before a seal are each named, first break first.
+Events are keyed (HMAC-SHA256) from the first one that names a key on: a plain SHA-256 event after
+it is a rewritten one, and events keyed with another key than this installation's cannot be checked
+(named once, as a break: "the chain does not verify with this key"). Since migration sec0001 every
+chain ends keyed, so a log with events and none keyed was rewritten whole without the key.
 """
 from __future__ import annotations
 
@@ -40,6 +44,11 @@ BREAK_MESSAGES = {
                        "after it."),
     "seal_differs": N_("Event #%(seq)s, sealed by %(user)s on %(when)s, no longer carries the sealed hash: it "
                        "was replaced."),
+    "key": N_("Event #%(seq)s and the events after it were keyed with another audit key (key id %(theirs)s; "
+              "this one is %(ours)s): the chain does not verify with this key. Set COUNTAPP_AUDIT_KEY (or the "
+              "instance folder's audit_key file) to the key it was written with."),
+    "unkeyed": N_("No event of this log is keyed with the audit key: it was rewritten whole (plain SHA-256) by "
+                  "someone holding the database, or comes from an installation that was never upgraded."),
 }
 
 
@@ -65,6 +74,8 @@ class ChainCheck:
     seals: int
     breaks: tuple[Break, ...]
     checked_at: datetime
+    keyed_from: int | None = None   # the first event sealed with a key (HMAC-SHA256); before it, plain SHA-256
+    key_id: str = ""                # this installation's audit key, which checked the keyed events
 
     @property
     def ok(self) -> bool:
@@ -76,7 +87,8 @@ class ChainCheck:
 
     def as_dict(self) -> dict:
         return {"campaign": self.campaign, "ok": self.ok, "events": self.events, "head_seq": self.head_seq,
-                "head_hash": self.head_hash, "seals_checked": self.seals,
+                "head_hash": self.head_hash, "seals_checked": self.seals, "keyed_from_seq": self.keyed_from,
+                "key_id": self.key_id,
                 "checked_at": self.checked_at.isoformat(timespec="seconds"),
                 "breaks": [{"kind": b.kind, "seq": b.seq, "event_id": b.event_id, "message": b.render()}
                            for b in self.breaks]}
@@ -96,13 +108,15 @@ def _who(event) -> dict:
 
 EVENT_COLUMNS = (AuditEvent.id, AuditEvent.campaign_id, AuditEvent.seq, AuditEvent.at, AuditEvent.user_login,
                  AuditEvent.action, AuditEvent.entity, AuditEvent.entity_id, AuditEvent.before, AuditEvent.after,
-                 AuditEvent.prev_hash, AuditEvent.hash)
+                 AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.key_id)
 
 
 def verify(campaign: Campaign) -> ChainCheck:
     """Walk the campaign's events in order: sequence without holes, each hash recomputed, each link, each seal."""
     breaks: list[Break] = []
     expected_seq, previous_hash, previous_seq, events = 1, audit.GENESIS, 0, 0
+    key = audit.current_key()
+    keyed_from, digest_key, foreign = None, None, False
     present: dict[int, str] = {}
     seals = db.session.execute(sa.select(AuditSeal.seq, AuditSeal.hash, AuditSeal.sealed_at, User.login)
                                .outerjoin(User, User.id == AuditSeal.sealed_by_id)
@@ -118,7 +132,16 @@ def verify(campaign: Campaign) -> ChainCheck:
         if gap:
             breaks.append(Break("missing", expected_seq, None, {"num": event.seq - expected_seq,
                                                                  "last": event.seq - 1}))
-        if audit.digest_of(event) != event.hash:
+        if keyed_from is None and event.key_id is not None:
+            # From here on every event must carry this key's HMAC: a plain one is a rewritten one.
+            keyed_from, digest_key = event.seq, key.secret
+        if event.key_id is not None and event.key_id != key.key_id:
+            if not foreign:  # cannot check its content without its key; the links still hold or not
+                foreign = True
+                breaks.append(Break("key", event.seq, event.id, {"theirs": event.key_id, "ours": key.key_id}))
+            if event.prev_hash != previous_hash and not gap:
+                breaks.append(Break("link", event.seq, event.id, {**_who(event), "previous": previous_seq}))
+        elif audit.digest_of(event, key=digest_key) != event.hash:
             breaks.append(Break("content", event.seq, event.id, _who(event)))
         elif event.prev_hash != previous_hash and not gap:
             # After a hole the broken link has the same cause, already named as missing events.
@@ -135,9 +158,11 @@ def verify(campaign: Campaign) -> ChainCheck:
             breaks.append(Break("seal_missing", seal.seq, None, params))
         elif present[seal.seq] != seal.hash:
             breaks.append(Break("seal_differs", seal.seq, None, params))
+    if events and keyed_from is None and len(breaks) < MAX_BREAKS:
+        breaks.append(Break("unkeyed", 1, None, {}))
     breaks.sort(key=lambda b: (b.seq, b.kind != "missing"))
     return ChainCheck(campaign.code, events, head_seq, head_hash if events else "", len(seals), tuple(breaks),
-                      datetime.now(timezone.utc))
+                      datetime.now(timezone.utc), keyed_from, key.key_id)
 
 
 def head(campaign: Campaign) -> tuple[int, int, str]:

@@ -30,6 +30,7 @@ from ..models import CountSource, Role, Ticket, TicketStatus, User
 from . import audit
 from . import campaigns as campaign_service
 from . import counting
+from .imports import file_limits
 
 IMPORTERS = (Role.MANAGER, Role.CENTRALISER)
 E_INTERRUPTED = N_("Counts of these tickets arrived from elsewhere while the file was being imported: nothing was "
@@ -81,7 +82,7 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     campaign_service.check_not_closed(campaign)
     operator = _operator(by)
     filename = filename or Path(str(path)).name
-    checked = filecheck.check_file("counts", path, filename=filename)
+    checked = filecheck.check_file("counts", path, filename=filename, limits=file_limits())
     checked.raise_for_errors()
     rows = sorted(checked.rows, key=lambda r: (r.round, r.line))
     errors: list[FileError] = []

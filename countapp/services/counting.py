@@ -480,17 +480,90 @@ def _quantity(data: CountInput, unit: str | None):
     return quantity, packaging
 
 
-def _replayed(campaign: Campaign, client_id: str, round_, user: User) -> CountResult | None:
+def _same_packaging(stored: dict | None, sent) -> bool:
+    if stored is None or sent is None:
+        return stored is None and sent is None
+    sent = sent.as_dict()
+    try:
+        return stored.keys() == sent.keys() and all(Decimal(str(stored[k])) == Decimal(sent[k]) for k in sent)
+    except ArithmeticError:
+        return False
+
+
+def _difference(existing: Count, campaign: Campaign, ticket: Ticket, data: CountInput, unit: str | None
+                ) -> str | None:
+    """The first field in which ``data`` is not the count ``existing`` recorded (None: the same count).
+
+    What was counted decides: ticket, round, quantity (and packaging), state, method and, for a blank
+    ticket's first count, what it found. ``counted_at`` does not: a device or an ERP sending the same
+    count again may stamp it anew, and that is still the same count."""
+    if existing.ticket.campaign_id != campaign.id or existing.ticket_id != ticket.id:
+        return "ticket"
+    try:
+        if _check_round(data.round) != existing.round:
+            return "round"
+    except CountappError:
+        return "round"
+    try:
+        quantity, packaging = _quantity(data, unit)
+    except CountappError as error:
+        return error.field or "quantity"
+    if quantity != existing.quantity:
+        return "quantity"
+    if not _same_packaging(existing.packaging, packaging):
+        return "packaging"
+    for name, allowed, stored in (("state", STATES, existing.state), ("method", METHODS, existing.method)):
+        try:
+            if _check_choice(getattr(data, name), allowed, name, "") != stored.value:
+                return name
+        except CountappError:
+            return name
+    if existing.item_id is not None and ticket.is_blank and existing.round == 1:
+        found = {"reference": db.session.scalar(sa.select(Item.reference).where(Item.id == existing.item_id)),
+                 "location": db.session.scalar(sa.select(Location.code).where(Location.id == existing.location_id)),
+                 "lot": existing.lot or ""}
+        for name, limit in (("reference", TEXT_LENGTH), ("location", TEXT_LENGTH), ("lot", LOT_LENGTH)):
+            try:
+                if _text(getattr(data, name), name, limit) != found[name]:
+                    return name
+            except CountappError:
+                return name
+    return None
+
+
+def _quantity_text(count: Count, unit: str | None) -> str:
+    quantity = count.quantity.normalize() if count.quantity is not None else Decimal(0)
+    text = format(quantity, "f")
+    return f"{text} {unit}" if unit else text
+
+
+def _replayed(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInput, unit: str | None,
+              user: User) -> CountResult | None:
+    """The stored count when ``client_id`` was already used for this very count (a replay); None when it
+    was never used. Used for anything else, it is a conflict that names the first count, so that the
+    second one is never silently lost (blind: another user's count is not described)."""
     existing = db.session.scalar(sa.select(Count).where(Count.client_id == client_id))
     if existing is None:
         return None
-    try:
-        same_round = existing.round == _check_round(round_)
-    except CountappError:
-        same_round = False
-    if existing.ticket.campaign_id != campaign.id or not same_round or existing.counted_by_id != user.id:
-        raise Conflict(N_("This client_id was already used for another count."), field="client_id")
-    return CountResult(existing, False, existing.ticket, campaign)
+    if existing.counted_by_id != user.id:
+        raise Conflict(N_("This client_id was already used for someone else's count: nothing was recorded. "
+                          "Send this count with a new client_id."), field="client_id")
+    differs = _difference(existing, campaign, ticket, data, unit)
+    if differs is None:
+        return CountResult(existing, False, existing.ticket, campaign)
+    first = existing.ticket
+    label = _label(first, campaign)
+    if first.campaign_id != campaign.id:
+        other = db.session.get(Campaign, first.campaign_id)
+        label = f"{_label(first, other)} ({other.code})"
+    message = (N_("This client_id was already used for ticket %(ticket)s, round %(round)s, quantity %(quantity)s: "
+                  "this count is a different one and was not recorded. Send it with a new client_id.")
+               if differs in ("ticket", "round", "quantity") else
+               N_("This client_id was already used for ticket %(ticket)s, round %(round)s, quantity %(quantity)s, "
+                  "with another %(name)s: this count was not recorded. Send it with a new client_id."))
+    raise Conflict(message, field=differs, ticket=label, round=existing.round,
+                   quantity=_quantity_text(existing, ticket_unit(first) if first.id != ticket.id else unit),
+                   name=differs)
 
 
 @functools.cache
@@ -538,7 +611,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
         # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
         # so the same count sent twice at once waits here for the first one. (A first count of an issued
         # ticket cannot be a replay; a client_id used twice is caught by its unique index below.)
-        replayed = _replayed(campaign, client_id, data.round, user)
+        replayed = _replayed(campaign, client_id, ticket, data, unit, user)
         if replayed is not None:
             return replayed
     campaign_service.check_not_closed(campaign)
@@ -592,11 +665,11 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
         # Another device won the race for this ticket and round, or replayed the same client_id.
         db.session.rollback()
         campaign = campaign_service.get(code)
+        ticket = find_ticket(campaign, data.ticket)
         if client_id:
-            replayed = _replayed(campaign, client_id, round_, user)
+            replayed = _replayed(campaign, client_id, ticket, data, unit, user)
             if replayed is not None:
                 return replayed
-        ticket = find_ticket(campaign, data.ticket)
         raise _already_counted(label, round_, current_count(ticket.id, round_)) from None
     if dialect() != "postgresql":
         write_ticket(ticket, **change)

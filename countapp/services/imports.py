@@ -6,6 +6,7 @@ written unless the whole file is good, and then in one transaction. Files are re
 """
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable
@@ -48,6 +49,25 @@ def fiscal_year(campaign: Campaign) -> tuple[date, date]:
     return start, closing
 
 
+# What an uploaded file may hold (tabular.Limits); each can be set by its COUNTAPP_* variable.
+LIMIT_SETTINGS = {"max_rows": "COUNTAPP_XLSX_MAX_ROWS", "max_columns": "COUNTAPP_XLSX_MAX_COLUMNS",
+                  "max_cell": "COUNTAPP_XLSX_MAX_CELL", "max_uncompressed": "COUNTAPP_XLSX_MAX_BYTES",
+                  "max_ratio": "COUNTAPP_XLSX_MAX_RATIO", "max_shared_strings": "COUNTAPP_XLSX_MAX_TEXTS"}
+
+
+def file_limits() -> tabular.Limits:
+    """The limits on import files: the app's settings, else the environment, else ``tabular.LIMITS``."""
+    values = {}
+    for name, key in LIMIT_SETTINGS.items():
+        raw = current_app.config.get(key) or os.environ.get(key)
+        try:
+            if raw not in (None, "") and int(raw) > 0:
+                values[name] = int(raw)
+        except (TypeError, ValueError):
+            pass
+    return tabular.Limits(**values) if values else tabular.LIMITS
+
+
 def _check(kind: str, campaign: Campaign, path, filename: str, *, keep_rows: bool = True):
     """Read and check the whole file; the result lists every error and, when there is none, the rows."""
     if kind not in KINDS:
@@ -63,7 +83,7 @@ def _check(kind: str, campaign: Campaign, path, filename: str, *, keep_rows: boo
             known_locations=set(db.session.scalars(sa.select(Location.code)
                                                    .where(Location.campaign_id == campaign.id))),
             fiscal_year_start=start, fiscal_year_end=end)
-    return filecheck.check_file(kind, path, filename=filename, **options)
+    return filecheck.check_file(kind, path, filename=filename, limits=file_limits(), **options)
 
 
 def _check_campaign_accepts(kind: str, campaign: Campaign) -> None:
@@ -165,28 +185,33 @@ def _uploads() -> Path:
     return folder
 
 
-def save_upload(stream, filename: str) -> str:
+def save_upload(stream, filename: str, *, local_copy: bool = True) -> str:
     """Keep the uploaded file until it is imported; returns its token.
 
     The file goes to the database (the server that previews it may not be the one whose worker
-    imports it) and to this machine's instance folder, which the preview reads.
+    imports it) and, for the preview to read, to this machine's instance folder (``local_copy``).
     """
     from . import jobs
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename or "upload")[-80:] or "upload"
     token = f"{uuid.uuid4().hex}__{safe}"
     data = stream.read()
-    (_uploads() / token).write_bytes(data)
+    if local_copy:
+        (_uploads() / token).write_bytes(data)
     jobs.store_upload(token, safe, data)
     return token
+
+
+def _check_token(token: str) -> None:
+    if not re.fullmatch(r"[0-9a-f]{32}__[A-Za-z0-9._-]+", token or ""):
+        raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
 
 
 def upload_path(token: str) -> Path:
     """The upload as a file on this machine (fetched from the database when another server received it)."""
     from . import jobs
 
-    if not re.fullmatch(r"[0-9a-f]{32}__[A-Za-z0-9._-]+", token or ""):
-        raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
+    _check_token(token)
     path = _uploads() / token
     if not path.exists():
         data = jobs.upload_data(token)
@@ -212,8 +237,24 @@ class Preview:
 
 
 def preview(kind: str, campaign: Campaign, upload: str) -> Preview:
-    """Check an uploaded file and show its errors, or its first lines."""
+    """Check an uploaded file and show its errors, or its first lines.
+
+    This machine's copy is removed once checked: a good file waits in the database for its confirmation
+    (a day at most, see ``jobs.purge_uploads``); a file with errors cannot be confirmed and is dropped."""
+    from . import jobs
+
     path = upload_path(upload)
+    result = None
+    try:
+        result = _preview(kind, campaign, upload, path)
+    finally:
+        path.unlink(missing_ok=True)
+        if result is None or result.error_count:
+            jobs.discard_upload(upload)
+    return result
+
+
+def _preview(kind: str, campaign: Campaign, upload: str, path: Path) -> Preview:
     filename = upload.split("__", 1)[1]
     result = Preview(kind=kind, upload=upload, filename=filename)
     try:
@@ -230,7 +271,7 @@ def preview(kind: str, campaign: Campaign, upload: str) -> Preview:
     if not checked.error_count:
         head = checked.rows[:PREVIEW_ROWS]
         if not head and kind == "stock":  # a stock file is checked without keeping its rows: read the head
-            with tabular.read_table(path, filename) as table:
+            with tabular.read_table(path, filename, limits=file_limits()) as table:
                 head = filecheck.check_stock(_first(table, PREVIEW_ROWS), filename=filename).rows
         if head:  # typed values: the page shows them in the campaign's language
             result.columns = [c for c in head[0].__dataclass_fields__ if c != "line"]
@@ -253,7 +294,9 @@ def start_import_job(kind: str, campaign: Campaign, upload: str, *, by) -> str:
     from . import jobs
 
     check_can_start(kind, campaign)
-    upload_path(upload)   # refuse an unknown or expired upload at once
+    _check_token(upload)   # refuse an unknown or expired upload at once (without a copy on this machine)
+    if not jobs.upload_stored(upload):
+        raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
     filename = upload.split("__", 1)[1]
     return jobs.start(f"import.{kind}", campaign, run_import,
                       {"kind": kind, "code": campaign.code, "upload": upload, "filename": filename},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def queue(app: Flask | None = None):
             from huey import SqliteHuey
 
             huey = SqliteHuey("countapp", filename=str(queue_file(app)), results=False)
+        from huey import crontab
+
+        huey.periodic_task(crontab(minute="*/30"), name="purge_uploads")(sweep)
         found = app.extensions["countapp_queue"] = (huey, huey.task(name="run_job")(execute))
     return found[0]
 
@@ -68,6 +72,20 @@ def execute(job_id: str) -> None:
     run(_worker_app, job_id)
 
 
+SWEEP_EVERY = 1800.0   # seconds between two sweeps of old uploads (services.jobs.purge_uploads)
+
+
+def sweep() -> None:
+    """The periodic task: uploads older than a day go (never confirmed, or left by a worker that died)."""
+    from .jobs import purge_uploads
+
+    if _worker_app is not None:
+        try:
+            purge_uploads(_worker_app)
+        except Exception:  # noqa: BLE001 - a missed sweep is done by the next one
+            log.error("sweeping old uploads failed:\n%s", traceback.format_exc())
+
+
 def enqueue(app: Flask, job_id: str) -> None:
     queue(app)
     app.extensions["countapp_queue"][1](job_id)
@@ -84,7 +102,8 @@ def consumer(app: Flask, workers: int = 1):
     failed = fail_stale(app)
     if failed:
         log.warning("%s job(s) left running by a stopped worker marked failed", failed)
-    return huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+    sweep()
+    return huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
                                 check_worker_health=True, initial_delay=0.1, max_delay=1.0)
 
 
@@ -101,7 +120,12 @@ class EmbeddedWorker(threading.Thread):
         bind_worker(self.app)
         huey = queue(self.app)
         fail_stale(self.app)
+        swept = time.monotonic()
+        sweep()
         while not self.stopped.is_set():
+            if time.monotonic() - swept >= SWEEP_EVERY:   # no Huey scheduler in this thread: sweep here
+                swept = time.monotonic()
+                sweep()
             try:
                 task = huey.dequeue()
                 if task is None:

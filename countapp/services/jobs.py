@@ -225,6 +225,7 @@ def start(kind: str, campaign, function: Callable, arguments: dict, *, by=None, 
             _write(app, {"state": "failed", "finished_at": _now(),
                          "error": {"message": E_QUEUE_DOWN, "params": {}, "field": None, "text": E_QUEUE_DOWN}},
                    job_id=job_id)
+            _drop_uploads(app, job_id)   # the job will never run: its files go now
             raise refused from None
     return job_id
 
@@ -433,13 +434,68 @@ def forget_outputs_older_than(seconds: float, kind: str) -> None:
 
 # --- uploads ------------------------------------------------------------------------------------
 
+UPLOAD_LIFETIME = 24 * 3600.0   # seconds an upload never confirmed (or left by a dead worker) is kept
+
+
 def store_upload(token: str, name: str, data: bytes) -> None:
     """Keep an uploaded file in the database until its job ends (any server may run the job)."""
-    cutoff = _now() - timedelta(days=2)   # uploads never confirmed make room after two days
+    cutoff = _now() - timedelta(seconds=UPLOAD_LIFETIME)   # uploads never confirmed make room after a day
     db.session.execute(sa.delete(JobFile).where(JobFile.role == "upload", JobFile.created_at < cutoff,
                                                 JobFile.job_id.is_(None)))
     db.session.add(JobFile(token=token, role="upload", name=name[:200], size=len(data), data=data))
     db.session.commit()
+    sweep_upload_folder(current_app._get_current_object())
+
+
+def discard_upload(token: str) -> None:
+    """An upload that will not be imported (its preview found errors): gone from the database and this machine."""
+    db.session.execute(sa.delete(JobFile).where(JobFile.token == token, JobFile.role == "upload",
+                                                JobFile.job_id.is_(None)))
+    db.session.commit()
+    if "/" not in token and "\\" not in token and not token.startswith("."):
+        (Path(current_app.instance_path) / "uploads" / token).unlink(missing_ok=True)
+
+
+def sweep_upload_folder(app: Flask, older_than: float = UPLOAD_LIFETIME) -> int:
+    """Remove this machine's copies of uploads older than ``older_than`` seconds; returns how many."""
+    folder = Path(app.instance_path) / "uploads"
+    cutoff, removed = time.time() - older_than, 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:   # removed meanwhile by another worker
+            continue
+    return removed
+
+
+def purge_uploads(app: Flask, older_than: float = UPLOAD_LIFETIME) -> dict:
+    """The sweep (worker start, then periodically): uploads never confirmed older than ``older_than`` seconds,
+    those of jobs that ended without dropping them (a worker that died), and this machine's old copies."""
+    cutoff = _now() - timedelta(seconds=older_than)
+    ended = sa.select(_TABLE.c.id).where(_TABLE.c.state.in_(("done", "failed")))
+    with _side_engine(app).connect() as connection:
+        if _is_sqlite(app):
+            connection.exec_driver_sql("PRAGMA busy_timeout=5000")
+        stored = connection.execute(sa.delete(_FILES).where(
+            _FILES.c.role == "upload",
+            sa.or_(sa.and_(_FILES.c.job_id.is_(None), _FILES.c.created_at < cutoff),
+                   _FILES.c.job_id.in_(ended)))).rowcount
+    files = sweep_upload_folder(app, older_than)
+    if stored or files:
+        log.info("uploads swept: %s from the database, %s files from %s", stored, files, app.instance_path)
+    return {"stored": stored, "files": files}
+
+
+def upload_stored(token: str) -> bool:
+    """Whether an upload waits in the database, not yet taken by a job."""
+    return db.session.scalar(sa.select(JobFile.token).where(JobFile.token == token, JobFile.role == "upload",
+                                                            JobFile.job_id.is_(None))) is not None
 
 
 def upload_data(token: str) -> bytes | None:

@@ -586,28 +586,30 @@ def _sign_off_sheet(campaign: Campaign) -> Sheet:
     frame = pd.DataFrame({
         "event": [s.kind for s in state.history],
         "name": [s.name for s in state.history],
-        "at": [s.at.isoformat(timespec="seconds") if s.at else "" for s in state.history],
+        "at": [s.at for s in state.history],
         "reason": [s.reason for s in state.history],
     }, columns=["event", "name", "at", "reason"])
-    return Sheet("sign_off", frame)
+    return Sheet("sign_off", frame, {"at": "datetime"})
 
 
-def write(campaign: Campaign, fmt: str, stream, *, reconciled: Reconciliation | None = None) -> Reconciliation:
-    """The reconciliation as CSV (SPEC.md) or as the formatted workbook, to a binary stream."""
+def write(campaign: Campaign, fmt: str, stream, *, reconciled: Reconciliation | None = None,
+          excel: bool = False) -> Reconciliation:
+    """The reconciliation as CSV (SPEC.md; ``excel``: the spreadsheet dialect) or the workbook, to a binary stream."""
     if fmt not in FORMATS:
         raise CountappError(N_("Choose a .csv or .xlsx file for the reconciliation, not %(format)s."),
                             field="out", format=fmt)
     data = reconciled if reconciled is not None else result(campaign)
     if fmt == "csv":
-        reconciliation_csv(data, stream)
+        reconciliation_csv(data, stream, excel=excel, language=campaign.language)
     else:
-        write_xlsx(reconciliation_sheets(data, campaign.language) + [_sign_off_sheet(campaign)], stream)
+        write_xlsx(reconciliation_sheets(data, campaign.language) + [_sign_off_sheet(campaign)], stream,
+                   language=campaign.language, time_zone=campaign_settings.time_zone(campaign.settings))
     return data
 
 
-def write_bytes(campaign: Campaign, fmt: str) -> bytes:
+def write_bytes(campaign: Campaign, fmt: str, *, excel: bool = False) -> bytes:
     buffer = io.BytesIO()
-    write(campaign, fmt, buffer)
+    write(campaign, fmt, buffer, excel=excel)
     return buffer.getvalue()
 
 

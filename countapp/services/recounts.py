@@ -12,7 +12,6 @@ append-only) and logged; the ticket becomes final with the chosen quantity.
 """
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +20,7 @@ from typing import BinaryIO, TextIO
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from reports import csv_out
 from tickets import numbering
 from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 from tickets.quantities import unit_allows_decimals
@@ -65,18 +65,20 @@ def recount_rows(campaign: Campaign, *, batch: int = 1000) -> Iterator[dict]:
         after = page.next
 
 
-def write_recounts_csv(campaign: Campaign, out: TextIO) -> int:
+def write_recounts_csv(campaign: Campaign, out: TextIO, *, excel: bool = False) -> int:
     """``countapp recounts``: the tickets that need a third count and why, as CSV; returns how many."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv_out.Writer(out, csv_out.dialect(excel), campaign.language)
+    writer.header(CSV_COLUMNS)
+    # Plain: quantities as SPEC.md's normalised text; Excel: numbers, written with a decimal comma.
+    _qty = _qty_text if not excel else (lambda v: None if v is None else Decimal(v).normalize())
     n = 0
     for row in recount_rows(campaign):
-        writer.writerow({
+        writer.dict_row(CSV_COLUMNS, {
             "ticket": row["ticket"], "reference": row["reference"], "designation": row["designation"],
             "location": row["location"], "zone": row["zone"], "lot": row["lot"], "unit": row["unit"],
             "category": row["category"], "owner": row["owner"], "team_round1": row["team_round1"] or "",
-            "team_round2": row["team_round2"] or "", "count_1": _qty_text(row["count1"]),
-            "count_2": _qty_text(row["count2"]), "book_qty": _qty_text(row["book_qty"]),
+            "team_round2": row["team_round2"] or "", "count_1": _qty(row["count1"]),
+            "count_2": _qty(row["count2"]), "book_qty": _qty(row["book_qty"]),
             "reasons": " ".join(row["reasons"]), "sheet": row["sheet"] or ""})
         n += 1
     return n

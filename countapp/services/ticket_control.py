@@ -5,7 +5,6 @@ counts with the few joins a filter needs, so a page stays quick with 100,000 tic
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from reports import csv_out
 from tickets import numbering
 from tickets import control as control_rules
 # range_verdict and verdict are used by the control view through this module.
@@ -311,12 +311,14 @@ def voids(campaign: Campaign) -> list[VoidView]:
                                .where(Ticket.campaign_id == campaign.id).order_by(Ticket.sequence))]
 
 
-def control_csv(campaign: Campaign, report: ControlReport | None = None, out: io.TextIOBase | None = None) -> str | None:
+def control_csv(campaign: Campaign, report: ControlReport | None = None, out: io.TextIOBase | None = None, *,
+                excel: bool = False) -> str | None:
     """The control as CSV (``tickets.control.CONTROL_COLUMNS``); a string when no stream is given."""
     target = out if out is not None else io.StringIO()
-    writer = csv.DictWriter(target, fieldnames=CONTROL_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(to_csv_rows(report or control_report(campaign), campaign.fiscal_year))
+    writer = csv_out.Writer(target, csv_out.dialect(excel), campaign.language)
+    writer.header(CONTROL_COLUMNS)
+    for row in to_csv_rows(report or control_report(campaign), campaign.fiscal_year):
+        writer.dict_row(CONTROL_COLUMNS, row)
     return target.getvalue() if out is None else None
 
 

@@ -9,7 +9,6 @@ history, ticket control) lives in ``ticket_control``.
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from reports import csv_out
 from tickets import lifecycle, numbering
 from tickets.errors import Conflict, CountappError, N_, NotFound
 from tickets.pdf import PER_PAGE, TicketView, write_tickets
@@ -321,13 +321,13 @@ def rows(campaign: Campaign, *, first: int | None = None, last: int | None = Non
                "team_round1": r[10] or "", "team_round2": r[11] or ""}
 
 
-def list_csv(campaign: Campaign, out: io.TextIOBase) -> int:
-    """Every ticket as CSV (LIST_COLUMNS, SPEC.md); return how many rows were written."""
-    writer = csv.DictWriter(out, fieldnames=LIST_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+def list_csv(campaign: Campaign, out: io.TextIOBase, *, excel: bool = False) -> int:
+    """Every ticket as CSV (LIST_COLUMNS, SPEC.md; ``excel``: the spreadsheet dialect); return how many rows."""
+    writer = csv_out.Writer(out, csv_out.dialect(excel), campaign.language)
+    writer.header(LIST_COLUMNS)
     n = 0
     for row in rows(campaign):
-        writer.writerow(row)
+        writer.dict_row(LIST_COLUMNS, row)
         n += 1
     return n
 

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from tickets.errors import Conflict, CountappError, N_, NotFound
 
@@ -258,11 +259,34 @@ def change_password(user: User, new: str, confirmation: str, *, current: str | N
     return user
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _hash_work(password: str) -> None:
+    """One password hashing's worth of work, spent when the login is unknown: a check against a hash
+    of nothing, made like a real one (the first time, making that hash is the same work)."""
+    if _DUMMY_HASH:
+        check_password_hash(_DUMMY_HASH[0], password)
+    else:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_urlsafe(16) + password))
+
+
 def authenticate(login: str, password: str) -> User | None:
+    """The active user with this login and password, else None; an unknown or disabled login costs the
+    same hashing work as a wrong password, so the time of the answer does not tell logins apart."""
     user = db.session.scalar(sa.select(User).where(User.login == (login or "").strip()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        _hash_work(password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember-me cookie made before stops working."""
+    user.session_version += 1
+    db.session.commit()
 
 
 def record_login(user: User) -> None:

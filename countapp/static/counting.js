@@ -550,10 +550,13 @@
         return "sent";
       }
       if (authProblem(result)) return "auth";
-      if (result.status >= 500) return "later";
+      if (result.status >= 500 || result.status === 408 || result.status === 429) return "later";   // busy: again later
+      // Refused for good (a 4xx: bad input, not allowed, already counted, client_id used for another count):
+      // never sent again, shown with the server's reason. Counted by another device (409 on the ticket),
+      // the ticket is no longer to count; any other refusal leaves it to count again.
       item.error = errorOf(result);
       drop(item);
-      markToCount(item.body.ticket);
+      if (!(result.status === 409 && item.error.field === "ticket")) markToCount(item.body.ticket);
       if (!interactive) {        // nobody is looking at this form any more: list it where it will be seen
         refused.unshift({ label: item.label, message: item.error.message, at: Date.now() });
         save("refused", refused.slice(0, 50));

@@ -9,7 +9,7 @@
     fetch(box.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (job) {
-        if (job.total) bar.style.width = Math.round(100 * job.done / job.total) + "%";
+        if (job.total) bar.value = Math.round(100 * job.done / job.total);
         var unit = figures.dataset.unit ? " " + figures.dataset.unit : "";
         figures.textContent = job.done.toLocaleString(lang) + (job.total ? " / " + job.total.toLocaleString(lang) : "") + unit;
         if (job.state !== box.dataset.state && (job.state === "done" || job.state === "failed" || job.state === "running")) {

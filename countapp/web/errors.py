@@ -26,6 +26,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # Keep the exception's own headers (Allow on a 405, Retry-After on a 429, ...): only the body changes.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return jsonify(error={"message": error.description, "field": None}), error.code
-        return render_template("error.html", error=error), error.code
+            return jsonify(error={"message": error.description, "field": None}), error.code, headers
+        return render_template("error.html", error=error), error.code, headers

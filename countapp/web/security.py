@@ -7,15 +7,17 @@ any method other than GET/HEAD/OPTIONS from an auditor is refused here, in one p
 from __future__ import annotations
 
 import functools
+import secrets
 
-from flask import Flask, abort, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from ..extensions import csrf, db, login
 from ..models import Role, User
 from ..services.users import token_hash
+from .auth import throttle
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "api.openapi", "healthz",
                     "welcome.first_manager"}
@@ -24,6 +26,12 @@ PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "auth.set_lang
 # What an auditor may still post: leaving, choosing a language, and their own audit work.
 AUDITOR_WRITABLE = {"auth.logout", "auth.set_language", "auth.change_password"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# No inline script or style anywhere: pages load their files from here only. The bundled ZXing reader
+# compiles WebAssembly ('wasm-unsafe-eval' allows that and nothing else); a photo is decoded from a blob.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "img-src 'self' data: blob:",
+    "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'",
+))
 
 
 def requires(*roles: Role):
@@ -51,14 +59,25 @@ ALL_ROLES = tuple(Role)
 STAFF = (Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)
 
 
+def log_in(user: User, *, remember: bool = False) -> None:
+    """Start a session (and a remember-me cookie) for the user.
+
+    The identifier kept is "id:session_version:nonce" (User.get_id and a random nonce): the remember-me
+    cookie differs at every log-in, yet logging in on a tablet leaves the user's other devices logged
+    in. What ends sessions everywhere is a new session version: log-out, password change, disabling.
+    """
+    login_user(user, remember=remember)
+    session["_user_id"] = f"{user.get_id()}:{secrets.token_urlsafe(12)}"  # Flask-Login's key, signed
+
+
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    """The session and remember-me cookie hold "id:session_version" (User.get_id): a session made
-    before the user was disabled or their password changed carries an old version and is refused."""
-    ident, _sep, version = user_id.partition(":")
+    """The session and remember-me cookie hold "id:session_version[:nonce]" (log_in): a session made
+    before the user logged out, was disabled or changed their password carries an old version."""
+    parts = user_id.split(":")
     try:
-        ident, version = int(ident), int(version)
-    except ValueError:
+        ident, version = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
         return None
     user = db.session.get(User, ident)
     if user is None or not user.active or user.session_version != version:
@@ -66,14 +85,31 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") and request.path.startswith("/api/") else None
+
+
 @login.request_loader
-def load_user_from_token(req) -> User | None:
-    """Integrations send ``Authorization: Bearer <token>`` (a personal API token)."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
-        return None
-    user = db.session.scalar(db.select(User).filter_by(api_token_hash=token_hash(header[7:].strip())))
-    return user if user and user.active else None
+def api_token_user(_request=None) -> User | None:
+    """The active user whose personal API token (``Authorization: Bearer``) this /api/ call carries,
+    looked up once per request; a wrong token counts as a failed log-in from the caller's address."""
+    if "api_token_user" not in g:
+        token, user = _bearer_token(), None
+        if token:
+            user = db.session.scalar(db.select(User).filter_by(api_token_hash=token_hash(token)))
+            user = user if user and user.active else None
+            if user is None:
+                throttle.failed()
+        g.api_token_user = user
+    return g.api_token_user
+
+
+def needs_csrf() -> bool:
+    """Every write needs the form's CSRF token, unless it carries a valid API token: no other site can
+    make a browser send one. A made-up ``Authorization`` header next to a session cookie exempts nothing."""
+    return (current_app.config.get("WTF_CSRF_ENABLED", True) and request.method not in SAFE_METHODS
+            and api_token_user() is None)
 
 
 def _wants_json() -> bool:
@@ -94,10 +130,9 @@ def init_security(app: Flask) -> None:
     @app.before_request
     def guard():
         endpoint = request.endpoint
-        # CSRF on every write made with the browser's session; token-authenticated API calls carry
-        # no cookie, so they cannot be forged cross-site.
-        if (app.config.get("WTF_CSRF_ENABLED", True) and request.method not in SAFE_METHODS
-                and not request.headers.get("Authorization", "").startswith("Bearer ")):
+        if _bearer_token() is not None and (wait := throttle.retry_after()):
+            return throttle.too_many(wait)  # guessing API tokens from one address
+        if needs_csrf():
             csrf.protect()
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
             return None
@@ -118,7 +153,10 @@ def init_security(app: Flask) -> None:
 
     @app.after_request
     def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors, for older browsers
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("COUNTAPP_PRODUCTION"):  # HTTPS only there: a plain-http demo must stay reachable
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -25,6 +24,7 @@ from countapp.models import Count, CountSource, Ticket
 
 from ..conftest import PASSWORD
 from ..scenario import build_scenario
+from .network import Network, offline
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
@@ -36,24 +36,9 @@ if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
     pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-
-class Network:
-    """The Wi-Fi between the tablets and the server: while it is down, every connection that reaches the
-    server is reset. Chromium's offline emulation alone lets through some requests that a service worker
-    passes on to the network."""
-
-    def __init__(self, app):
-        self.app, self.down = app, False
-
-    def __call__(self, environ, start_response):
-        if self.down:
-            connection = environ.get("werkzeug.socket")
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            connection.shutdown(socket.SHUT_RDWR)
-            start_response("503 Service Unavailable", [])
-            return [b""]
-        return self.app(environ, start_response)
+# Waits are Playwright's assertions: wait_for_function with a string is an eval, which the app's
+# Content-Security-Policy (script-src without 'unsafe-eval') refuses.
+expect = sync_api.expect
 
 
 class Live:
@@ -62,8 +47,7 @@ class Live:
 
     def offline(self, context, down: bool = True) -> None:
         """The tablet loses (or finds again) the network."""
-        self.network.down = down
-        context.set_offline(down)
+        offline(context, self.network, down)
 
     def counts(self) -> list[Count]:
         with self.app.app_context():
@@ -222,7 +206,7 @@ def test_offline_count_is_kept_then_sent_once(browser, live):
     assert "000005/2025" in stored[0] and "client_id" in stored[0]
     assert live.counts() == []
     live.offline(context, False)
-    page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=20000)
+    expect(page.locator("#pending-count")).to_have_text("0", timeout=20000)
     assert page.is_hidden("#pending-card")
     counts = live.counts()
     assert len(counts) == 1 and counts[0].quantity == 10 and counts[0].client_id
@@ -248,7 +232,7 @@ def test_a_lost_answer_is_retried_without_a_second_count(browser, live):
     page.tap("#submit-button")
     page.wait_for_selector("#count-panel", state="hidden")
     assert len(live.counts()) == 1
-    page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=20000)
+    expect(page.locator("#pending-count")).to_have_text("0", timeout=20000)
     assert len(live.counts()) == 1 and lost["n"] == 1
     context.close()
 
@@ -335,12 +319,12 @@ def test_after_a_refusal_or_a_scan_in_the_quantity_the_next_scan_opens_the_ticke
     # A scan landing in the quantity being typed is the next ticket; the half-typed count is not sent.
     tap_quantity(page, "3")
     scan_into_whatever_has_the_focus(page, live.scenario.tickets["C-3@L-03"])
-    page.wait_for_function("document.getElementById('t-number').textContent === '000004/2025'")
+    expect(page.locator("#t-number")).to_have_text("000004/2025")
     assert "000002/2025 was not saved" in page.inner_text("#toast") and page.input_value("#qty") == ""
     # So is a number typed as printed, submitted with the keypad's OK.
     page.fill("#qty", live.scenario.tickets["D-4@L-04"])
     page.tap("#key-ok")
-    page.wait_for_function("document.getElementById('t-number').textContent === '000005/2025'")
+    expect(page.locator("#t-number")).to_have_text("000005/2025")
     assert live.counts() == []
     # OK saves a count, as Enter does.
     tap_quantity(page, "9")
@@ -363,7 +347,7 @@ def test_after_a_refusal_or_a_scan_in_the_quantity_the_next_scan_opens_the_ticke
         counting.submit_count("FY2025", counting.CountInput(ticket="5", round=2, quantity="9"),
                               user=db.session.scalar(sa.select(User).filter_by(login="cat")))
     scan_into_whatever_has_the_focus(page, "000005/2025")
-    page.wait_for_function("document.getElementById('t-counted-text').textContent.indexOf('no longer') >= 0")
+    expect(page.locator("#t-counted-text")).to_contain_text("no longer")
     assert page.is_hidden("#correct-button")
     assert page.errors == []
     context.close()
@@ -371,7 +355,7 @@ def test_after_a_refusal_or_a_scan_in_the_quantity_the_next_scan_opens_the_ticke
 
 def test_a_reload_without_network_shows_the_page_and_its_waiting_counts(browser, live):
     context, page = tablet(browser, live, viewport=PHONE)
-    page.wait_for_function("document.getElementById('counting').dataset.kept === '1'", timeout=20000)
+    expect(page.locator("#counting")).to_have_attribute("data-kept", "1", timeout=20000)
     left = int(page.inner_text("#left-count"))
     live.offline(context)
     scan_like_a_scanner(page, live.scenario.tickets["D-4@L-04"])
@@ -390,7 +374,7 @@ def test_a_reload_without_network_shows_the_page_and_its_waiting_counts(browser,
     assert page.locator(".left-card").bounding_box()["y"] < page.locator(".recent-card").bounding_box()["y"]
     assert live.counts() == []
     live.offline(context, False)
-    page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=20000)
+    expect(page.locator("#pending-count")).to_have_text("0", timeout=20000)
     (count,) = live.counts()
     assert count.quantity == 10 and live.ticket_of(count) == 5
     # Whoever logs out takes the kept page with them.

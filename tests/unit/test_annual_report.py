@@ -23,6 +23,8 @@ from reports.annual_data import (AnnualReport, ClosingInfo, Header, Limits, Plan
 from reports.annual_pdf import write_annual_pdf
 from reports.annual_texts import LABELS, TEXTS, label
 from reports.annual_xlsx import summary_figures, write_annual_xlsx
+from reports.xlsx_texts import headers, sheet_name
+from tests.workbook import summary as summary_of
 from tests.unit.conftest_reports import D, line, run, ticket
 
 CLOSING = dt.date(2025, 12, 31)
@@ -254,18 +256,21 @@ def _pdf(report) -> bytes:
 def test_the_workbook_holds_the_same_figures():
     report = _report("en")
     book = openpyxl.load_workbook(io.BytesIO(write_annual_xlsx(report)), read_only=True)
-    assert {"summary", "reconciliation", "by_category", "entries", "count_stats", "third_counts", "indicators",
-            "texts", "closing"} <= set(book.sheetnames)
-    summary = {r[0]: r[2] for r in list(book["summary"].iter_rows(values_only=True))[1:]}
+    names = {code: sheet_name(code, "en") for code in ("summary", "reconciliation", "by_category", "entries",
+                                                       "count_stats", "third_counts", "indicators", "texts",
+                                                       "closing")}
+    assert set(names.values()) <= set(book.sheetnames)
+    summary = summary_of(book)
     figures = summary_figures(report)
     for key, value in figures.items():
         if value is None:
             assert summary[key] is None
         else:
             assert Decimal(str(summary[key])) == Decimal(value), key
-    entries = list(book["entries"].iter_rows(values_only=True))
+    entries = list(book[names["entries"]].iter_rows(values_only=True))
     assert len(entries) - 1 == len(report.entries)
-    rows = list(book["indicators"].iter_rows(values_only=True))
-    header = rows[0]
+    rows = list(book[names["indicators"]].iter_rows(values_only=True))
+    words = headers("en")
+    header = [next((code for code, word in words.items() if word == h), h) for h in rows[0]]
     raw = dict(zip(header, rows[1]))
-    assert raw["category"] == "raw_materials" and Decimal(str(raw["closing_value"])) == D("40")
+    assert raw["category"] == "raw materials and supplies" and Decimal(str(raw["closing_value"])) == D("40")

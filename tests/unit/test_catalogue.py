@@ -197,6 +197,7 @@ def _french_in_modules() -> list[tuple[str, str]]:
     import reports.annual_texts
     import reports.confirmation_pdf
     import reports.texts
+    import reports.xlsx_texts
     import tickets.ticket_texts
 
     found = []
@@ -213,7 +214,7 @@ def _french_in_modules() -> list[tuple[str, str]]:
                 walk(inner, f"{where}[{index}]", french)
 
     for module in (instructions.labels, reports.annual_texts, reports.confirmation_pdf, reports.texts,
-                   tickets.ticket_texts):
+                   reports.xlsx_texts, tickets.ticket_texts):
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, dict):
                 walk(value, f"{module.__name__}.{name}", False)

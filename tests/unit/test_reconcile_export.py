@@ -10,9 +10,11 @@ import pandas as pd
 
 from reports import build_entries, entries_csv, reconciliation_csv, reconciliation_xlsx
 from reports.model import DepreciationRates
+from reports.xlsx_texts import headers, sheet_name, value_labels
 from tests.unit.conftest_reports import line, move, run, ticket
 
-SHEETS = ["reconciliation", "by_category", "by_owner", "exceptions", "not_counted", "third_party", "warnings"]
+CODES = ["reconciliation", "by_category", "by_owner", "exceptions", "not_counted", "third_party", "warnings", "charts"]
+SHEETS = [sheet_name(code, "en") for code in CODES]
 
 
 def sample():
@@ -47,25 +49,30 @@ def test_csv_can_write_to_a_stream():
 def test_xlsx_has_the_sheets_with_frozen_headers_formats_and_widths():
     result = sample()
     book = openpyxl.load_workbook(io.BytesIO(reconciliation_xlsx(result)))
-    assert book.sheetnames == SHEETS
-    sheet = book["reconciliation"]
+    assert book.sheetnames == SHEETS == ["Reconciliation", "By category", "By owner", "Exceptions", "Not counted",
+                                         "Third-party goods", "Warnings", "Charts"]
+    sheet = book["Reconciliation"]
     header = [c.value for c in sheet[1]]
-    assert header == list(result.lines.columns)
-    assert sheet.freeze_panes == "A2"
+    assert header == [headers("en").get(c, c) for c in result.lines.columns]
+    assert "book_qty" not in header and "Book quantity" in header
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     assert sheet[1][0].font.b
-    cells = {h: c for h, c in zip(header, sheet[2])}
+    cells = {h: c for h, c in zip(result.lines.columns, sheet[2])}
+    assert cells["book_qty"].number_format == "#,##0.000"
     assert cells["book_value"].value == 1851.75 and cells["book_value"].number_format == "#,##0.00"
     assert cells["unit_cost"].number_format == "#,##0.00####"
     assert cells["last_movement_date"].value == dt.datetime(2024, 1, 2)
     assert cells["reference"].value == "A"
     assert sheet.column_dimensions["A"].width >= 11
     assert sheet.max_row == len(result.lines) + 1
-    assert [c.value for c in book["third_party"]["B"]] == ["reference", "X&<Y>"]
-    assert [c.value for c in book["not_counted"]["A"]] == ["ticket", "000002/2025"]
-    by_category = book["by_category"]
-    assert [c.value for c in by_category["A"]] == ["category", "raw_materials", "goods_for_resale"]
-    exceptions = [c.value for c in book["exceptions"]["V"]]
-    assert exceptions[0] == "exception" and set(exceptions[1:]) == {"not_counted", "voided", "difference_without_cause"}
+    assert [c.value for c in book["Third-party goods"]["B"]] == ["Reference", "X&<Y>"]
+    assert [c.value for c in book["Not counted"]["A"]] == ["Ticket", "000002/2025"]
+    by_category = book["By category"]
+    assert [c.value for c in by_category["A"]] == ["Category", "raw materials and supplies", "goods for resale"]
+    exceptions = [c.value for c in book["Exceptions"]["V"]]
+    words = value_labels("en")["exception"]
+    assert exceptions[0] == "Exception" and set(exceptions[1:]) == {
+        words["not_counted"], words["voided"], words["difference_without_cause"]}
 
 
 def test_xlsx_warnings_follow_the_language_and_entries_may_be_added():
@@ -73,10 +80,16 @@ def test_xlsx_warnings_follow_the_language_and_entries_may_be_added():
     entries = build_entries(result.by_category, pd.DataFrame({"category": ["31"], "opening_value": ["10"]}),
                             dt.date(2025, 12, 31), language="fr")
     book = openpyxl.load_workbook(io.BytesIO(reconciliation_xlsx(result, language="fr", entries=entries)))
-    assert book.sheetnames == SHEETS + ["entries"]
-    messages = [c.value for c in book["warnings"]["B"]][1:]
+    assert book.sheetnames == [sheet_name(code, "fr") for code in CODES] + ["Écritures"]
+    assert book.sheetnames[:2] == ["Rapprochement", "Par catégorie"]
+    messages = [c.value for c in book["Avertissements"]["B"]][1:]
     assert any("comptage" in m for m in messages)
-    assert book["entries"]["E2"].value == float(entries.loc[0, "debit"])
+    assert book["Écritures"]["E2"].value == float(entries.loc[0, "debit"])
+    assert [c.value for c in book["Écritures"][1]] == ["Journal", "Date", "Compte", "Libellé", "Débit", "Crédit",
+                                                       "Écriture"]
+    header = [c.value for c in book["Rapprochement"][1]]
+    assert "Stock théorique" in header and "Catégorie" in header
+    assert [c.value for c in book["Par catégorie"]["A"]][1] == "matières premières et fournitures"
 
 
 def test_entries_csv_has_the_spec_columns():

@@ -18,11 +18,6 @@ from ..scenario import build_scenario
 
 
 @pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
-
-
-@pytest.fixture
 def as_user(app, s, login_as):
     def make(login):
         client = app.test_client()

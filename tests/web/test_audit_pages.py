@@ -229,7 +229,8 @@ PAYLOAD = {
 
 # Outside the workspace, what an auditor may post and the only tables it may write: their own records.
 OWN_RECORDS = {
-    "auth.login": set(), "auth.logout": set(), "auth.set_language": {"user_account"},
+    "auth.login": set(), "auth.set_language": {"user_account"},
+    "auth.logout": {"user_account"},                                # their session version: log-out ends them everywhere
     "api.new_token": {"user_account", "audit_event"},              # a personal API token, to read through the API
     "instructions.acknowledge": {"instructions_ack", "audit_event"},  # "I have read the instructions"
     "auth.change_password": {"user_account", "audit_event"},         # their own password (refused here: no match)

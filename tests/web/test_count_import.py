@@ -18,15 +18,9 @@ from countapp.extensions import db
 from countapp.models import AuditEvent, Count, CountSource, Ticket, TicketStatus
 from countapp.services import campaigns, counting, tickets
 
-from ..scenario import build_scenario
 
 CODE = "FY2025"
 HEADER = "ticket;round;quantity;state;team;counted_by;counted_at;reference;location;lot"
-
-
-@pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
 
 
 def number(s, key: str) -> str:

@@ -18,11 +18,6 @@ from ..scenario import build_scenario
 CODE = "FY2025"
 
 
-@pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
-
-
 def submit(s, who, ticket, round_, quantity, **kwargs):
     number = s.tickets.get(ticket, ticket)
     return counting.submit_count(CODE, counting.CountInput(ticket=number, round=round_, quantity=quantity, **kwargs),

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-import pytest
 
 from countapp.extensions import db
 from countapp.models import Location, Zone
 from countapp.services import campaigns, counting, progress, tickets
 
-from ..scenario import build_scenario
 
 CODE = "FY2025"
-
-
-@pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
 
 
 def count(s, who, number, round_, quantity, **kwargs):

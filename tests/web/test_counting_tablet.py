@@ -7,36 +7,14 @@ import json
 import re
 from datetime import date
 
-import pytest
 
 from countapp.extensions import db
 from countapp.models import CampaignStatus
 from countapp.services import campaigns, recounts, teams
 from countapp.web.counting import tablet_info
 
-from ..scenario import build_scenario
 
 CODE = "FY2025"
-
-
-@pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
-
-
-@pytest.fixture
-def as_user(app, login_as, s):
-    clients = {}
-
-    def make(login):
-        if login not in clients:
-            client = app.test_client()
-            client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-            login_as(client, s.users[login])
-            clients[login] = client
-        return clients[login]
-
-    return make
 
 
 def page_data(html: str) -> dict:

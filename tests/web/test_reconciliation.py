@@ -26,9 +26,12 @@ import sqlalchemy as sa
 from countapp.extensions import db
 from countapp.models import AuditEvent, BookLine, Item, LineCause, Location, Movement, SignOff, Ticket, Zone
 from countapp.services import campaigns, counting, imports, reconciliation, tickets
+from reports.xlsx_texts import headers, sheet_name
 from tickets.errors import Conflict, CountappError, Forbidden
 
 from ..scenario import build_scenario
+from ..workbook import records
+from ..workbook import sheet as workbook_sheet
 
 CODE = "FY2025"
 MOVEMENTS = """date;reference;location;lot;quantity;unit_cost;kind
@@ -342,11 +345,14 @@ def test_cli_writes_the_formatted_workbook(scenario, runner, tmp_path):
     result = runner.invoke(args=["reconcile", CODE, "--out", str(out)])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    for name in ("reconciliation", "by_category", "exceptions", "not_counted", "third_party"):
-        assert name in book.sheetnames
-    sheet = book["reconciliation"]
-    header = [c.value for c in sheet[1]]
+    language = campaigns.get(CODE).language
+    for name in ("reconciliation", "by_category", "exceptions", "not_counted", "third_party", "charts"):
+        assert sheet_name(name, language) in book.sheetnames
+    sheet = book[sheet_name("reconciliation", language)]
+    words = headers(language)
+    header = [next((code for code, word in words.items() if word == c.value), c.value) for c in sheet[1]]
     assert header[:len(SPEC_COLUMNS)] == SPEC_COLUMNS
+    assert not set(c.value for c in sheet[1]) & {"book_qty", "counted_qty", "closing_value"}
     assert sheet.freeze_panes == "A2"
     assert all(sheet.column_dimensions[letter].width >= 8 for letter in ("A", "B", "L", "P"))
     column = {name: i for i, name in enumerate(header)}
@@ -358,17 +364,14 @@ def test_cli_writes_the_formatted_workbook(scenario, runner, tmp_path):
     assert sheet.max_row - 1 == 8 and len(rows) == 8
 
     def refs(name):
-        sheet = book[name]
-        head = [c.value for c in sheet[1]]
-        return sorted((r[head.index("reference")] or "", r[head.index("status")])
-                      for r in sheet.iter_rows(min_row=2, values_only=True))
+        return sorted((r["reference"] or "", r["status"]) for r in records(book, name))
     assert refs("not_counted") == [("D-4", "not_counted")]
     assert refs("third_party") == [("C-3", "third_party")]
     assert refs("exceptions") == [("", "voided"), ("A-1", "difference"), ("A-1", "unknown_to_book"),
                                   ("D-4", "not_counted")]
-    categories = {r[0]: r for r in book["by_category"].iter_rows(min_row=2, values_only=True)}
+    categories = {r["category"]: r for r in records(book, "by_category")}
     assert set(categories) == {"raw_materials", "products"}
-    assert book["sign_off"].max_row == 1  # nothing signed yet: the header alone
+    assert workbook_sheet(book, "sign_off").max_row == 1  # nothing signed yet: the header alone
 
 
 @pytest.mark.parametrize("name", ["out.pdf", "missing-folder/out.csv"])

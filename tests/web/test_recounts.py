@@ -19,30 +19,9 @@ from countapp.models import (AuditEvent, Count, RecountSheet, Ticket, TicketDeci
                              recount_sheet_ticket)
 from countapp.services import campaigns, centralisation, recounts, teams, tickets
 
-from ..scenario import build_scenario
 
 CODE = "FY2025"
 BASE = f"/campaigns/{CODE}"
-
-
-@pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
-
-
-@pytest.fixture
-def as_user(app, login_as, s):
-    clients = {}
-
-    def make(login):
-        if login not in clients:
-            client = app.test_client()
-            client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-            login_as(client, s.users[login])
-            clients[login] = client
-        return clients[login]
-
-    return make
 
 
 def seq(s, key: str) -> int:

@@ -18,6 +18,8 @@ from countapp.services import annual_report, reconciliation
 from reports import annual_format as fmt
 from reports.annual_texts import TEXTS, label
 
+from ..workbook import records
+from ..workbook import summary as summary_of
 from .test_report_fixtures import CODE, counted, worked_example
 
 
@@ -32,8 +34,8 @@ def norm(text: str) -> str:
 
 
 def sheet_rows(workbook, name: str) -> list[dict]:
-    rows = list(workbook[name].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r)) for r in rows[1:]]
+    """Rows keyed by column code: the workbook itself is in the campaign's words (tests/workbook.py)."""
+    return records(workbook, name)
 
 
 def cents(value) -> Decimal | None:
@@ -160,7 +162,7 @@ def test_report_command_writes_the_engines_figures_in_french(scenario, runner, t
         assert cells["category"] == row["category"]
         for key in ("book_value", "counted_value", "diff_value", "closing_value", "depreciation", "net_value"):
             assert cents(cells[key]) == row[key], key
-    summary = {r["key"]: r["value"] for r in sheet_rows(workbook, "summary")}
+    summary = summary_of(workbook)
     for key in ("book_value", "counted_value", "diff_value", "closing_value", "depreciation", "net_value"):
         assert cents(summary[key]) == engine.own_totals[key]
     assert len(sheet_rows(workbook, "reconciliation")) == len(engine.lines)
@@ -199,7 +201,7 @@ def test_count_statistics_and_ticket_control_in_the_report(scenario, runner, tmp
     # ticket control: 7 numbers issued to each team; blank 2 is missing in both rounds (once per range)
     ranges = sheet_rows(workbook, "ticket_ranges")
     assert [(r["team"], r["issued"], r["voided"], r["missing"]) for r in ranges] == [(1, 7, 1, 1), (2, 7, 1, 1)]
-    summary = {r["key"]: r["value"] for r in sheet_rows(workbook, "summary")}
+    summary = summary_of(workbook)
     assert (summary["tickets_issued"], summary["tickets_missing"], summary["tickets_voided"]) == (14, 2, 1)
     assert "Spoiled: coffee on it" in text
 
@@ -264,6 +266,6 @@ def test_report_of_a_campaign_with_nothing_counted_yet(app, make_campaign, runne
     text = pdf_text(out.read_bytes())
     assert "Annual inventory report" in text and "No entry" in text
     workbook = openpyxl.load_workbook(book, read_only=True)
-    assert {r["key"]: r["value"] for r in sheet_rows(workbook, "summary")}["book_value"] == 0
+    assert summary_of(workbook)["book_value"] == 0
     entries = runner.invoke(args=["entries", "EMPTY", "--out", str(tmp_path / "e.csv")])
     assert entries.exit_code == 0 and (tmp_path / "e.csv").read_text().startswith("journal,date,account")

@@ -20,11 +20,43 @@ ERRORS = {
     "403": {"$ref": "#/components/responses/Refused"},
     "404": {"$ref": "#/components/responses/NotFound"},
 }
-CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Campaign code"}
-CAMPAIGN_QUERY = {"name": "campaign", "in": "query", "required": False, "schema": {"type": "string"},
+# The constraints the code checks (tickets.numbering, tickets.quantities, services.counting, web.api.routes),
+# declared here so that a request valid for this document is never refused as bad input.
+CAMPAIGN_CODE = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[^\\s/?#%\\x00]+$"}
+CODE = {"name": "code", "in": "path", "required": True, "schema": CAMPAIGN_CODE, "description": "Campaign code"}
+CAMPAIGN_QUERY = {"name": "campaign", "in": "query", "required": False, "schema": CAMPAIGN_CODE,
                   "description": "Campaign code; by default the caller's team's campaign, or the only one counting."}
-DECIMAL = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,4})?$", "example": "12.5",
-           "description": "A decimal number written as text (exact; no float rounding)."}
+# As printed (000123/2025) or the bare sequence (123): a sequence from 1, the campaign's fiscal year.
+TICKET_NUMBER = {"type": "string", "pattern": r"^0*[1-9][0-9]{0,8}(/[0-9]{4})?$", "example": "000123/2025",
+                 "description": "As printed (000123/2025) or the bare sequence (123). A year other than the "
+                                "campaign's fiscal year names no ticket of it (404)."}
+MAX_QUANTITY_DIGITS = 12  # tickets.quantities.MAX_QUANTITY is 10^12
+DECIMAL = {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,4})?$", "example": "12.5",
+           "description": "A decimal number written as text (exact; no float rounding), at most 4 decimals."}
+NUMBER = {"type": "number", "minimum": 0, "exclusiveMaximum": 10 ** MAX_QUANTITY_DIGITS, "multipleOf": 0.0001}
+QUANTITY = {"oneOf": [DECIMAL, {"type": "integer", "minimum": 0, "exclusiveMaximum": 10 ** MAX_QUANTITY_DIGITS}]}
+PAGE_MAX = 5000  # web.api.routes.MAX_PAGE
+ROW_ID_MAX = 2_147_483_647
+
+
+def _int_query(name: str, default: int | None, high: int, description: str | None = None) -> dict:
+    schema = {"type": "integer", "minimum": 0, "maximum": high}
+    if default is not None:
+        schema["default"] = default
+    parameter = {"name": name, "in": "query", "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def TEXT(max_length: int) -> dict:  # noqa: N802 - reads like the other schema constants
+    """Free text as services.counting._text takes it: no NUL, trimmed length at most ``max_length``."""
+    return {"type": "string", "maxLength": max_length, "pattern": "^[^\\x00]*$"}
+
+
+def _text_query(name: str, max_length: int) -> dict:
+    return {"name": name, "in": "query", "schema": {"type": "string", "maxLength": max_length,
+                                                     "pattern": "^[^\\x00]*$"}}
 STATE = {"type": "string", "enum": ["good", "damaged", "obsolete", "expired"], "default": "good"}
 METHOD = {"type": "string", "enum": ["counted", "weighed", "measured", "estimated"], "default": "counted"}
 JOB_STATES = ["queued", "running", "done", "failed"]
@@ -51,36 +83,35 @@ def document() -> dict:
         "type": "object", "additionalProperties": False,
         "description": "pallets × cartons_per_pallet × units_per_carton + loose_cartons × units_per_carton "
                        "+ loose_units. Missing parts are 0.",
-        "properties": {k: {"oneOf": [DECIMAL, {"type": "number"}]}
+        "properties": {k: QUANTITY
                        for k in ("pallets", "cartons_per_pallet", "units_per_carton", "loose_cartons", "loose_units")},
     }
     count_input = {
         "type": "object", "required": ["ticket", "quantity"],
         "properties": {
-            "campaign": {"type": "string"},
-            "ticket": {"type": "string", "example": "000123/2025",
-                       "description": "As printed (000123/2025) or the bare sequence (123)."},
+            "campaign": CAMPAIGN_CODE,
+            "ticket": TICKET_NUMBER,
             "round": {"type": "integer", "enum": [1, 2, 3],
                       "description": "Defaults to the caller's team's round."},
-            "quantity": {"oneOf": [DECIMAL, {"type": "number"}],
+            "quantity": {**QUANTITY,
                          "description": "≥ 0, at most 4 decimals, decimals only for weighed or measured units. "
                                         "May be left out when packaging is given."},
             "state": STATE, "method": METHOD, "packaging": _ref("Packaging"),
             "counted_at": {"type": "string", "format": "date-time", "description": "Defaults to now."},
-            "client_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$",
+            "client_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$", "maxLength": 64,
                           "description": "Chosen by the device; sending the same client_id again returns the "
                                          "stored count instead of adding one."},
-            "reference": {"type": "string", "description": "Blank tickets, 1st count: the item found."},
-            "location": {"type": "string", "description": "Blank tickets, 1st count: where it was found."},
-            "lot": {"type": "string"},
+            "reference": {**TEXT(120), "description": "Blank tickets, 1st count: the item found."},
+            "location": {**TEXT(120), "description": "Blank tickets, 1st count: where it was found."},
+            "lot": TEXT(80),
         },
     }
     correction_input = {
         "type": "object", "required": ["ticket", "round", "quantity", "reason"],
-        "properties": {"campaign": {"type": "string"}, "ticket": {"type": "string"},
+        "properties": {"campaign": CAMPAIGN_CODE, "ticket": TICKET_NUMBER,
                        "round": {"type": "integer", "enum": [1, 2]},
-                       "quantity": {"oneOf": [DECIMAL, {"type": "number"}]}, "state": STATE, "method": METHOD,
-                       "reason": {"type": "string", "minLength": 1}},
+                       "quantity": QUANTITY, "state": STATE, "method": METHOD,
+                       "reason": {**TEXT(500), "minLength": 1, "pattern": "^[^\\x00]*\\S[^\\x00]*$"}},
     }
     ticket = {
         "type": "object",
@@ -170,8 +201,7 @@ def document() -> dict:
                                "responses": {"200": _json({"type": "object"}, "The caller"), **ERRORS}}},
             "/v1/tickets/{number}": {"get": {
                 "summary": "A ticket, as far as the caller may see it", "operationId": "getTicket",
-                "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
-                                "description": "As printed (000123/2025) or the bare sequence (123)."},
+                "parameters": [{"name": "number", "in": "path", "required": True, "schema": TICKET_NUMBER},
                                CAMPAIGN_QUERY],
                 "responses": {"200": _json(_ref("Ticket"), "The ticket"), **ERRORS}}},
             "/v1/counts": {"post": {
@@ -193,36 +223,33 @@ def document() -> dict:
                               "409": {"$ref": "#/components/responses/Conflict"}, **ERRORS}}},
             "/v1/campaigns/{code}/progress": {"get": {
                 "summary": "Progress by round, zone and team; tickets still to count; alerts",
-                "operationId": "getProgress", "parameters": [CODE, {
-                    "name": "remaining", "in": "query", "schema": {"type": "integer", "default": 300},
-                    "description": "How many tickets still to count to list."}],
+                "operationId": "getProgress", "parameters": [
+                    CODE, _int_query("remaining", 300, PAGE_MAX, "How many tickets still to count to list.")],
                 "responses": {"200": _json(_ref("Progress"), "Progress"), **ERRORS}}},
             "/v1/campaigns/{code}/tickets": {"get": {
                 "summary": "Teams: tickets issued to the team for its round. Staff: every ticket, by page",
                 "operationId": "listTickets", "parameters": [
-                    CODE, {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 1000}},
-                    {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0},
-                     "description": "Staff: tickets numbered after this sequence."}],
+                    CODE, _int_query("limit", 1000, PAGE_MAX),
+                    _int_query("after", 0, ROW_ID_MAX, "Staff: tickets numbered after this sequence.")],
                 "responses": {"200": _json({"type": "object"}, "Tickets"), **ERRORS}}},
             "/v1/campaigns/{code}/counts": {"get": {
                 "summary": "Teams: the team's latest entries of its round. Staff: every entry, by page",
                 "operationId": "listCounts", "parameters": [
-                    CODE, {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}}],
+                    CODE, _int_query("limit", None, PAGE_MAX, "Teams: at most 200 are returned."),
+                    _int_query("offset", 0, ROW_ID_MAX)],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "counts": {"type": "array", "items": _ref("Count")}}}, "Counts"), **ERRORS}}},
             "/v1/campaigns/{code}/items": {"get": {
                 "summary": "Search items by reference or designation (blank tickets)", "operationId": "searchItems",
-                "parameters": [CODE, {"name": "q", "in": "query", "schema": {"type": "string"}}],
+                "parameters": [CODE, _text_query("q", 200), _int_query("limit", 20, 200)],
                 "responses": {"200": _json({"type": "object"}, "Items"), **ERRORS}}},
             "/v1/campaigns/{code}/locations": {"get": {
                 "summary": "Search locations (the team's zones first)", "operationId": "searchLocations",
-                "parameters": [CODE, {"name": "q", "in": "query", "schema": {"type": "string"}}],
+                "parameters": [CODE, _text_query("q", 200), _int_query("limit", 20, 200)],
                 "responses": {"200": _json({"type": "object"}, "Locations"), **ERRORS}}},
             "/v1/campaigns/{code}/lots": {"get": {
                 "summary": "Lots the book knows for an item", "operationId": "searchLots",
-                "parameters": [CODE, {"name": "reference", "in": "query", "schema": {"type": "string"}},
-                               {"name": "location", "in": "query", "schema": {"type": "string"}}],
+                "parameters": [CODE, _text_query("reference", 200), _text_query("location", 200)],
                 "responses": {"200": _json({"type": "object"}, "Lots"), **ERRORS}}},
             "/v1/campaigns/{code}/imports/{kind}": {"post": {
                 "summary": "Queue an import of an ERP export (checked whole first; nothing written on error)",
@@ -244,7 +271,9 @@ def document() -> dict:
                     "Queued: the Location header is the job's address"), **ERRORS}}},
             "/v1/jobs/{id}": {"get": {
                 "summary": "Where a background job stands (any server answers)", "operationId": "getJob",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 64,
+                                           "pattern": "^[^\\x00/]+$"}}],
                 "responses": {"200": _json(_ref("Job"), "The job"), **ERRORS}}},
             "/v1/tokens": {"post": {
                 "summary": "A new personal API token for the caller (replaces the previous one)",

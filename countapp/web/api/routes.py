@@ -38,7 +38,10 @@ def refuse_nul_characters():
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:   # nested thousands deep: bad input, not a server error
+        data = None
     if not isinstance(data, dict):
         raise CountappError(N_("Send a JSON object (Content-Type: application/json)."), field=None)
     return data
@@ -243,7 +246,7 @@ def start_import(code, kind):
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         raise CountappError(N_("Send the file to import in the multipart field \"file\"."), field="file")
-    upload = import_service.save_upload(sent.stream, sent.filename)
+    upload = import_service.save_upload(sent.stream, sent.filename, local_copy=False)   # the worker fetches it
     job_id = import_service.start_import_job(kind, campaign, upload, by=current_user)
     status = jobs.status(job_id)
     response = jsonify(job={"id": job_id, "state": status["state"]})

@@ -20,6 +20,7 @@ from ...i18n import message_gettext
 from ...models import Role, Team
 from ...services import audit_confirm, audit_export, audit_review, audit_sampling
 from ...services import campaigns as campaign_service
+from ..args import address_int
 from ..security import requires
 from . import labels
 from .forms import ChosenForm, ConfirmationForm, CountForm, DrawForm, FloorForm, SealForm
@@ -75,7 +76,8 @@ def overview(code):
 def log(code):
     campaign = campaign_service.get(code)
     filters = {k: request.args.get(k, "").strip()[:80] for k in ("action", "user", "text")}
-    page = audit_review.log_page(campaign, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, **filters)
+    page = audit_review.log_page(campaign, page=request.args.get("page", 1, type=address_int), per_page=PER_PAGE,
+                                 **filters)
     actions, users = audit_review.log_facets(campaign)
     return render_template("audit/log.html", campaign=campaign, check=audit_review.verify(campaign), page=page,
                            filters=filters, actions=actions, users=users, seal_form=SealForm(),
@@ -295,5 +297,7 @@ def evidence(code):
 @requires(*READERS)
 def log_csv(code):
     campaign = campaign_service.get(code)
-    return send_file(io.BytesIO(audit_export.log_csv(campaign)), mimetype="text/csv", as_attachment=True,
-                     download_name=f"audit-log-{campaign.code}-{datetime.now():%Y-%m-%d}.csv")
+    excel = request.args.get("excel") == "1"
+    return send_file(io.BytesIO(audit_export.log_csv(campaign, excel=excel)), mimetype="text/csv",
+                     as_attachment=True, download_name=f"audit-log-{campaign.code}-{datetime.now():%Y-%m-%d}"
+                                                       f"{'-excel' if excel else ''}.csv")

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from tickets.errors import CountappError
 
@@ -14,7 +14,8 @@ from ...passwords import MIN_LENGTH
 from ...services import first_run
 from ...services import users as user_service
 from ..errors import error_message
-from ..security import ALL_ROLES, requires
+from ..security import ALL_ROLES, log_in, requires
+from . import throttle
 from .forms import ChangePasswordForm, LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -35,11 +36,14 @@ def login():
         return redirect(url_for("welcome.first_manager"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        if wait := throttle.retry_after(form.login.data):
+            return throttle.too_many(wait, "auth/login.html", form=form)
         user = user_service.authenticate(form.login.data, form.password.data)
         if user is None:
+            throttle.failed(form.login.data)
             flash(_("Unknown login or wrong password."), "error")
         else:
-            login_user(user, remember=form.remember.data)
+            log_in(user, remember=form.remember.data)
             user_service.record_login(user)
             session.pop("language", None)
             if user.must_change_password:
@@ -51,6 +55,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Everywhere: a remember-me cookie copied before log-out must not log anyone in after it.
+    if current_user.is_authenticated:
+        user_service.end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -63,16 +70,21 @@ def change_password():
     form = ChangePasswordForm()
     forced = current_user.must_change_password
     if form.validate_on_submit():
+        if wait := throttle.retry_after(current_user.login):
+            return throttle.too_many(wait, "auth/change_password.html", form=form, forced=forced,
+                                     min_length=MIN_LENGTH)
         try:
             user = user_service.change_password(current_user._get_current_object(), form.password.data, form.confirmation.data,
                                                 current=None if forced else form.current.data)
         except CountappError as error:
             db.session.rollback()
+            if error.field == "current":  # guessing the password of a session left open
+                throttle.failed(current_user.login)
             getattr(form, error.field or "password", form.password).errors.append(error_message(error))
         else:
             # The new session version ends every other session; this one goes on.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(user, remember=remembered)
+            log_in(user, remember=remembered)
             flash(_("Your password is changed."), "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/change_password.html", form=form, forced=forced, min_length=MIN_LENGTH)

@@ -29,6 +29,7 @@ from ...services import centralisation as service
 from ...services import count_import
 from ...services import recounts
 from ..errors import error_message
+from ..args import address_int
 from ..security import requires
 from . import labels
 from .forms import CountsImportForm, DecisionForm, SheetForm
@@ -84,8 +85,8 @@ def index(code):
     filters = service.Filters.from_args(request.args)
     summary = service.summary(campaign, filters)
     filters.state = filters.state or service.opening_state(request.args, summary)
-    after = request.args.get("after", type=int)
-    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=address_int)
+    before = request.args.get("before", type=address_int)
     found = service.page(campaign, filters, after=after, before=before)
     return render_template(
         "centralisation/index.html", campaign=campaign, filters=filters, page=found,
@@ -271,7 +272,7 @@ def _entry_page(campaign, found, *, errors=None, typed=None, focus=None, status=
 def enter(code, number):
     campaign, found = _readable_sheet(code, number)
     recounts.check_may_enter(found, current_user)
-    return _entry_page(campaign, found, focus=request.args.get("next", type=int))
+    return _entry_page(campaign, found, focus=request.args.get("next", type=address_int))
 
 
 @bp.post("/<code>/recounts/<int:number>/enter")

@@ -15,7 +15,7 @@ from flask_login import current_user
 from ...models import CampaignStatus, Role
 from ...services import annual_report as service
 from ...services import campaigns as campaign_service
-from ...services import closing, jobs
+from ...services import closing, fec, jobs
 from ..security import requires
 from .forms import CloseForm, GenerateForm, ReopenForm, TextsForm
 
@@ -135,10 +135,21 @@ def final(code, fmt):
 @requires(*READERS)
 def entries(code):
     campaign = campaign_service.get(code)
+    excel = request.args.get("excel") == "1"
     buffer = io.BytesIO()
-    service.write_entries_csv(campaign, buffer)
+    service.write_entries_csv(campaign, buffer, excel=excel)
     return send_file(io.BytesIO(buffer.getvalue()), mimetype="text/csv", as_attachment=True,
-                     download_name=f"entries-{campaign.code}.csv")
+                     download_name=f"entries-{campaign.code}{'-excel' if excel else ''}.csv")
+
+
+@bp.get("/<code>/report/entries-fec.txt")
+@requires(*READERS)
+def entries_fec(code):
+    """The statutory FEC (reports.fec): UTF-8, tab-separated, CRLF; named <SIREN>FEC<AAAAMMJJ>.txt."""
+    campaign = campaign_service.get(code)
+    built = fec.build(campaign)
+    return send_file(io.BytesIO(built.data), mimetype="text/plain; charset=utf-8", as_attachment=True,
+                     download_name=built.name)
 
 
 @bp.post("/<code>/report/close")

@@ -223,6 +223,8 @@ def download(code, fmt):
     if fmt not in service.FORMATS:
         abort(404)
     campaign = campaign_service.get(code)
-    data = service.write_bytes(campaign, fmt)
+    excel = fmt == "csv" and request.args.get("excel") == "1"
+    data = service.write_bytes(campaign, fmt, excel=excel)
+    name = service.filename(campaign, fmt)
     return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
-                     download_name=service.filename(campaign, fmt))
+                     download_name=name.replace(".csv", "-excel.csv") if excel else name)

@@ -1,7 +1,6 @@
 """Tickets: the list, generate, issue and return ranges, void, print (a background job), ticket control."""
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file,
@@ -10,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from reports import csv_out
 from tickets.control import format_spans
 
 from ...models import Role
@@ -18,6 +18,7 @@ from ...services import jobs
 from ...services import teams as team_service
 from ...services import ticket_control
 from ...services import tickets as ticket_service
+from ..args import address_int
 from ..security import requires
 from .forms import GenerateForm, PrintForm, RangeForm, VoidForm
 
@@ -62,8 +63,8 @@ def _void_form(number: str = "") -> VoidForm:
 def index(code):
     campaign = campaign_service.get(code)
     filters = ticket_control.Filters.from_args(request.args)
-    after = request.args.get("after", type=int)
-    before = request.args.get("before", type=int)
+    after = request.args.get("after", type=address_int)
+    before = request.args.get("before", type=address_int)
     found = ticket_control.page(campaign, filters, after=after, before=before)
     generate = GenerateForm(prefix="generate")
     return render_template(
@@ -77,14 +78,15 @@ def index(code):
 @requires(*READERS)
 def list_csv(code):
     campaign = campaign_service.get(code)
+    excel = request.args.get("excel") == "1"
 
     def lines():
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=ticket_service.LIST_COLUMNS, extrasaction="ignore",
-                                lineterminator="\n")
-        writer.writeheader()
+        writer = csv_out.Writer(buffer, csv_out.dialect(excel), campaign.language,
+                                ticket_service.ticket_words(campaign.language))
+        writer.header(ticket_service.LIST_COLUMNS)
         for n, row in enumerate(ticket_service.rows(campaign), 1):
-            writer.writerow(row)
+            writer.dict_row(ticket_service.LIST_COLUMNS, row)
             if n % 2000 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -92,7 +94,8 @@ def list_csv(code):
         yield buffer.getvalue()
 
     return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="tickets-{campaign.code}.csv"'})
+                    headers={"Content-Disposition":
+                             f'attachment; filename="tickets-{campaign.code}{"-excel" if excel else ""}.csv"'})
 
 
 @bp.post("/<code>/tickets/generate")
@@ -264,5 +267,7 @@ def control(code):
 @requires(*READERS)
 def control_csv(code):
     campaign = campaign_service.get(code)
-    return Response(ticket_control.control_csv(campaign), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="ticket-control-{campaign.code}.csv"'})
+    excel = request.args.get("excel") == "1"
+    return Response(ticket_control.control_csv(campaign, excel=excel), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="ticket-control-{campaign.code}'
+                                                    f'{"-excel" if excel else ""}.csv"'})
