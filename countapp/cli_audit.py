@@ -12,6 +12,7 @@ from flask_migrate.cli import db as db_cli
 from tickets.errors import N_, Nn_, translate
 
 from .cli import _gettext_for_cli, command, root
+from .cli_output import counted
 
 audit_cli = AppGroup("audit", help="The audit log's integrity and the auditor's evidence file.")
 root.add_command(audit_cli)
@@ -116,7 +117,7 @@ def audit_export(code, out):
         if os.path.exists(partial):
             os.remove(partial)
     log = manifest["audit_log"]
-    click.echo(f"Evidence file {out}: {len(manifest['files'])} files, audit log "
+    click.echo(f"Evidence file {out}: {counted(len(manifest['files']), 'file')}, audit log "
                f"{'intact' if log['ok'] else 'BROKEN'} (head #{log['head_seq']}).")
     if not log["ok"]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + log["first_break"], err=True)

@@ -144,7 +144,8 @@ def purge_uploads_command(older_than):
     from .services import jobs
 
     found = jobs.purge_uploads(current_app._get_current_object(), older_than=older_than * 3600)
-    click.echo(f"{found['stored']} upload(s) removed from the database, {found['files']} file(s) from this machine.")
+    click.echo(f"{counted(found['stored'], 'upload')} removed from the database, {counted(found['files'], 'file')} "
+               "from this machine.")
 
 
 @click.pass_context

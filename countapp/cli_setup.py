@@ -80,7 +80,7 @@ def team_add(code, number, round_, leader, members, zones, starts_at, ends_at):
     team = teams.add_team(code, number, round=round_, leader=leader, members=list(members), zones=list(zones),
                           starts_at=_datetime(starts_at), ends_at=_datetime(ends_at))
     click.echo(f"Team {team.number} (round {team.round}) added: leader {team.leader.login}, "
-               f"{len(team.members)} members, zones {', '.join(sorted(z.code for z in team.zones)) or '-'}.")
+               f"{counted(len(team.members), 'member')}, zones {', '.join(sorted(z.code for z in team.zones)) or '-'}.")
 
 
 @command(team_cli, "storekeeper")
