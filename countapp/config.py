@@ -109,6 +109,10 @@ def _secret_key(config: dict, instance_path: str) -> None:
             raise ConfigError(f"COUNTAPP_SECRET_KEY is too short: production mode needs at least {MIN_BYTES} "
                               f"characters of random ({hint}).")
     elif not key:
-        config["SECRET_KEY"] = instance_secret_key(instance_path)
+        try:
+            config["SECRET_KEY"] = instance_secret_key(instance_path)
+        except OSError as error:
+            raise ConfigError(f"COUNTAPP_SECRET_KEY is not set and the instance folder cannot keep a key ({error}): "
+                              f"set COUNTAPP_SECRET_KEY ({hint}).") from None
     elif is_too_short(key):
         log.warning("COUNTAPP_SECRET_KEY has fewer than %s characters: production mode would refuse it.", MIN_BYTES)

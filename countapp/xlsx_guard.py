@@ -40,8 +40,15 @@ def check_xlsx(source: Source, filename: str, limits: Limits) -> None:
     try:
         with _open_binary(source) as binary, zipfile.ZipFile(binary) as archive:
             _check_directory(archive, filename, limits)
-            sheet, strings = _parts(archive)
-            if sheet is not None:
+            try:
+                sheet, strings = _parts(archive)
+                sheets = [sheet] if sheet is not None else []
+            except (KeyError, ValueError, SyntaxError):
+                # Parts openpyxl may still find another way (its content types): scan every sheet and table.
+                names = archive.namelist()
+                sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+                strings = next((n for n in names if n.lower().endswith("sharedstrings.xml")), None)
+            for sheet in sheets:
                 rows, longest = _scan(archive, sheet, b"worksheet", b"row", stop_after=limits.max_rows)
                 if rows > limits.max_rows:
                     raise TableError(N_("%(file)s: the file has more than %(limit)s rows."), file=filename,

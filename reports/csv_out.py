@@ -97,10 +97,16 @@ def header_row(columns: Sequence[str], dialect_: Dialect, language: str = "en") 
 
 
 class Writer:
-    """A CSV writer on a text stream in one dialect: ``writer.header(codes)``, then ``writer.row(values)``."""
+    """A CSV writer on a text stream in one dialect: ``writer.header(codes)``, then ``writer.row(values)``.
 
-    def __init__(self, stream, dialect_: Dialect = PLAIN, language: str = "en") -> None:
+    ``words``: {column code: {coded value: word}}, used by the Excel dialect only (the plain one
+    keeps SPEC.md's codes), so that a status reads "écart" rather than "difference".
+    """
+
+    def __init__(self, stream, dialect_: Dialect = PLAIN, language: str = "en", words: dict | None = None) -> None:
         self.dialect, self.language, self.stream = dialect_, language, stream
+        self.words = words if dialect_ is not PLAIN and words else None
+        self._labels: list = []
         if dialect_.bom:
             stream.write("\ufeff")
         self._csv = csv.writer(stream, delimiter=dialect_.delimiter, lineterminator=dialect_.lineterminator)
@@ -112,9 +118,14 @@ class Writer:
         (self._quoted if any("\r" in c for c in cells) else self._csv).writerow(cells)
 
     def header(self, columns: Sequence[str]) -> None:
+        if self.words:
+            self._labels = [self.words.get(c) for c in columns]
         self.write_cells(header_row(columns, self.dialect, self.language))
 
     def row(self, values: Iterable) -> None:
+        if self._labels:
+            values = [labels.get(v, v) if labels and isinstance(v, str) else v
+                      for v, labels in zip(values, self._labels)]
         self.write_cells([cell(v, self.dialect) for v in values])
 
     def rows(self, rows: Iterable[Iterable]) -> None:
@@ -126,10 +137,10 @@ class Writer:
 
 
 def to_bytes(columns: Sequence[str], rows: Iterable[Iterable], dialect_: Dialect = PLAIN,
-             language: str = "en") -> bytes:
+             language: str = "en", words: dict | None = None) -> bytes:
     """A whole CSV file as UTF-8 bytes (with BOM in the Excel dialect)."""
     out = io.StringIO()
-    writer = Writer(out, dialect_, language)
+    writer = Writer(out, dialect_, language, words)
     writer.header(columns)
     writer.rows(rows)
     return out.getvalue().encode("utf-8")
@@ -163,13 +174,19 @@ def column_cells(values: list, dialect_: Dialect = PLAIN) -> list[str]:
     return out
 
 
-def frame_bytes(frame, dialect_: Dialect = PLAIN, language: str = "en") -> bytes:
+def frame_bytes(frame, dialect_: Dialect = PLAIN, language: str = "en", words: dict | None = None) -> bytes:
     """A DataFrame as CSV bytes, through ``cell`` (so numbers keep every digit and text is neutralised)."""
     columns = [str(c) for c in frame.columns]
     out = io.StringIO()
     writer = Writer(out, dialect_, language)
     writer.header(columns)
-    data = [column_cells(frame.iloc[:, i].tolist(), dialect_) for i in range(len(columns))]
+    words = words if dialect_ is not PLAIN else None
+
+    def values(i: int) -> list:
+        raw = frame.iloc[:, i].tolist()
+        labels = (words or {}).get(columns[i])
+        return [labels.get(v, v) if isinstance(v, str) else v for v in raw] if labels else raw
+    data = [column_cells(values(i), dialect_) for i in range(len(columns))]
     if columns and any("\r" in "".join(values) for values in data):
         for cells in zip(*data):
             writer.write_cells(cells)

@@ -27,7 +27,9 @@ ENTRY_KINDS = {"debit": "money", "credit": "money", "date": "date", "entry": "in
 
 
 def _csv(frame: pd.DataFrame, stream: BinaryIO | None, excel: bool, language: str) -> bytes | None:
-    data = csv_out.frame_bytes(frame, csv_out.dialect(excel), language)
+    from .xlsx_texts import value_labels
+
+    data = csv_out.frame_bytes(frame, csv_out.dialect(excel), language, value_labels(language) if excel else None)
     if stream is None:
         return data
     stream.write(data)

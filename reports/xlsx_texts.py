@@ -135,6 +135,18 @@ VALUE_LABELS = {
     },
 }
 
+# The tickets list's coded values (ticket life cycle, owner), for the Excel CSV.
+TICKET_WORDS = {
+    "fr": {"status": {"created": "créé", "issued": "remis", "counted_1": "1er comptage saisi",
+                      "counted_2": "2e comptage saisi", "recount": "3e comptage requis", "final": "définitif",
+                      "voided": "annulé"},
+           "owner": VALUE_LABELS["fr"]["owner"]},
+    "en": {"status": {"created": "created", "issued": "issued", "counted_1": "1st count entered",
+                      "counted_2": "2nd count entered", "recount": "third count needed", "final": "final",
+                      "voided": "voided"},
+           "owner": VALUE_LABELS["en"]["owner"]},
+}
+
 CHART_TEXTS = {
     "fr": {"diff_title": "Écarts d’inventaire par catégorie (valeur)", "closing_title":
            "Valeur brute du stock à la clôture par catégorie", "value": "Valeur"},

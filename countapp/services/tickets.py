@@ -321,9 +321,16 @@ def rows(campaign: Campaign, *, first: int | None = None, last: int | None = Non
                "team_round1": r[10] or "", "team_round2": r[11] or ""}
 
 
+def ticket_words(language: str) -> dict:
+    """The words of the tickets list's coded values (status, owner) for the Excel CSV."""
+    from reports.xlsx_texts import TICKET_WORDS
+
+    return TICKET_WORDS.get(language, TICKET_WORDS["en"])
+
+
 def list_csv(campaign: Campaign, out: io.TextIOBase, *, excel: bool = False) -> int:
     """Every ticket as CSV (LIST_COLUMNS, SPEC.md; ``excel``: the spreadsheet dialect); return how many rows."""
-    writer = csv_out.Writer(out, csv_out.dialect(excel), campaign.language)
+    writer = csv_out.Writer(out, csv_out.dialect(excel), campaign.language, ticket_words(campaign.language))
     writer.header(LIST_COLUMNS)
     n = 0
     for row in rows(campaign):

@@ -22,6 +22,8 @@ def register_blueprints(app: Flask) -> None:
 
     from .formatting import register_filters
     from .labels import register_labels
+    from .scope import init_scope
 
     register_filters(app)
     register_labels(app)
+    init_scope(app)  # after web.security's guard: counting teams reach only their campaigns

@@ -25,6 +25,7 @@ from countapp.models import Count, CountSource, Ticket
 from ..conftest import PASSWORD
 from ..scenario import build_scenario
 from .network import Network, offline
+from .scanner import scan
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
@@ -110,8 +111,7 @@ def active_id(page) -> str:
 
 
 def scan_like_a_scanner(page, number: str) -> None:
-    page.keyboard.type(number, delay=5)
-    page.keyboard.press("Enter")
+    scan(page, number)
     page.wait_for_selector("#count-panel:not([hidden])")
 
 
@@ -290,8 +290,7 @@ def test_team_correction_keeps_the_earlier_value(browser, live):
 
 def scan_into_whatever_has_the_focus(page, number: str) -> None:
     """A keyboard-wedge scanner: a few milliseconds per character, then Enter, wherever the focus is."""
-    page.keyboard.type(number, delay=2)
-    page.keyboard.press("Enter")
+    scan(page, number)
 
 
 def test_after_a_refusal_or_a_scan_in_the_quantity_the_next_scan_opens_the_ticket(browser, live):

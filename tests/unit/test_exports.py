@@ -153,3 +153,16 @@ def test_the_annual_workbook_reads_in_french_with_local_times():
     charts = book["Graphiques"]
     assert len(charts._charts) == 2
     assert [c.value for c in charts[1]] == ["Catégorie", "Écart (valeur)", "Valeur brute à la clôture"]
+
+
+def test_excel_csv_shows_coded_values_in_words_and_plain_keeps_the_codes():
+    lines = pd.DataFrame({"reference": ["A"], "status": ["difference"], "category": ["raw_materials"],
+                          "owner": ["own"]})
+    assert read(reconciliation_csv(lines))[1] == ["A", "difference", "raw_materials", "own"]
+    assert read(reconciliation_csv(lines, excel=True, language="fr"), True)[1] == [
+        "A", "écart", "matières premières et fournitures", "propre"]
+    out = io.StringIO()
+    writer = csv_out.Writer(out, csv_out.EXCEL, "fr", {"status": {"issued": "remis"}})
+    writer.header(["ticket", "status"])
+    writer.row(["000001/2025", "issued"])
+    assert read(out.getvalue().encode("utf-8"), True) == [["Ticket", "Statut"], ["000001/2025", "remis"]]

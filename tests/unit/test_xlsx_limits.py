@@ -139,3 +139,17 @@ def test_a_header_without_lines_says_so(tmp_path, kind, header):
                "fiscal_year_end": date(2025, 12, 31)} if kind == "movements" else {}
     result = filecheck.check_file(kind, path, **options)
     assert [e.render() for e in result.errors] == [f"{kind}.csv: the file has no lines under its header."]
+
+
+def test_without_its_relationships_every_sheet_is_scanned(tmp_path):
+    """openpyxl finds the workbook from its content types: a file without _rels/.rels is still checked."""
+    import zipfile
+
+    path = write_xlsx(tmp_path / "norels.xlsx", stock_rows(50))
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist() if name != "_rels/.rels"}
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    with pytest.raises(TableError, match="more than 20 rows"):
+        read_table(path, limits=Limits(max_rows=20))

@@ -175,20 +175,7 @@ def test_every_route_refuses_anonymous_users(app, client):
     assert checked > 3
 
 
-def test_role_guard_matrix(app, client_as):
-    clients = {role: client_as(role) for role in ("manager", "centraliser", "leader", "counter", "auditor")}
-    for rule, url in _urls(app):
-        view = app.view_functions[rule.endpoint]
-        allowed = {r.value for r in getattr(view, "_countapp_roles", set())}
-        assert allowed or rule.endpoint in ("auth.logout",), f"{rule.endpoint} has no role guard"
-        if "GET" not in rule.methods or not allowed:
-            continue
-        for role, c in clients.items():
-            status = c.get(url).status_code
-            if role in allowed:
-                assert status != 403, (role, url)
-            else:
-                assert status == 403, (role, url, status)
+# The role x route matrix (declared roles, auditor read-only, campaign scope) is tests/web/test_route_matrix.py.
 
 
 def test_login_with_wrong_password_is_refused(client, make_user):
