@@ -77,7 +77,7 @@ LABELS = {
         "by_hand_note": "* lieu ajouté à la main (absent de l’inventaire permanent).",
         "place_count": "Emplacements\u202f: %(places)s\u202f; zones\u202f: %(zones)s\u202f; sites\u202f: %(sites)s.",
         "no_places": "Aucun lieu n’est encore listé.",
-        "team": "Équipe", "round": "Tour", "leader": "Chef d’équipe", "members": "Membres",
+        "team": "Équipe", "round": "Comptage", "leader": "Chef d’équipe", "members": "Membres",
         "zones": "Zones", "times": "Horaires",
         "committee_member": "Comité d’inventaire", "centralisation": "Centralisation",
         "round_1": "1er comptage", "round_2": "2e comptage",

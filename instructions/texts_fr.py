@@ -52,9 +52,9 @@ L’inventaire porte sur les catégories de stocks listées ci-dessous, avec leu
 Les articles d’une catégorie non listée ne sont pas comptés. En cas de doute sur la catégorie d’un article, le chef d’équipe consulte le responsable de l’inventaire avant de le laisser de côté.""",
 
     "teams": """\
-Le comptage est confié à des équipes numérotées. Chaque équipe a un chef, qui répond de son travail, et intervient sur un seul tour de comptage\u202f: les équipes du premier et du second comptage sont distinctes, et personne ne compte deux fois la même zone.
+Le comptage est confié à des équipes numérotées. Chaque équipe a un chef, qui répond de son travail, et ne fait qu’un seul des deux comptages\u202f: les équipes du premier et du second comptage sont distinctes, et personne ne compte deux fois la même zone.
 
-Le tableau ci-dessous indique, pour chaque équipe, son tour, son chef, ses membres, ses zones et ses horaires. Chaque zone est confiée à une équipe pour le premier comptage et à une autre pour le second.
+Le tableau ci-dessous indique, pour chaque équipe, son comptage (1er ou 2e), son chef, ses membres, ses zones et ses horaires. Chaque zone est confiée à une équipe pour le premier comptage et à une autre pour le second.
 
 Les magasiniers ne comptent pas le stock dont ils ont la garde\u202f: ils restent à la disposition des équipes pour les guider et répondre à leurs questions, sans prendre part au comptage.""",
 
@@ -111,7 +111,7 @@ Lorsqu’un même emplacement contient des articles en bon état et d’autres a
     "double_count": """\
 Chaque stock est compté deux fois, par deux équipes différentes, de façon indépendante\u202f:
 - la première équipe compte, remplit le volet du premier comptage et le remet au service de centralisation\u202f;
-- la seconde équipe compte à son tour, sans connaître ni le premier comptage ni la quantité théorique, remplit le volet du second comptage et le remet de même.
+- la seconde équipe compte ensuite, sans connaître ni le premier comptage ni la quantité théorique, remplit le volet du second comptage et le remet de même.
 
 Les équipes comptent ce qu’elles voient, article par article, dans l’unité du ticket, en ouvrant les colis dont le contenu n’est pas certain. Elles ne recopient jamais une quantité lue sur une étiquette, un bon de livraison ou un autre ticket.
 
@@ -148,7 +148,7 @@ Chaque écart qui subsiste après un éventuel troisième comptage reçoit une e
 L’inventaire permanent n’est corrigé qu’après validation du rapprochement par le responsable de l’inventaire\u202f; chaque correction est justifiée et conservée pour les auditeurs.""",
 
     "valuation": """\
-Méthode d’évaluation retenue\u202f: {valuation_method}.
+Méthode de valorisation retenue\u202f: {valuation_method}.
 
 Les matières premières et les marchandises sont évaluées à leur coût d’acquisition (prix d’achat augmenté des frais accessoires\u202f: transport, droits de douane, manutention)\u202f; les produits finis et les en-cours, à leur coût de production. Un stock n’est jamais évalué à son prix de vente.
 

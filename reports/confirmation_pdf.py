@@ -57,14 +57,14 @@ TEXTS = {
                   "d’indiquer toute différence et de renvoyer ce courrier signé directement à nos auditeurs."),
         "also": ("Merci de nous signaler également les marchandises nous appartenant que vous détiendriez sans "
                  "qu’elles figurent sur cette liste, ainsi que celles qui seraient endommagées, gagées ou retenues."),
-        "columns": ("Référence", "Désignation", "Lot", "Notre emplacement", "Unité", "Quantité comptable",
+        "columns": ("Référence", "Désignation", "Lot", "Notre emplacement", "Unité", "Quantité théorique",
                     "Quantité détenue"),
         "lines": "%(n)s lignes",
         "confirm": "Bon pour confirmation au %(count_date)s\u202f:",
         "sign": ("Nom et fonction", "Date", "Signature et cachet de l’entreprise"),
         "reply": "Réponse à adresser à\u202f: %(reply_to)s",
         "footer": "%(code)s · demande de confirmation · %(holder)s",
-        "unnamed": "(détenteur non indiqué dans le stock comptable)",
+        "unnamed": "(détenteur non indiqué dans le stock théorique)",
     },
 }
 

@@ -5,7 +5,7 @@ from .errors import CountappError, N_
 
 TICKET_TEXTS: dict[str, dict[str, str]] = {
     "fr": {
-        "stub": "Souche",
+        "stub": "Talon",
         "round2": "2e comptage",
         "round1": "1er comptage",
         "stub_note": "Reste collée sur la marchandise après les deux comptages.",

@@ -229,3 +229,6 @@ def test_french_in_documents_reads_as_french():
     assert not [(w, t) for w, t in texts if "'" in t], "use ’"
     assert not [(w, t) for w, t in texts if "(s)" in t], "use a (singular, plural) pair"
     assert not [(w, t) for w, t in texts if re.search(r"[ \u00a0][:;!?]|«(?![\u202f])", t)], "narrow no-break space"
+    avoid = glossary_avoid()
+    assert not [(w, term) for w, t in texts for term in avoid
+                if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", t.lower())], "docs/glossary.md"
