@@ -68,7 +68,9 @@ def verification_lines(check, anchors: int, *, broken: bool = False) -> list[str
               help="An event noted earlier (e.g. the head in an evidence file's manifest): it must still be there, "
                    "unchanged. Repeatable.")
 def audit_verify(code, anchors):
-    """Check the campaign's audit log: every hash, every link, every seal; exit 1 naming the first break."""
+    """Check the campaign's audit log: every hash (keyed with the audit key), link, seal and anchor; print how many
+    events were checked and the head (note it outside the database: it is the next check's anchor); exit 1 naming
+    the first break."""
     from .services import audit_review, campaigns
 
     campaign = campaigns.get(code)

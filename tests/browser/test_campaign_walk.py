@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from .network import Proxy, offline
+from .scanner import scan
 from .served import Served
 
 pytestmark = pytest.mark.browser
@@ -91,11 +92,15 @@ class Walk:
         self.browser, self.served, self.shots = browser, served, shots
         self.url = served.url
         self.step = 0
+        self.started = time.monotonic()
         self.errors: list[str] = []
 
     def shot(self, page, name: str) -> None:
         self.step += 1
-        page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+        print(f"{time.monotonic() - self.started:6.1f} s  {self.step:02d}-{name}")
+        # A tablet as its user sees it (its toast sticks to the top of the screen); a desktop page whole.
+        tablet = page.viewport_size["width"] == TABLET["width"]
+        page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=not tablet)
 
     def context(self, language: str, viewport=DESKTOP, tablet: bool = False):
         context = self.browser.new_context(viewport=viewport, has_touch=tablet,
@@ -152,8 +157,7 @@ def count_round(walk: Walk, page, expected: dict, overrides: dict, decimal: str,
         if cut and sequence == cut[2]:
             offline(cut[0], cut[1])
             expect(page.locator("#net")).not_to_have_class(re.compile(r"\bonline\b"))
-        page.keyboard.type(label(sequence), delay=3)
-        page.keyboard.press("Enter")
+        scan(page, label(sequence))
         expect(page.locator("#t-number")).to_have_text(label(sequence))
         expect(page.locator("#count-form")).to_be_visible()
         reference, location = page.inner_text("#t-reference"), page.inner_text("#t-location")
@@ -161,7 +165,7 @@ def count_round(walk: Walk, page, expected: dict, overrides: dict, decimal: str,
         lot = next((x for x in lots if x and x in page.inner_text("#t-lot")), lots[0])
         quantity = overrides.get((reference, location)) or format(expected[(reference, location, lot)].normalize(), "f")
         assert page.evaluate("document.activeElement.id") == "qty"
-        page.keyboard.type(quantity.replace(".", decimal), delay=90)
+        page.keyboard.type(quantity.replace(".", decimal), delay=60)
         page.keyboard.press("Enter")
         expect(page.locator("#count-panel")).to_be_hidden()
         if cut and sequence == cut[3]:
@@ -176,9 +180,11 @@ def test_a_whole_campaign_through_the_browser(database_url, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
         old.unlink()
+    begun = time.monotonic()
     served = Served(database_url, tmp_path).start()
     proxy = Proxy(served.port)
     started = time.monotonic()
+    print(f"served in {started - begun:.1f} s")
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(
@@ -200,9 +206,10 @@ def test_a_whole_campaign_through_the_browser(database_url, tmp_path):
         print("--- web log ---\n" + served.log("web") + "\n--- worker log ---\n" + served.log("worker"))
         raise
     finally:
+        walked = time.monotonic()
         proxy.close()
         served.stop()
-    print(f"the walk took {time.monotonic() - started:.0f} s")
+        print(f"the walk took {walked - started:.0f} s, stopping {time.monotonic() - walked:.1f} s")
 
 
 def run(walk: Walk, proxy: Proxy) -> None:

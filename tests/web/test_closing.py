@@ -107,6 +107,18 @@ def test_closing_with_nothing_open_needs_no_reason(app, tmp_path, runner):
     assert again.exit_code == 1 and "already closed" in again.output
 
 
+def test_a_closed_campaigns_home_page_offers_no_next_step_nor_settings_to_edit(app, tmp_path, runner, client_as):
+    counted(tmp_path, settle=True)
+    client = client_as("manager")
+    client.post("/language", data={"language": "en"})
+    html = client.get(f"/campaigns/{CODE}").get_data(as_text=True)
+    assert "What to do next" in html and "Edit the settings" in html
+    assert runner.invoke(args=["campaign", "close", CODE]).exit_code == 0
+    html = client.get(f"/campaigns/{CODE}").get_data(as_text=True)
+    assert "What to do next" not in html and "The campaign's steps" in html
+    assert "Edit the settings" not in html and "Settings →" in html
+
+
 def test_only_a_manager_closes_and_planning_cannot_close(scenario, client_as, make_campaign):
     assert client_as("centraliser").post(f"/campaigns/{CODE}/report/close",
                                          data={"close-override_reason": "x"}).status_code == 403

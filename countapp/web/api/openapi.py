@@ -230,7 +230,7 @@ def document() -> dict:
                 "summary": "Teams: tickets issued to the team for its round. Staff: every ticket, by page",
                 "operationId": "listTickets", "parameters": [
                     CODE, _int_query("limit", 1000, PAGE_MAX),
-                    _int_query("after", 0, ROW_ID_MAX, "Staff: tickets numbered after this sequence.")],
+                    _int_query("after", 0, ROW_ID_MAX - 1, "Staff: tickets numbered after this sequence.")],
                 "responses": {"200": _json({"type": "object"}, "Tickets"), **ERRORS}}},
             "/v1/campaigns/{code}/counts": {"get": {
                 "summary": "Teams: the team's latest entries of its round. Staff: every entry, by page",

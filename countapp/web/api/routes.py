@@ -152,7 +152,8 @@ def tickets(code):
             raise Forbidden(N_("You are not in a counting team of campaign %(code)s."), field="campaign",
                             code=campaign.code)
         return jsonify(team=who.team.number, round=who.team.round, tickets=count_views.team_tickets(campaign, who.team))
-    limit, after = _int_arg("limit", 1000), _int_arg("after", 0, high=2_147_483_647)
+    # ``after + 1`` is compared with an INTEGER column: stay below its top (PostgreSQL refuses 2^31).
+    limit, after = _int_arg("limit", 1000), _int_arg("after", 0, high=2_147_483_646)
     rows = []
     for row in ticket_service.rows(campaign, first=after + 1):
         if len(rows) >= limit:

@@ -1,0 +1,85 @@
+"""Campaign scope (web.scope): counters and leaders reach only the campaigns where they are in a team.
+
+The route-by-route answers are in test_route_matrix.py; here, the ways a campaign is named other than
+the address (the API's ``campaign`` in the query and in the body), the lists, and the staff's reach.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from countapp.extensions import db
+from countapp.models import Count
+from countapp.services import campaigns, teams, users
+
+from ..conftest import PASSWORD
+from ..scenario import build_scenario
+
+CODE = "FY2025"
+
+
+@pytest.fixture
+def world(app, tmp_path):
+    s = build_scenario(tmp_path)
+    campaigns.create("OTHER", year=2026, count_date=date(2026, 12, 31), closing_date=date(2026, 12, 31))
+    s.users["oleg"] = users.add_user("oleg", "leader", PASSWORD, name="Oleg")
+    teams.add_team("OTHER", 1, round=1, leader="oleg")
+    return s
+
+
+def _client(app, login_as, user):
+    return login_as(app.test_client(), user)
+
+
+def test_a_count_for_a_campaign_named_in_the_body_needs_a_team_there(app, world, login_as):
+    oleg = _client(app, login_as, world.users["oleg"])
+    response = oleg.post("/api/v1/counts", json={"campaign": CODE, "ticket": "1", "round": 1, "quantity": "3"})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == {"message": f"Unknown campaign {CODE}.", "field": "campaign"}
+    response = oleg.post("/api/v1/corrections", json={"campaign": CODE, "ticket": "1", "round": 1, "quantity": "3",
+                                                      "reason": "x"})
+    assert response.status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 0
+    # The same count by a member of team 1 of FY2025 goes in.
+    ann = _client(app, login_as, world.users["ann"])
+    response = ann.post("/api/v1/counts", json={"campaign": CODE, "ticket": "1", "round": 1, "quantity": "3"})
+    assert response.status_code == 201
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 1
+
+
+def test_a_campaign_named_in_the_query_is_in_scope_too(app, world, login_as):
+    oleg = _client(app, login_as, world.users["oleg"])
+    assert oleg.get(f"/api/v1/tickets/1?campaign={CODE}").status_code == 404
+    ann = _client(app, login_as, world.users["ann"])
+    assert ann.get(f"/api/v1/tickets/1?campaign={CODE}").status_code == 200
+    assert ann.get("/api/v1/tickets/1?campaign=OTHER").status_code == 404
+
+
+def test_a_team_member_without_any_campaign_is_not_led_into_one(app, world, login_as):
+    """No campaign named: the API falls back to "the only one counting", never one the caller is not in."""
+    nobody = _client(app, login_as, users.add_user("nina", "counter", PASSWORD, name="Nina"))
+    response = nobody.get("/api/v1/tickets/1")
+    assert response.status_code == 404 and CODE not in response.get_data(as_text=True)
+    response = nobody.post("/api/v1/counts", json={"ticket": "1", "round": 1, "quantity": "3"})
+    assert response.status_code == 404 and CODE not in response.get_data(as_text=True)
+
+
+def test_lists_show_a_team_member_their_campaigns_only(app, world, login_as):
+    oleg = _client(app, login_as, world.users["oleg"])
+    assert oleg.get("/api/v1/me").get_json()["team"]["campaign"] == "OTHER"
+    assert oleg.get("/count/").headers["Location"].endswith("/count/OTHER")
+    assert oleg.get("/", follow_redirects=True).request.path == "/count/OTHER"
+    ann = _client(app, login_as, world.users["ann"])
+    assert ann.get("/api/v1/me").get_json()["team"]["campaign"] == CODE
+
+
+@pytest.mark.parametrize("who", ["manager", "centraliser", "auditor"])
+def test_staff_reach_every_campaign(app, world, login_as, who):
+    client = _client(app, login_as, world.users[who])
+    for code in (CODE, "OTHER"):
+        assert client.get(f"/campaigns/{code}").status_code == 200
+        assert client.get(f"/api/v1/campaigns/{code}/items?q=").status_code == 200
+    home = client.get("/").get_data(as_text=True)
+    assert CODE in home and "OTHER" in home
