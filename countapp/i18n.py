@@ -57,12 +57,14 @@ def select_timezone() -> str:
     Times are stored in UTC; every ``|datetime`` and ``format_datetime`` shows them in this zone."""
     code = (request.view_args or {}).get("code") if request else None
     if isinstance(code, str) and code:
+        from tickets.timezones import zone
+
         from .campaign_settings import time_zone
         from .extensions import db
         from .models import Campaign
 
         settings = db.session.execute(db.select(Campaign.settings).where(Campaign.code == code)).scalar()
-        return time_zone(settings or {})
+        return zone(time_zone(settings or {})).key   # an unknown name falls back to Europe/Paris
     return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"
 
 
