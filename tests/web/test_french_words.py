@@ -164,3 +164,15 @@ def test_a_status_or_role_named_in_a_message_is_translated_with_it(app):
     assert refused.value.render() == "Ticket 000004/2025 is voided: this step is not allowed now."
     with app.test_request_context(), force_locale("fr"):
         assert "au statut annulé" in refused.value.render(message_gettext)
+
+
+def test_progress_figures_agree_with_their_counts_in_french(app):
+    from flask import render_template_string
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        text = render_template_string('{{ ngettext("%(num)d left", "%(num)d left", 44) }}, '
+                                      '{{ ngettext("%(num)d voided", "%(num)d voided", 1) }}')
+        one = render_template_string('{{ ngettext("%(num)d ticket needs a third count.", '
+                                     '"%(num)d tickets need a third count.", 1) }}')
+    assert text == "44 restants, 1 annulé"
+    assert one == "1 ticket demande un 3e comptage."
