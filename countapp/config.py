@@ -93,7 +93,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         config.update(overrides)
     config.setdefault("RATELIMIT_STORAGE_URI", config["COUNTAPP_REDIS_URL"] or "memory://")
     _secret_key(config, instance_path)
+    _audit_key(config)
     return config
+
+
+def _audit_key(config: dict) -> None:
+    """Production serves from several machines: a key file made by each would seal the one audit chain
+    with several keys, and the log would no longer verify. So there it must come from the environment
+    (checked for length by countapp.audit_key when first used)."""
+    if config["COUNTAPP_PRODUCTION"] and not (config.get("COUNTAPP_AUDIT_KEY") or os.environ.get("COUNTAPP_AUDIT_KEY")):
+        raise ConfigError("COUNTAPP_AUDIT_KEY is not set: production mode refuses to start without the audit log's "
+                          "key (the same long random value on every machine, kept for as long as the logs must "
+                          "verify; e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
 
 
 def _secret_key(config: dict, instance_path: str) -> None:

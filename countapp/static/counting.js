@@ -361,6 +361,9 @@
     show(panel, false);
     current = null;
     ticketInput.value = "";
+    // Back to the top: the team bar (left, waiting, offline) and the notice of what was saved are in view,
+    // above the ticket field, rather than scrolled off as the count form left the page.
+    window.scrollTo(0, 0);
     focusTicket();
   }
   $("cancel-button").addEventListener("click", closePanel);

@@ -30,4 +30,7 @@ def register_error_handlers(app: Flask) -> None:
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):
             return jsonify(error={"message": error.description, "field": None}), error.code, headers
-        return render_template("error.html", error=error), error.code, headers
+        # A description of our own (e.g. which number is out of range) is shown; Werkzeug's stock English
+        # texts are not (the page has its own translated one).
+        detail = error.description if error.description != type(error).description else None
+        return render_template("error.html", error=error, detail=detail), error.code, headers

@@ -140,6 +140,9 @@ def test_scan_count_and_back_to_the_ticket_field(browser, live, viewport):
     assert "Saved" in page.inner_text("#toast")
     assert active_id(page) == "ticket-input"
     assert page.input_value("#ticket-input") == ""
+    # back at the top: the team bar (left, waiting, offline) is in view, not scrolled off with the form
+    bar = page.locator(".team-bar").bounding_box()
+    assert bar and bar["y"] >= 0, bar
     counts = live.counts()
     assert len(counts) == 1 and counts[0].quantity == Decimal("30") and counts[0].state.value == "damaged"
     assert counts[0].source == CountSource.TABLET and live.ticket_of(counts[0]) == 2

@@ -88,7 +88,8 @@ def test_the_api_refuses_what_the_command_line_refuses(client, campaign, bearer,
     refused = _push(client, headers, code="OLD")
     assert refused.status_code == 400 and "closed" in refused.get_json()["error"]["message"]
     assert _push(client, bearer("centraliser")).status_code == 403   # stock is the manager's
-    assert _push(client, bearer("counter")).status_code == 403
+    # a counter in no team of the campaign is not told it exists (the campaign scope: 404, as for NOPE)
+    assert _push(client, bearer("counter")).status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
 

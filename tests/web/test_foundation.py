@@ -19,13 +19,24 @@ from .conftest_helpers import example_url
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch, database_url):
     monkeypatch.setenv("COUNTAPP_ENV", "production")
+    monkeypatch.setenv("COUNTAPP_AUDIT_KEY", "a" * 64)
     monkeypatch.delenv("COUNTAPP_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="COUNTAPP_SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": database_url})
 
 
+def test_production_refuses_to_start_without_the_audit_key(monkeypatch, database_url):
+    """Each machine would otherwise make its own key file and seal the one chain with several keys."""
+    monkeypatch.setenv("COUNTAPP_ENV", "production")
+    monkeypatch.setenv("COUNTAPP_SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("COUNTAPP_AUDIT_KEY", raising=False)
+    with pytest.raises(ConfigError, match="COUNTAPP_AUDIT_KEY is not set"):
+        create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+
+
 def test_production_session_cookies_are_secure(monkeypatch, database_url):
     monkeypatch.setenv("COUNTAPP_ENV", "production")
+    monkeypatch.setenv("COUNTAPP_AUDIT_KEY", "a" * 64)
     monkeypatch.setenv("COUNTAPP_SECRET_KEY", "x" * 40)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]

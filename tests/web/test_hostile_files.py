@@ -193,6 +193,7 @@ def test_overflowing_page_numbers_are_a_clear_400(app, s, login_as, url):
         assert response.status_code == 200
     else:
         assert response.status_code == 400, (response.status_code, response.get_data(as_text=True)[:300])
+        assert "A number in the address is out of range" in response.get_data(as_text=True)  # says what is wrong
 
 
 # --- the life of an upload -------------------------------------------------------------------------

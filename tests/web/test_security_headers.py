@@ -47,6 +47,7 @@ def test_every_answer_carries_the_headers(client, path):
 
 def test_production_asks_for_https_for_a_year(monkeypatch, database_url):
     monkeypatch.setenv("COUNTAPP_ENV", "production")
+    monkeypatch.setenv("COUNTAPP_AUDIT_KEY", "a" * 64)
     monkeypatch.setenv("COUNTAPP_SECRET_KEY", "k" * 40)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     response = app.test_client().get("/login", base_url="https://count.example")

@@ -71,6 +71,7 @@ def test_workers_starting_at_the_same_moment_end_with_one_key(tmp_path):
 
 def test_production_refuses_a_short_key_and_says_why(monkeypatch):
     monkeypatch.setenv("COUNTAPP_ENV", "production")
+    monkeypatch.setenv("COUNTAPP_AUDIT_KEY", "a" * 64)
     monkeypatch.setenv("COUNTAPP_SECRET_KEY", "abcde")
     with pytest.raises(ConfigError, match="too short.*at least 32"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
@@ -80,6 +81,7 @@ def test_production_refuses_a_short_key_and_says_why(monkeypatch):
 
 def test_cookies_are_lax_http_only_and_secure_in_production(monkeypatch):
     monkeypatch.setenv("COUNTAPP_ENV", "production")
+    monkeypatch.setenv("COUNTAPP_AUDIT_KEY", "a" * 64)
     monkeypatch.setenv("COUNTAPP_SECRET_KEY", "k" * 40)
     config = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config
     for cookie in ("SESSION", "REMEMBER"):

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from countapp.extensions import db
 from countapp.models import BookLine
+from countapp.services import audit
 
 COUNTAPP = str(Path(sys.executable).with_name("countapp"))
 REDIS = os.environ.get("COUNTAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -138,12 +139,14 @@ def machines(app, database_url, redis_db, tmp_path):
     if not database_url.startswith("postgresql"):
         pytest.skip("two servers share one database only on PostgreSQL: run with COUNTAPP_TEST_DB=postgresql")
     secret = uuid.uuid4().hex   # the same on every server, or a session made on one is refused by the other
+    # likewise one audit key for every machine, this test's own process included (it writes events too)
+    audit_key = audit.current_key().secret.decode()
     processes: list[tuple[str, subprocess.Popen]] = []
 
     def start(name: str, *args: str) -> None:
         env = {**os.environ, "COUNTAPP_DATABASE_URL": database_url, "COUNTAPP_REDIS_URL": redis_db,
-               "COUNTAPP_SECRET_KEY": secret, "COUNTAPP_INSTANCE_PATH": str(tmp_path / name),
-               "COUNTAPP_LOG_FORMAT": "json"}
+               "COUNTAPP_SECRET_KEY": secret, "COUNTAPP_AUDIT_KEY": audit_key,
+               "COUNTAPP_INSTANCE_PATH": str(tmp_path / name), "COUNTAPP_LOG_FORMAT": "json"}
         log = open(tmp_path / f"{name}.log", "wb")
         processes.append((name, subprocess.Popen([COUNTAPP, *args], env=env, stdout=log, stderr=subprocess.STDOUT,
                                                  start_new_session=True)))
@@ -166,7 +169,7 @@ def machines(app, database_url, redis_db, tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, f"{url} did not answer:\n{log('server1')}"
                 time.sleep(0.3)
-    yield urls, log
+    yield urls, log, {"COUNTAPP_DATABASE_URL": database_url, "COUNTAPP_AUDIT_KEY": audit_key}
     for _name, process in processes:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -178,8 +181,8 @@ def machines(app, database_url, redis_db, tmp_path):
 
 
 @pytest.mark.postgresql
-def test_two_servers_and_a_worker_act_as_one(app, make_user, make_campaign, machines):
-    (one, two), log = machines
+def test_two_servers_and_a_worker_act_as_one(app, make_user, make_campaign, machines, tmp_path):
+    (one, two), log, shared = machines
     make_campaign()
     make_user("erp", "manager", name="ERP", language="en")
     db.session.commit()
@@ -212,3 +215,7 @@ def test_two_servers_and_a_worker_act_as_one(app, make_user, make_campaign, mach
     # the access log and the app's logs are JSON lines (COUNTAPP_LOG_FORMAT=json)
     lines = [line for line in log("server1").splitlines() if line.startswith("{")]
     assert lines and all("message" in json.loads(line) for line in lines)
+    # the audit chain written by a server and the worker verifies with the key they share
+    verify = subprocess.run([COUNTAPP, "audit", "verify", "FY2025"], capture_output=True, text=True,
+                            env={**os.environ, **shared, "COUNTAPP_INSTANCE_PATH": str(tmp_path / "verify")})
+    assert verify.returncode == 0, verify.stdout + verify.stderr
