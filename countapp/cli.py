@@ -12,6 +12,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from tickets.errors import CountappError
 
+from .cli_output import counted
 from .extensions import db
 
 
@@ -26,6 +27,22 @@ def _gettext_for_cli(message: str) -> str:
 
     with force_locale(language):
         return gettext(message)
+
+
+def _ngettext_for_cli(singular: str, plural: str, number: int) -> str:
+    """The plural form a CLI message needs, in COUNTAPP_LANGUAGE (no ``%`` applied)."""
+    import os
+
+    language = os.environ.get("COUNTAPP_LANGUAGE", "en")
+    if language == "en":
+        return singular if number == 1 else plural
+    from flask_babel import force_locale, get_translations
+
+    with force_locale(language):
+        return get_translations().ngettext(singular, plural, number)
+
+
+_gettext_for_cli.ngettext = _ngettext_for_cli
 
 
 def fail(error: CountappError) -> None:
@@ -224,7 +241,7 @@ def campaign_finish_counting(code, confirm):
 
     still_open = campaigns.finish_counting(code, confirm_open=confirm)
     click.echo(f"Counting of campaign {code} is over; reconciliation may start"
-               + (f" ({still_open} ticket(s) still open)." if still_open else "."))
+               + (f" ({counted(still_open, 'ticket')} still open)." if still_open else "."))
 
 
 # Modules whose commands add themselves to `root` when imported.

@@ -9,9 +9,10 @@ import click
 from flask.cli import AppGroup
 from flask_migrate.cli import db as db_cli
 
-from tickets.errors import N_
+from tickets.errors import N_, Nn_, translate
 
 from .cli import _gettext_for_cli, command, root
+from .cli_output import counted
 
 audit_cli = AppGroup("audit", help="The audit log's integrity and the auditor's evidence file.")
 root.add_command(audit_cli)
@@ -30,7 +31,7 @@ def ngettext(singular: str, plural: str, num: int, **params) -> str:
 
 
 def _say(message: str, **params) -> str:
-    return _gettext_for_cli(message) % params
+    return translate(message, params, _gettext_for_cli)
 
 
 def verification_lines(check, anchors: int, *, broken: bool = False) -> list[str]:
@@ -118,7 +119,7 @@ def audit_export(code, out):
         if os.path.exists(partial):
             os.remove(partial)
     log = manifest["audit_log"]
-    click.echo(f"Evidence file {out}: {len(manifest['files'])} files, audit log "
+    click.echo(f"Evidence file {out}: {counted(len(manifest['files']), 'file')}, audit log "
                f"{'intact' if log['ok'] else 'BROKEN'} (head #{log['head_seq']}).")
     if not log["ok"]:
         click.echo(click.style("warning: ", fg="yellow", bold=True) + log["first_break"], err=True)
@@ -139,4 +140,5 @@ def grant_app_role(role, apply_):
             click.echo(statement + ";")
         return
     statements = db_roles.grant_app_role(role)
-    click.echo(_say(N_("Rights of role %(role)s set: %(count)s statements run."), role=role, count=len(statements)))
+    click.echo(_say(Nn_("Rights of role %(role)s set: %(num)s statement run.",
+                        "Rights of role %(role)s set: %(num)s statements run."), role=role, num=len(statements)))

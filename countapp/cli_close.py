@@ -17,6 +17,7 @@ import click
 from tickets.errors import CountappError, N_
 
 from .cli import campaign_cli, command, root
+from .cli_output import counted
 
 
 def _language() -> str:
@@ -74,8 +75,8 @@ def entries_command(code: str, out: Path, fmt: str, excel: bool) -> None:
     balances = annual_stats.entries_balance(frame)
     debit = sum((d for _, d, _ in balances), 0)
     credit = sum((c for _, _, c in balances), 0)
-    click.echo(f"Entries of {campaign.code} at {campaign.closing_date.isoformat()}: {len(balances)} entries, "
-               f"{len(frame)} lines, debit {debit} = credit {credit}; effect on the result "
+    click.echo(f"Entries of {campaign.code} at {campaign.closing_date.isoformat()}: {counted(len(balances), 'entry', 'entries')}, "
+               f"{counted(len(frame), 'line')}, debit {debit} = credit {credit}; effect on the result "
                f"{annual_stats.result_effect(frame)}. Written to {out}.")
 
 
@@ -101,8 +102,8 @@ def _entries_fec(code: str, out: Path) -> None:
     if not built.siren:
         click.echo("warning: no SIREN in the settings ([company] siren): the statutory file name is "
                    "<SIREN>FEC<AAAAMMJJ>.txt.", err=True)
-    click.echo(f"FEC of {campaign.code} at {campaign.closing_date.isoformat()}: {len(balances)} entries, "
-               f"{len(built.entries)} lines (UTF-8, tab-separated, CRLF). Written to {out}.")
+    click.echo(f"FEC of {campaign.code} at {campaign.closing_date.isoformat()}: {counted(len(balances), 'entry', 'entries')}, "
+               f"{counted(len(built.entries), 'line')} (UTF-8, tab-separated, CRLF). Written to {out}.")
 
 
 # --- countapp report CODE --out FILE.pdf [--xlsx FILE.xlsx] ------------------------------------
@@ -135,7 +136,7 @@ def report_command(code: str, out: Path, xlsx: Path | None) -> None:
         _write(xlsx, files.xlsx)
     for notice in files.report.reconciliation.warnings:
         click.echo("warning: " + notice.message(_language()), err=True)
-    click.echo(f"Report of {campaign.code} (draft, {files.pages} pages, SHA-256 {files.sha256}). Written to {out}"
+    click.echo(f"Report of {campaign.code} (draft, {counted(files.pages, 'page')}, SHA-256 {files.sha256}). Written to {out}"
                + (f" and {xlsx}." if xlsx is not None else "."))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .cli import command, fail, root
+from .cli_output import counted
 from .cli_setup import import_cli
 
 
@@ -51,4 +52,4 @@ def recounts_command(code, out, excel):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    click.echo(f"{n} tickets needing a third count written to {out}.", err=True)
+    click.echo(f"{counted(n, 'ticket')} needing a third count written to {out}.", err=True)

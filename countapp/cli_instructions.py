@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from .cli import command, root
+from .cli_output import counted
 
 HELP = """Write the written count instructions of campaign CODE to FILE.pdf.
 
@@ -29,7 +30,7 @@ def _echo_missing(campaign, items) -> None:
     if not items:
         click.echo("Nothing is missing: the draft can be issued.", err=True)
         return
-    click.echo(f"{len(items)} point(s) still missing before the instructions of {campaign.code} can be issued:",
+    click.echo(f"{counted(len(items), 'point')} still missing before the instructions of {campaign.code} can be issued:",
                err=True)
     for item in items:
         click.echo(f"  - {render_missing(item, 'en')}", err=True)

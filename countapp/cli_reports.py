@@ -13,6 +13,7 @@ import click
 from tickets.errors import CountappError, N_
 
 from .cli import command, root
+from .cli_output import counted
 
 
 def _language() -> str:
@@ -59,6 +60,6 @@ def reconcile_command(code: str, out: Path, excel: bool) -> None:
     exceptions = int((result.lines["exception"] != "").sum())
     state = reconciliation.sign_state(campaign)
     signed = f"; signed off by {state.last.name} on {state.last.at:%Y-%m-%d}" if state.signed else ""
-    click.echo(f"Reconciliation of {campaign.code}: {len(result.lines):,} rows, {exceptions:,} exceptions; own stock "
+    click.echo(f"Reconciliation of {campaign.code}: {counted(len(result.lines), 'row')}, {counted(exceptions, 'exception')}; own stock "
                f"at closing {totals['closing_value']} gross, {totals['depreciation']} depreciation, "
                f"{totals['net_value']} net{signed}. Written to {out}.")

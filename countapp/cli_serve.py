@@ -13,6 +13,7 @@ from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
 
 from .cli import command, root, user_cli
+from .cli_output import counted
 
 MAX_DEFAULT_WORKERS = 8
 
@@ -95,8 +96,8 @@ def serve_command(host, port, workers, threads, timeout, access_log):
     app = current_app._get_current_object()
     fmt = app.config.get("COUNTAPP_LOG_FORMAT", "text")
     options = serve_options(host, port, workers or default_workers(), threads, timeout, fmt, access_log=access_log)
-    click.echo(f"countapp serving on http://{host}:{port} with {options['workers']} worker(s) "
-               f"× {threads} thread(s); jobs go to {_queue_name(app)}.", err=True)
+    click.echo(f"countapp serving on http://{host}:{port} with {counted(options['workers'], 'worker')} "
+               f"× {counted(threads, 'thread')}; jobs go to {_queue_name(app)}.", err=True)
     # The engine's pool must not cross the fork: each worker opens its own connections.
     from .extensions import db
 
@@ -143,7 +144,8 @@ def purge_uploads_command(older_than):
     from .services import jobs
 
     found = jobs.purge_uploads(current_app._get_current_object(), older_than=older_than * 3600)
-    click.echo(f"{found['stored']} upload(s) removed from the database, {found['files']} file(s) from this machine.")
+    click.echo(f"{counted(found['stored'], 'upload')} removed from the database, {counted(found['files'], 'file')} "
+               "from this machine.")
 
 
 @click.pass_context

@@ -6,6 +6,7 @@ from datetime import datetime
 import click
 
 from .cli import command, fail, root
+from .cli_output import Progress, counted
 
 import_cli = click.Group("import", help="Load ERP exports into a campaign (checked whole first).")
 team_cli = click.Group("team", help="Counting teams.")
@@ -19,13 +20,12 @@ def _run_import(kind: str, code: str, file: str, as_of=None) -> None:
     bar = {"bar": None}
 
     def on_checked(total: int) -> None:
-        click.echo(f"{file}: {total} lines checked, no error; writing...", err=True)
-        bar["bar"] = click.progressbar(length=total, label="importing", file=click.get_text_stream("stderr"))
-        bar["bar"].__enter__()
+        click.echo(f"{file}: {counted(total, 'line')} checked, no error; writing...", err=True)
+        bar["bar"] = Progress(total, "importing", ("line", "lines"))
 
     def progress(done: int, **_) -> None:
         if bar["bar"] is not None:
-            bar["bar"].update(done - bar["bar"].pos)
+            bar["bar"].update(done)
 
     try:
         counts = imports.import_file(kind, code, file, progress=progress, on_checked=on_checked, as_of=as_of)
@@ -35,7 +35,7 @@ def _run_import(kind: str, code: str, file: str, as_of=None) -> None:
         fail(refused)
     finally:
         if bar["bar"] is not None:
-            bar["bar"].__exit__(None, None, None)
+            bar["bar"].close()
     from flask_babel import force_locale
 
     with force_locale("en"):
@@ -88,7 +88,7 @@ def team_add(code, number, round_, leader, members, zones, starts_at, ends_at):
     team = teams.add_team(code, number, round=round_, leader=leader, members=list(members), zones=list(zones),
                           starts_at=_datetime(starts_at), ends_at=_datetime(ends_at))
     click.echo(f"Team {team.number} (round {team.round}) added: leader {team.leader.login}, "
-               f"{len(team.members)} members, zones {', '.join(sorted(z.code for z in team.zones)) or '-'}.")
+               f"{counted(len(team.members), 'member')}, zones {', '.join(sorted(z.code for z in team.zones)) or '-'}.")
 
 
 @command(team_cli, "storekeeper")

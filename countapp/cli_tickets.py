@@ -15,6 +15,7 @@ import click
 from tickets.errors import CountappError, N_
 
 from .cli import command, root
+from .cli_output import Progress, counted
 
 tickets_cli = click.Group("tickets", help="Three-part tickets: numbering, ranges, printing, voids, control.")
 root.add_command(tickets_cli)
@@ -46,7 +47,7 @@ def generate_command(code, blank):
     if made["first"] is None:
         click.echo(f"Nothing to generate in {code}: every book line counted on site already has a live ticket.")
         return
-    click.echo(f"{made['pre_referenced'] + made['blank']} tickets generated in {code}: {made['pre_referenced']} "
+    click.echo(f"{counted(made['pre_referenced'] + made['blank'], 'ticket')} generated in {code}: {made['pre_referenced']} "
                f"pre-referenced, {made['blank']} blank, numbers {tickets.label(campaign, made['first'])} to "
                f"{tickets.label(campaign, made['last'])}.")
 
@@ -100,7 +101,7 @@ def list_command(code, out, excel):
     written = {}
     _write_atomically(out, lambda handle: written.setdefault("n", tickets.list_csv(campaign, handle, excel=excel)),
                       binary=False)
-    click.echo(f"{written['n']} tickets written to {out}.", err=True)
+    click.echo(f"{counted(written['n'], 'ticket')} written to {out}.", err=True)
 
 
 @command(tickets_cli, "print")
@@ -118,20 +119,18 @@ def print_command(code, out, first, last, per_page, language, workers):
 
     campaign = campaigns.get(code)
     _, _, total = tickets.print_bounds(campaign, first, last)
-    stderr = click.get_text_stream("stderr")
     result = {}
-    with click.progressbar(length=total, label="printing", file=stderr, show_pos=True,
-                           show_eta=stderr.isatty()) as bar:
+    with Progress(total, "printing", ("ticket", "tickets")) as bar:
         def progress(done, _total):
-            bar.update(done - bar.pos)
+            bar.update(done)
 
         def write(handle):
             result.update(tickets.print_pdf(code, handle, first=first, last=last, per_page=int(per_page),
                                             language=language, workers=workers, progress=progress))
 
         _write_atomically(out, write, binary=True)
-    click.echo(f"{result['tickets']} tickets ({result['first']} to {result['last']}) printed on {result['pages']} "
-               f"pages, {result['per_page']} per page, in {'French' if result['language'] == 'fr' else 'English'}: "
+    click.echo(f"{counted(result['tickets'], 'ticket')} ({result['first']} to {result['last']}) printed on "
+               f"{counted(result['pages'], 'page')}, {result['per_page']} per page, in {'French' if result['language'] == 'fr' else 'English'}: "
                f"{out}.")
 
 

@@ -50,8 +50,44 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
 
 
+def select_timezone() -> str:
+    """The time zone of the campaign a page is about (``[company] time_zone``, Europe/Paris by default),
+    else the application's (``BABEL_DEFAULT_TIMEZONE``, UTC).
+
+    Times are stored in UTC; every ``|datetime`` and ``format_datetime`` shows them in this zone."""
+    code = (request.view_args or {}).get("code") if request else None
+    if isinstance(code, str) and code:
+        from tickets.timezones import zone
+
+        from .campaign_settings import time_zone
+        from .extensions import db
+        from .models import Campaign
+
+        settings = db.session.execute(db.select(Campaign.settings).where(Campaign.code == code)).scalar()
+        return zone(time_zone(settings or {})).key   # an unknown name falls back to Europe/Paris
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"
+
+
 def init_app(app: Flask, babel: Babel) -> None:
     directory = _catalog_directory(app)
     compile_catalogs(directory)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def message_gettext(message: str) -> str:
+    """The request's translation of a domain message (no ``%`` applied: the caller fills it in).
+
+    Its ``ngettext`` attribute lets ``tickets.errors.translate`` pick a plural form."""
+    from flask_babel import get_translations
+
+    return get_translations().gettext(message)
+
+
+def _message_ngettext(singular: str, plural: str, number: int) -> str:
+    from flask_babel import get_translations
+
+    return get_translations().ngettext(singular, plural, number)
+
+
+message_gettext.ngettext = _message_ngettext

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import chain
 from typing import Union
 
-from tickets.errors import CountappError, N_
+from tickets.errors import CountappError, N_, Nn_, translate
 
 from .import_columns import Resolved, fold, resolve
 from .tabular import Row, Table, cell_text, normalize_header, parse_date, parse_datetime, parse_decimal
@@ -128,10 +128,18 @@ class ImportRefused(CountappError):
 
     def __init__(self, check: FileCheck) -> None:
         first = check.errors[0] if check.errors else None
-        super().__init__(N_("%(file)s: %(count)s error(s), nothing was imported. First: %(first)s"),
+        super().__init__(Nn_("%(file)s: %(num)s error, nothing was imported: %(first)s",
+                             "%(file)s: %(num)s errors, nothing was imported. First: %(first)s"),
                          field=first.column if first else None, file=check.filename,
-                         count=check.error_count, first=first.render() if first else "")
+                         num=check.error_count, first=first.render() if first else "")
         self.errors = check.errors
+
+    def render(self, gettext=None) -> str:
+        """The whole message in the reader's language, its first error included."""
+        params = dict(self.params)
+        if self.errors:
+            params["first"] = self.errors[0].render(gettext)
+        return translate(self.message, params, gettext)
 
 
 # --------------------------------------------------------------------------- what a check gives

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Mapping
 
 NBSP = "\u00a0"  # French puts a non-breaking space before % and € and between thousands
+NNBSP = "\u202f"  # and a narrow one before : ; ! ? and inside « »
 
 _MONTHS = {
     "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -134,10 +135,10 @@ def _join(parts: list[str], last: str) -> str:
 
 
 def french_spacing(text: str) -> str:
-    """Non-breaking spaces where French typography wants them (before : ; ! ? », after «)."""
-    text = re.sub(r"«\s*", "«" + NBSP, text)
-    text = re.sub(r"\s*»", NBSP + "»", text)
-    return re.sub(r"(?<=\S) ([:;!?])(?=\s|$)", NBSP + r"\1", text)
+    """Narrow no-break spaces where French typography wants them (before : ; ! ? », after «)."""
+    text = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, text)
+    text = re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
+    return re.sub(r"(?<=\S)[ \u00a0]([:;!?])(?=\s|$)", NNBSP + r"\1", text)
 
 
 def truthy(value: object) -> bool:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tickets.errors import N_
+from tickets.errors import N_, Nn_
+from tickets.plurals import choose
 
 from . import formatting as fmt
 from .model import InstructionsData, Team
@@ -31,10 +32,12 @@ _FR = {
     "no_freeze_period": "La période d’arrêt des mouvements physiques n’a pas de début ou pas de fin.",
     "freeze_reversed": "La période d’arrêt des mouvements physiques se termine avant de commencer.",
     "no_places": "La liste des lieux à inventorier est vide.",
-    "places_without_zone": "%(count)s emplacement(s) sans zone, donc confiés à aucune équipe (par exemple : %(examples)s).",
+    "places_without_zone": ("%(num)s emplacement sans zone, donc confié à aucune équipe (par exemple\u202f: %(examples)s).",
+                            "%(num)s emplacements sans zone, donc confiés à aucune équipe (par exemple\u202f: "
+                            "%(examples)s)."),
     "no_categories": "Aucune catégorie de stocks n’est retenue.",
     "zone_without_team": "La zone %(zone)s n’a pas d’équipe pour le comptage n° %(round)s.",
-    "team_bad_round": "L’équipe %(team)s est affectée au tour %(round)s ; une équipe compte au tour 1 ou 2.",
+    "team_bad_round": "L’équipe %(team)s est affectée au comptage %(round)s\u202f; une équipe fait le 1er ou le 2e comptage.",
     "team_without_leader": "L’équipe %(team)s n’a pas de chef d’équipe.",
     "team_without_zone": "Aucune zone n’est confiée à l’équipe %(team)s.",
     "team_unknown_zone": "L’équipe %(team)s est affectée à la zone %(zone)s, qui ne contient aucun lieu listé.",
@@ -73,8 +76,9 @@ def missing_items(data: InstructionsData) -> list[Missing]:
     if unzoned:
         examples = ", ".join(" / ".join(x for x in (p.site, p.location) if x) for p in unzoned[:3])
         add("places_without_zone",
-            N_("%(count)s location(s) have no zone, so no team counts them (for example: %(examples)s)."),
-            count=len(unzoned), examples=examples)
+            Nn_("%(num)s location has no zone, so no team counts it (for example: %(examples)s).",
+                "%(num)s locations have no zone, so no team counts them (for example: %(examples)s)."),
+            num=len(unzoned), examples=examples)
     if not data.categories:
         add("no_categories", N_("No stock category is in scope."))
     out.extend(_team_items(data, {p.zone for p in places if p.zone}))
@@ -133,6 +137,9 @@ def render_missing(m: Missing, language: str) -> str:
     """The gap as a sentence in French or English, dates written the reader's way."""
     lang = check_language(language)
     template = _FR.get(m.key, m.message) if lang == "fr" else m.message
+    if not isinstance(template, str) or getattr(template, "plural", None):   # words after a number
+        forms = template if not isinstance(template, str) else (str(template), template.plural)
+        template = choose(forms, m.params.get("num"), lang)
     params = {k: _show(v, lang) for k, v in m.params.items()}
     text = template % params if params else template
     return fmt.french_spacing(text) if lang == "fr" else text

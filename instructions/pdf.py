@@ -14,6 +14,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate, Paragraph, Spacer
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from tickets.pdf_fonts import unbreakable
+
 from . import formatting as fmt
 from . import pdf_tables
 from .fonts import FAMILY, printable, register_fonts
@@ -106,7 +108,7 @@ def _body(text: str, st: Styles) -> list[Flowable]:
 
 
 def _lines(lines: list[str], st: Styles) -> Paragraph:
-    return Paragraph("<br/>".join(escape(printable(x)) for x in lines), st.body)
+    return Paragraph("<br/>".join(escape(unbreakable(printable(x))) for x in lines), st.body)
 
 
 class _Heading(Paragraph):
@@ -114,7 +116,7 @@ class _Heading(Paragraph):
 
 
 def _heading(text: str, st: Styles, toc_key: str | None) -> _Heading:
-    h = _Heading(escape(printable(text)), st.h1)
+    h = _Heading(escape(unbreakable(printable(text))), st.h1)
     h.toc_key = toc_key
     return h
 
@@ -174,7 +176,7 @@ def _canvas_class(data: InstructionsData, lab: dict) -> type[Canvas]:
     else:
         status = lab["issued_no_version"] % {"date": fmt.short_date(data.issued_on, lang)}
     header = printable(f"{data.company_name} — {lab['title']} — {data.campaign_code}")
-    status = printable(status)
+    status = printable(status)   # drawn, not a paragraph: the narrow no-break space stays
 
     class _NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs) -> None:

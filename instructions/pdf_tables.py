@@ -13,6 +13,8 @@ from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from tickets.pdf_fonts import unbreakable
+
 from . import formatting as fmt
 from .fonts import FAMILY, printable
 from .labels import AUDITOR_KINDS, LIFO_WARNING, STATES, category_code, category_row
@@ -51,7 +53,7 @@ class Styles:
 
 def para(text: str, style: ParagraphStyle, **kw: Any) -> Paragraph:
     """A paragraph of plain text (escaped, printable in the font)."""
-    return Paragraph(escape(printable(text)), style, **kw)
+    return Paragraph(escape(unbreakable(printable(text))), style, **kw)
 
 
 def _natural(text: str) -> list:
@@ -73,7 +75,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence
             return Paragraph(escape(text), st.cell)
         return text
 
-    head = [Paragraph(escape(printable(h)), st.cell_head) for h in header]
+    head = [Paragraph(escape(unbreakable(printable(h))), st.cell_head) for h in header]
     body = [[cell(v, w) for v, w in zip(row, col_widths)] for row in rows]
 
     def grid(part: Sequence[list]) -> Table:

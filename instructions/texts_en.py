@@ -76,12 +76,12 @@ Any urgent issue during the freeze needs the written agreement of the person in 
     "third_party_goods": """\
 Some goods on our sites do not belong to us: goods on deposit or consignment, materials received for repair or subcontracted work, sold goods not yet collected by the customer. They are stored apart, counted on separate tickets and excluded from the company's stock; they are never valued.
 
-The perpetual inventory holds {third_party_lines} such line(s), shown below by owner. The counted quantities are checked against the owners' documents; any difference is reported to the person in charge.""",
+Lines of this kind in the perpetual inventory: {third_party_lines}, shown below by owner. The counted quantities are checked against the owners' documents; any difference is reported to the person in charge.""",
 
     "goods_elsewhere": """\
 Goods that belong to the company but are held by third parties (depositaries, subcontractors, outside warehouses, customers on consignment) or are in transit are not counted on site. They enter closing stock from the holders' written confirmations, drawn up at the count date.
 
-Accounting sends the confirmation requests before the count and follows up the answers. A confirmation that is missing or disagrees with the books is reported to the person in charge before the accounts are closed. The perpetual inventory holds {goods_elsewhere_lines} such line(s), shown below by holder.""",
+Accounting sends the confirmation requests before the count and follows up the answers. A confirmation that is missing or disagrees with the books is reported to the person in charge before the accounts are closed. Lines of this kind in the perpetual inventory: {goods_elsewhere_lines}, shown below by holder.""",
 
     "tickets": """\
 Each ticket carries a sequence number and the fiscal year, for example "Ticket n° 000123/{fiscal_year}". Pre-referenced tickets already show the item, location and unit; blank tickets are filled in by the first team. Each ticket has three detachable parts:

@@ -18,7 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table, TableStyle
 
-from tickets.pdf_fonts import UNICODE_BOLD, unicode_font
+from tickets.pdf_fonts import UNICODE_BOLD, unbreakable, unicode_font
 
 from . import annual_format as fmt
 from .annual_data import AnnualReport
@@ -59,7 +59,7 @@ class Styles:
 
 def para(text: str, style: ParagraphStyle, **kwargs) -> Paragraph:
     """A paragraph of plain text (escaped; line breaks kept)."""
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style, **kwargs)
+    return Paragraph(escape(unbreakable(str(text))).replace("\n", "<br/>"), style, **kwargs)
 
 
 class Heading(Paragraph):

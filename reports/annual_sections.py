@@ -15,6 +15,8 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from reportlab.lib import colors
 from reportlab.lib.units import cm
 
+from tickets.plurals import choose
+
 from . import annual_format as fmt
 from . import annual_stats as stats
 from . import exact
@@ -53,6 +55,10 @@ class _Ctx:
 
     def n(self, value) -> str:
         return fmt.count(value, self.lang)
+
+    def tn(self, key: str, number) -> str:
+        """The text ``key`` in the form ``number`` needs (singular or plural)."""
+        return choose(self.t[key], number, self.lang)
 
     def pct(self, value) -> str:
         return fmt.percent(value, self.lang)
@@ -137,9 +143,9 @@ def _override_sentence(c: _Ctx) -> str | None:
         return None
     parts = []
     if closing.unaccounted:
-        parts.append(c.t["override_what_missing"] % {"n": len(closing.unaccounted)})
+        parts.append(c.tn("override_what_missing", len(closing.unaccounted)) % {"n": len(closing.unaccounted)})
     if closing.pending_third:
-        parts.append(c.t["override_what_pending"] % {"n": len(closing.pending_third)})
+        parts.append(c.tn("override_what_pending", len(closing.pending_third)) % {"n": len(closing.pending_third)})
     what = c.t["override_and"].join(parts) or "—"
     return c.t["override_note"] % {"what": what, "by": closing.closed_by or "—", "reason": closing.override_reason}
 
@@ -342,7 +348,7 @@ def _outcome(c: _Ctx, row) -> str:
 def _third(c: _Ctx) -> list[Flowable]:
     rows_all, t = c.r.third_counts, c.t
     done = sum(1 for r in rows_all if r.count3 is not None)
-    story = [c.h1("s_third"), c.p(t["third_intro"] % {"n": c.n(len(rows_all)), "done": c.n(done),
+    story = [c.h1("s_third"), c.p(c.tn("third_intro", len(rows_all)) % {"n": c.n(len(rows_all)), "done": c.n(done),
                                                       "pending": c.n(c.r.stats.pending_third)})]
     shown = rows_all[:c.r.limits.third_counts]
     if shown:
@@ -462,7 +468,7 @@ def _not_counted(c: _Ctx) -> list[Flowable]:
     frame = result.not_counted
     own = frame[frame["owner"] != "third_party"]
     value = sum((v for v in own["book_value"] if v is not None), Decimal("0.00"))
-    story = [c.h1("s_not_counted"), c.p(t["n_intro"] % {"n": c.n(len(frame)), "value": c.money(value)})]
+    story = [c.h1("s_not_counted"), c.p(c.tn("n_intro", len(frame)) % {"n": c.n(len(frame)), "value": c.money(value)})]
     shown = frame.head(c.r.limits.not_counted)
     if len(shown):
         rows = [[r["ticket"] or "—", r["reference"], r["designation"], r["location"], r["zone"],

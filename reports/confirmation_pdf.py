@@ -24,7 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (BaseDocTemplate, Frame, KeepTogether, PageBreak, PageTemplate, Paragraph, Spacer,
                                 Table, TableStyle)
 
-from tickets.pdf_fonts import UNICODE_BOLD, unicode_font
+from tickets.pdf_fonts import UNICODE_BOLD, unbreakable, unicode_font
 
 TEXTS = {
     "en": {
@@ -57,14 +57,14 @@ TEXTS = {
                   "d’indiquer toute différence et de renvoyer ce courrier signé directement à nos auditeurs."),
         "also": ("Merci de nous signaler également les marchandises nous appartenant que vous détiendriez sans "
                  "qu’elles figurent sur cette liste, ainsi que celles qui seraient endommagées, gagées ou retenues."),
-        "columns": ("Référence", "Désignation", "Lot", "Notre emplacement", "Unité", "Quantité comptable",
+        "columns": ("Référence", "Désignation", "Lot", "Notre emplacement", "Unité", "Quantité théorique",
                     "Quantité détenue"),
         "lines": "%(n)s lignes",
-        "confirm": "Bon pour confirmation au %(count_date)s :",
+        "confirm": "Bon pour confirmation au %(count_date)s\u202f:",
         "sign": ("Nom et fonction", "Date", "Signature et cachet de l’entreprise"),
-        "reply": "Réponse à adresser à : %(reply_to)s",
+        "reply": "Réponse à adresser à\u202f: %(reply_to)s",
         "footer": "%(code)s · demande de confirmation · %(holder)s",
-        "unnamed": "(détenteur non indiqué dans le stock comptable)",
+        "unnamed": "(détenteur non indiqué dans le stock théorique)",
     },
 }
 
@@ -107,12 +107,13 @@ def _story(letter: Letter, styles: dict) -> list:
     count_date = format_date(letter.count_date, "long", locale=lang)
     issued = format_date(letter.issued_on or dt.date.today(), "long", locale=lang)
     holder = holder_name(letter.holder, lang)
-    p = lambda text, style="body": Paragraph(escape(text), styles[style])  # noqa: E731
+    p = lambda text, style="body": Paragraph(escape(unbreakable(text)), styles[style])  # noqa: E731
+    colon = "\u00a0:" if lang == "fr" else ":"   # a paragraph keeps U+00A0 (never U+202F) before the colon
     story = [
         p(letter.company, "strong"), p(issued, "right"), Spacer(1, 4 * mm),
-        Paragraph(f"<b>{escape(t['to'])}</b> : {escape(holder)}" if lang == "fr"
+        Paragraph(f"<b>{escape(t['to'])}</b>{colon} {escape(holder)}" if lang == "fr"
                   else f"<b>{escape(t['to'])}</b>: {escape(holder)}", styles["body"]),
-        Paragraph(f"<b>{escape(t['ref'])}</b>{' :' if lang == 'fr' else ':'} {escape(letter.campaign_code)}",
+        Paragraph(f"<b>{escape(t['ref'])}</b>{colon} {escape(letter.campaign_code)}",
                   styles["body"]),
         Spacer(1, 4 * mm), p(t["title"], "title"),
         p(t["intro"] % {"company": letter.company, "count_date": count_date}),

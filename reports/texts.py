@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tickets.plurals import choose
+
 LANGUAGES = ("fr", "en")
 
 CATEGORY_NAMES = {
@@ -26,8 +28,8 @@ CATEGORY_NAMES = {
 
 ENTRY_LABELS = {
     "fr": {
-        "variation": "Variation des stocks de l'exercice – %(category)s",
-        "reversal": "Reprise de la dépréciation de l'exercice précédent – %(category)s",
+        "variation": "Variation des stocks de l’exercice – %(category)s",
+        "reversal": "Reprise de la dépréciation de l’exercice précédent – %(category)s",
         "charge": "Dépréciation des stocks à la clôture – %(category)s",
     },
     "en": {
@@ -39,36 +41,59 @@ ENTRY_LABELS = {
 
 WARNINGS = {
     "fr": {
-        "lifo": "La méthode LIFO (dernier entré, premier sorti) n'est admise ni par les normes IFRS ni par "
-                "l'administration fiscale française : réservez-la à un usage de gestion.",
-        "not_counted": "%(n)s ligne(s) de stock théorique sans comptage définitif : elles restent hors du stock "
-                       "de clôture tant qu'elles ne sont pas comptées.",
-        "unknown_to_book": "%(n)s emplacement(s) compté(s) inconnu(s) du stock théorique.",
-        "rollforward_only": "%(n)s emplacement(s) sans ligne théorique ni ticket ont des mouvements entre "
-                            "l'inventaire et la clôture.",
-        "layers_short": "Pour %(n)s article(s), les couches de valorisation ne couvrent pas la quantité de "
-                        "clôture : le complément est valorisé au coût unitaire théorique.",
-        "negative_closing": "%(n)s ligne(s) ont une quantité de clôture négative : vérifiez les mouvements "
-                            "postérieurs à l'inventaire.",
-        "no_category": "%(n)s ligne(s) n'ont pas de catégorie de stock : elles ne peuvent pas être comptabilisées.",
-        "voided": "%(n)s ticket(s) annulé(s), conservé(s) et listé(s).",
-        "outside_window": "%(n)s mouvement(s) hors de la fenêtre (avant l’exercice ou après la dernière date "
-                          "d’inventaire et de clôture) : conservé(s), sans effet sur les chiffres.",
+        "lifo": "La méthode LIFO (dernier entré, premier sorti) n’est admise ni par les normes IFRS ni par "
+                "l’administration fiscale française\u202f: réservez-la à un usage de gestion.",
+        "not_counted": ("%(n)s ligne de stock théorique sans comptage définitif\u202f: elle reste hors du stock "
+                        "de clôture tant qu’elle n’est pas comptée.",
+                        "%(n)s lignes de stock théorique sans comptage définitif\u202f: elles restent hors du stock "
+                        "de clôture tant qu’elles ne sont pas comptées."),
+        "unknown_to_book": ("%(n)s emplacement compté inconnu du stock théorique.",
+                            "%(n)s emplacements comptés inconnus du stock théorique."),
+        "rollforward_only": ("%(n)s emplacement sans ligne théorique ni ticket a des mouvements entre "
+                             "l’inventaire et la clôture.",
+                             "%(n)s emplacements sans ligne théorique ni ticket ont des mouvements entre "
+                             "l’inventaire et la clôture."),
+        "layers_short": ("Pour %(n)s article, les couches de valorisation ne couvrent pas la quantité de "
+                         "clôture\u202f: le complément est valorisé au coût unitaire théorique.",
+                         "Pour %(n)s articles, les couches de valorisation ne couvrent pas la quantité de "
+                         "clôture\u202f: le complément est valorisé au coût unitaire théorique."),
+        "negative_closing": ("%(n)s ligne a une quantité de clôture négative\u202f: vérifiez les mouvements "
+                             "postérieurs à l’inventaire.",
+                             "%(n)s lignes ont une quantité de clôture négative\u202f: vérifiez les mouvements "
+                             "postérieurs à l’inventaire."),
+        "no_category": ("%(n)s ligne n’a pas de catégorie de stock\u202f: elle ne peut pas être comptabilisée.",
+                        "%(n)s lignes n’ont pas de catégorie de stock\u202f: elles ne peuvent pas être "
+                        "comptabilisées."),
+        "voided": ("%(n)s ticket annulé, conservé et listé.", "%(n)s tickets annulés, conservés et listés."),
+        "outside_window": ("%(n)s mouvement hors de la fenêtre (avant l’exercice ou après la dernière date "
+                           "d’inventaire et de clôture)\u202f: conservé, sans effet sur les chiffres.",
+                           "%(n)s mouvements hors de la fenêtre (avant l’exercice ou après la dernière date "
+                           "d’inventaire et de clôture)\u202f: conservés, sans effet sur les chiffres."),
     },
     "en": {
         "lifo": "LIFO (last in, first out) is refused under IFRS and by French tax rules: keep it for "
                 "management purposes.",
-        "not_counted": "%(n)s book line(s) have no final count: they stay out of closing stock until counted.",
-        "unknown_to_book": "%(n)s counted place(s) are unknown to the book stock.",
-        "rollforward_only": "%(n)s place(s) with neither book line nor ticket have movements between the count "
-                            "and the closing date.",
-        "layers_short": "For %(n)s item(s) the valuation layers do not cover the closing quantity: the rest is "
-                        "valued at book unit cost.",
-        "negative_closing": "%(n)s row(s) have a negative closing quantity: check the movements after the count.",
-        "no_category": "%(n)s row(s) have no stock category: they cannot be posted.",
-        "voided": "%(n)s voided ticket(s), kept and listed.",
-        "outside_window": "%(n)s movement(s) outside the window (before the fiscal year or after the latest count "
-                          "and closing dates): kept, moving no figure.",
+        "not_counted": ("%(n)s book line has no final count: it stays out of closing stock until counted.",
+                        "%(n)s book lines have no final count: they stay out of closing stock until counted."),
+        "unknown_to_book": ("%(n)s counted place is unknown to the book stock.",
+                            "%(n)s counted places are unknown to the book stock."),
+        "rollforward_only": ("%(n)s place with neither book line nor ticket has movements between the count "
+                             "and the closing date.",
+                             "%(n)s places with neither book line nor ticket have movements between the count "
+                             "and the closing date."),
+        "layers_short": ("For %(n)s item the valuation layers do not cover the closing quantity: the rest is "
+                         "valued at book unit cost.",
+                         "For %(n)s items the valuation layers do not cover the closing quantity: the rest is "
+                         "valued at book unit cost."),
+        "negative_closing": ("%(n)s row has a negative closing quantity: check the movements after the count.",
+                             "%(n)s rows have a negative closing quantity: check the movements after the count."),
+        "no_category": ("%(n)s row has no stock category: it cannot be posted.",
+                        "%(n)s rows have no stock category: they cannot be posted."),
+        "voided": ("%(n)s voided ticket, kept and listed.", "%(n)s voided tickets, kept and listed."),
+        "outside_window": ("%(n)s movement outside the window (before the fiscal year or after the latest count "
+                           "and closing dates): kept, moving no figure.",
+                           "%(n)s movements outside the window (before the fiscal year or after the latest count "
+                           "and closing dates): kept, moving no figure."),
     },
 }
 
@@ -81,7 +106,7 @@ class Notice:
     params: dict = field(default_factory=dict)
 
     def message(self, language: str = "en") -> str:
-        template = WARNINGS.get(language, WARNINGS["en"])[self.key]
+        template = choose(WARNINGS.get(language, WARNINGS["en"])[self.key], self.params.get("n"), language)
         return template % self.params if self.params else template
 
 

@@ -9,6 +9,7 @@ Untranslated msgids are written to ``untranslated.json`` beside this script, rea
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -20,7 +21,24 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "countapp" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None,
-            "lazy_ngettext": (1, 2)}
+            "lazy_ngettext": (1, 2), "Nn_": (1, 2)}
+
+
+NNBSP = "\u202f"   # narrow no-break space: before : ; ! ? and inside « » in French
+
+
+def french_typography(text: str) -> str:
+    """French punctuation for a French text: ’ for the apostrophe, « » for quotes, a narrow no-break
+    space before : ; ! ? (replacing a plain or no-break space, or added where there was none)."""
+    if not text:
+        return text
+    text = re.sub(r"(?<![\w’])'([^'\n]{1,60}?)'(?!\w)", lambda m: "«" + NNBSP + m.group(1) + NNBSP + "»", text)
+    text = re.sub(r"(?<=\w)'(?=\w)", "’", text)
+    text = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, text)
+    text = re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", text)
+    text = re.sub(r"[ \u00a0]+([:;!?])", NNBSP + r"\1", text)
+    # No space at all: added where the sign ends a clause (not 14:30, not NUMBER:HASH).
+    return re.sub(r"(?<=[\w)»%}])([:;!?])(?=\s|$)", NNBSP + r"\1", text)
 
 
 def extract() -> Catalog:
@@ -54,6 +72,9 @@ def main(sources: list[str]) -> int:
         if key in fills:
             message.string = tuple(fills[key]) if message.pluralizable else fills[key]
             message.flags.discard("fuzzy")
+        if message.id and message.string:
+            message.string = (tuple(french_typography(text) for text in message.string) if message.pluralizable
+                              else french_typography(message.string))
     with PO.open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
     missing = untranslated(catalog)

@@ -8,7 +8,12 @@ counting means nothing here may tell a quantity (neither the book's nor another 
 """
 from __future__ import annotations
 
-from .errors import Conflict, CountappError, N_
+from .errors import Conflict, CountappError, Label, N_
+
+# A ticket's status as a message says it ("Ticket 000012/2025 is voided: …"), translated when shown.
+STATUS_WORDS = {"created": N_("created"), "issued": N_("issued"), "counted_1": N_("1st count in"),
+                "counted_2": N_("2nd count in"), "recount": N_("third count needed"), "final": N_("final"),
+                "voided": N_("voided")}
 
 CREATED = "created"
 ISSUED = "issued"
@@ -62,7 +67,7 @@ def transition(status, event: str, *, ticket: str = "") -> str:
         return TRANSITIONS[(value, event)]
     except KeyError:
         raise CountappError(N_("Ticket %(ticket)s is %(status)s: this step is not allowed now."), field="status",
-                            ticket=ticket, status=value) from None
+                            ticket=ticket, status=Label(STATUS_WORDS.get(value, value))) from None
 
 
 def status_after_issue(status) -> str:

@@ -30,3 +30,11 @@ def unicode_font() -> str:
     addMapping(UNICODE_FONT, 0, 1, UNICODE_FONT)
     addMapping(UNICODE_FONT, 1, 1, UNICODE_BOLD)
     return UNICODE_FONT
+
+
+def unbreakable(text: str) -> str:
+    """Text for a ReportLab paragraph: the narrow no-break space becomes a no-break space.
+
+    ReportLab breaks lines at U+202F (it counts it as white space) but keeps U+00A0 together, so
+    "Attention :" and « » never break apart in a paragraph; drawn strings keep the narrow space."""
+    return text.replace("\u202f", "\u00a0")

@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .pdf_fonts import UNICODE_BOLD, unicode_font
+from .pdf_fonts import UNICODE_BOLD, unbreakable, unicode_font
 from .ticket_texts import RECOUNT_TEXTS, texts_for
 
 PAGE = landscape(A4)
@@ -78,7 +78,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text or ""), style)
+    return Paragraph(escape(unbreakable(text or "")), style)
 
 
 def _story(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> list:

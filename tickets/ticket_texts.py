@@ -5,7 +5,7 @@ from .errors import CountappError, N_
 
 TICKET_TEXTS: dict[str, dict[str, str]] = {
     "fr": {
-        "stub": "Souche",
+        "stub": "Talon",
         "round2": "2e comptage",
         "round1": "1er comptage",
         "stub_note": "Reste collée sur la marchandise après les deux comptages.",
@@ -80,7 +80,7 @@ RECOUNT_TEXTS: dict[str, dict[str, str]] = {
         "date": "Date",
         "leader1": "Responsable de l’équipe du 1er comptage",
         "leader2": "Responsable de l’équipe du 2e comptage",
-        "supervisor": "Superviseur du recomptage",
+        "supervisor": "Superviseur du troisième comptage",
         "intro": ("Recompter chaque ticket ci-dessous ensemble, sous la direction du superviseur, "
                   "et noter la quantité trouvée et l’état physique. Ce troisième comptage est définitif."),
         "ticket": "Ticket n°",
@@ -92,11 +92,11 @@ RECOUNT_TEXTS: dict[str, dict[str, str]] = {
         "quantity": "Quantité recomptée",
         "state": "État",
         "remarks": "Observations",
-        "states": "État : B = bon, A = abîmé, O = obsolète, P = périmé.",
+        "states": "État\u202f: B = bon, A = abîmé, O = obsolète, P = périmé.",
         "signatures": "Signatures",
         "sign_here": "Date et signature",
         "page": "Page %(page)s sur %(pages)s",
-        "count": "Tickets à recompter : %(count)s",
+        "count": "Tickets à recompter\u202f: %(count)s",
     },
     "en": {
         "title": "Third count sheet",

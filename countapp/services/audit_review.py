@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from reports.audit_tags import Comparison, FloorSeen, compare, team_tags
 from tickets import numbering
 from tickets.control import ControlReport
-from tickets.errors import CountappError, N_, NotFound
+from tickets.errors import CountappError, N_, NotFound, Nn_, translate
 
 from ..extensions import db
 from ..models import AuditEvent, Campaign, Item, Location, Movement, MovementKind, Team, User
@@ -34,7 +34,8 @@ MAX_BREAKS = 50
 # --- the chain -------------------------------------------------------------------------------------
 
 BREAK_MESSAGES = {
-    "missing": N_("Event #%(seq)s is missing: %(count)s event(s) from #%(seq)s to #%(last)s were deleted."),
+    "missing": Nn_("Event #%(seq)s is missing: %(num)s event from #%(seq)s to #%(last)s was deleted.",
+                   "Event #%(seq)s is missing: %(num)s events from #%(seq)s to #%(last)s were deleted."),
     "content": N_("Event #%(seq)s (%(action)s, %(when)s, by %(user)s) was changed after it was written: its "
                   "content no longer matches its hash."),
     "link": N_("Event #%(seq)s (%(action)s, %(when)s, by %(user)s) no longer follows event #%(previous)s: the "
@@ -61,9 +62,7 @@ class Break:
     params: dict = field(default_factory=dict)
 
     def render(self, gettext=None) -> str:
-        template = BREAK_MESSAGES[self.kind]
-        template = gettext(template) if gettext else template
-        return template % {"seq": self.seq, **self.params}
+        return translate(BREAK_MESSAGES[self.kind], {"seq": self.seq, **self.params}, gettext)
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def verify(campaign: Campaign) -> ChainCheck:
             present[event.seq] = event.hash
         gap = event.seq > expected_seq
         if gap:
-            breaks.append(Break("missing", expected_seq, None, {"count": event.seq - expected_seq,
+            breaks.append(Break("missing", expected_seq, None, {"num": event.seq - expected_seq,
                                                                  "last": event.seq - 1}))
         if keyed_from is None and event.key_id is not None:
             # From here on every event must carry this key's HMAC: a plain one is a rewritten one.

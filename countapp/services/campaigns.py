@@ -5,7 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
+from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound, Nn_
 
 from .. import campaign_settings
 from ..extensions import db
@@ -241,8 +241,10 @@ def finish_counting(code: str, *, by: User | None = None, confirm_open: bool = F
         raise Conflict(N_("Campaign %(code)s is not counting."), field="status", code=campaign.code)
     still_open = readiness.open_tickets(campaign)
     if still_open and not confirm_open:
-        raise CountappError(N_("%(count)s ticket(s) of campaign %(code)s are still open (neither final nor voided). "
-                               "Confirm to end counting anyway."), field="confirm", count=still_open,
+        raise CountappError(Nn_("%(num)s ticket of campaign %(code)s is still open (neither final nor voided). "
+                                "Confirm to end counting anyway.",
+                                "%(num)s tickets of campaign %(code)s are still open (neither final nor voided). "
+                                "Confirm to end counting anyway."), field="confirm", num=still_open,
                             code=campaign.code)
     set_status(campaign, CampaignStatus.RECONCILING, by=by, commit=False)
     audit.record("campaign.finish_counting", campaign=campaign, entity="campaign", entity_id=campaign.code,

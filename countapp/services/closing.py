@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from reports.annual_data import ClosingInfo
 from tickets import numbering
-from tickets.errors import Conflict, CountappError, Forbidden, N_
+from tickets.errors import Conflict, CountappError, Forbidden, N_, Nn_, translate
 
 from ..extensions import db
 from ..models import Campaign, CampaignStatus, ReportArchive, Role, SignOff, Ticket, TicketStatus, User
@@ -87,24 +87,32 @@ def _named(items: list[str]) -> str:
     return text + (f" … (+{len(items) - NAMED})" if len(items) > NAMED else "")
 
 
+class CloseRefused(CountappError):
+    """Closing refused: names the unaccounted numbers and the pending third counts, each with its plural."""
+
+    def __init__(self, campaign: Campaign, found: Blockers) -> None:
+        super().__init__(N_("Campaign %(code)s cannot be closed:"), field="override_reason", code=campaign.code)
+        self.parts = []
+        if found.unaccounted_count:
+            self.parts.append((Nn_("%(num)s issued ticket number is unaccounted for (neither counted, voided nor "
+                                   "returned): %(tickets)s.",
+                                   "%(num)s issued ticket numbers are unaccounted for (neither counted, voided nor "
+                                   "returned): %(tickets)s."),
+                               {"num": found.unaccounted_count, "tickets": _named(found.unaccounted)}))
+        if found.pending_count:
+            self.parts.append((Nn_("%(num)s third count is pending: %(recounts)s.",
+                                   "%(num)s third counts are pending: %(recounts)s."),
+                               {"num": found.pending_count, "recounts": _named(found.pending)}))
+        self.parts.append((N_("Settle them, or close anyway with a written reason."), {}))
+        self.args = (self.render(),)
+
+    def render(self, gettext=None) -> str:
+        return " ".join([super().render(gettext), *(translate(message, params, gettext)
+                                                     for message, params in self.parts)])
+
+
 def _refusal(campaign: Campaign, found: Blockers) -> CountappError:
-    if found.unaccounted_count and found.pending_count:
-        return CountappError(
-            N_("Campaign %(code)s cannot be closed: %(missing)s issued ticket number(s) are unaccounted for (neither "
-               "counted, voided nor returned): %(tickets)s; and %(pending)s third count(s) are pending: "
-               "%(recounts)s. Settle them, or close anyway with a written reason."),
-            field="override_reason", code=campaign.code, missing=found.unaccounted_count,
-            tickets=_named(found.unaccounted), pending=found.pending_count, recounts=_named(found.pending))
-    if found.unaccounted_count:
-        return CountappError(
-            N_("Campaign %(code)s cannot be closed: %(missing)s issued ticket number(s) are unaccounted for (neither "
-               "counted, voided nor returned): %(tickets)s. Settle them, or close anyway with a written reason."),
-            field="override_reason", code=campaign.code, missing=found.unaccounted_count,
-            tickets=_named(found.unaccounted))
-    return CountappError(
-        N_("Campaign %(code)s cannot be closed: %(pending)s third count(s) are pending: %(recounts)s. Settle them, "
-           "or close anyway with a written reason."),
-        field="override_reason", code=campaign.code, pending=found.pending_count, recounts=_named(found.pending))
+    return CloseRefused(campaign, found)
 
 
 def _require_manager(by: User | None, message: str) -> None:

@@ -226,11 +226,18 @@ def _who(count: Count | None) -> str:
 
 
 def _when(count: Count | None) -> str:
+    """When a count was entered, in its campaign's time zone (stored in UTC)."""
     if count is None:
         return "?"
-    moment = count.counted_at
-    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    from tickets.timezones import local
+
+    from ..campaign_settings import time_zone
+    from ..models import Campaign, Ticket
+
+    settings = db.session.execute(sa.select(Campaign.settings).join(Ticket, Ticket.campaign_id == Campaign.id)
+                                  .where(Ticket.id == count.ticket_id)).scalar()
+    moment = local(count.counted_at, time_zone(settings or {}))
+    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "")
 
 
 def _already_counted(label: str, round_: int, earlier: Count | None) -> Conflict:

@@ -23,6 +23,7 @@ from tickets.errors import CountappError, N_
 from .. import filecheck, tabular
 from ..filecheck import ImportRefused
 from ..extensions import db
+from ..i18n import message_gettext
 from ..models import (BookLine, Campaign, CampaignStatus, Item, Location, Movement, OpeningBalance, Site, Zone)
 from . import audit
 from . import campaigns as campaign_service
@@ -305,7 +306,7 @@ def _preview(kind: str, campaign: Campaign, upload: str, path: Path) -> Preview:
         _check_campaign_accepts(kind, campaign)
         checked = _check(kind, campaign, path, filename, keep_rows=False)
     except CountappError as error:
-        result.errors = [{"line": None, "column": error.field, "text": error.render(gettext)}]
+        result.errors = [{"line": None, "column": error.field, "text": error.render(message_gettext)}]
         result.error_count = 1
         return result
     result.lines = checked.lines
@@ -388,9 +389,11 @@ def describe_job(kind: str, counts: dict) -> str:
     if kind != "counts":
         return describe(kind, counts)
     rounds = counts["rounds"]
-    return gettext("%(n)s counts imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s); tickets now final: "
-                   "%(final)s, needing a third count: %(recount)s.",
-                   n=sum(rounds.values()), r1=rounds[1], r2=rounds[2], r3=rounds[3], final=counts["final"],
+    return ngettext("%(num)d count imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s); tickets now final: "
+                    "%(final)s, needing a third count: %(recount)s.",
+                    "%(num)d counts imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s); tickets now final: "
+                    "%(final)s, needing a third count: %(recount)s.",
+                    sum(rounds.values()), r1=rounds[1], r2=rounds[2], r3=rounds[3], final=counts["final"],
                    recount=counts["recount"])
 
 

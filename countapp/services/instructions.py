@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 import sqlalchemy as sa
 
 import instructions as doc
-from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
+from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound, Nn_
 
 from .. import campaign_settings
 from ..extensions import db
@@ -432,8 +432,10 @@ def issue(code: str, *, by: User | None = None, allow_missing: bool = False,
     data = build(campaign)
     gaps = doc.missing_items(data)
     if gaps and not allow_missing:
-        raise CountappError(N_("The instructions cannot be issued yet: %(count)s point(s) are still missing. Settle "
-                               "them first, or confirm that you issue anyway."), field="missing", count=len(gaps))
+        raise CountappError(Nn_("The instructions cannot be issued yet: %(num)s point is still missing. Settle it "
+                                "first, or confirm that you issue anyway.",
+                                "The instructions cannot be issued yet: %(num)s points are still missing. Settle "
+                                "them first, or confirm that you issue anyway."), field="missing", num=len(gaps))
     latest = latest_version(campaign)
     if latest is not None and doc.content(data) == doc.content(latest.data):
         raise Conflict(N_("Nothing has changed since version %(version)s: there is nothing new to issue."),

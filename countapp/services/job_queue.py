@@ -101,7 +101,7 @@ def consumer(app: Flask, workers: int = 1):
     huey = queue(app)
     failed = fail_stale(app)
     if failed:
-        log.warning("%s job(s) left running by a stopped worker marked failed", failed)
+        log.warning("jobs left running by a stopped worker, marked failed: %s", failed)
     sweep()
     return huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
                                 check_worker_health=True, initial_delay=0.1, max_delay=1.0)

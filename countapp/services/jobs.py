@@ -32,9 +32,10 @@ from flask import Flask, current_app, has_request_context
 from flask_babel import force_locale, gettext
 from sqlalchemy.pool import NullPool
 
-from tickets.errors import CountappError, N_
+from tickets.errors import CountappError, N_, Plural, translate
 
 from ..extensions import db
+from ..i18n import message_gettext
 from ..models import Job, JobFile
 from . import job_queue
 
@@ -234,11 +235,13 @@ def start(kind: str, campaign, function: Callable, arguments: dict, *, by=None, 
 def _error(error: CountappError) -> dict:
     found = {"message": error.message, "params": {k: v if isinstance(v, (int, float)) or v is None else str(v)
                                                    for k, v in error.params.items()},
-             "field": error.field, "text": error.render(gettext)}
+             "field": error.field, "text": error.render(message_gettext)}
+    if getattr(error.message, "plural", None):   # kept so a reader in another language gets the right form
+        found["plural"] = error.message.plural
     lines = getattr(error, "errors", None)
     if lines and "first" in found["params"]:   # the first error, in the requester's language too
-        found["params"]["first"] = lines[0].render(gettext)
-        found["text"] = gettext(error.message) % found["params"]
+        found["params"]["first"] = lines[0].render(message_gettext)
+        found["text"] = translate(_stored_message(found), found["params"], message_gettext)
     if lines:
         found["errors"] = [{"line": e.line, "column": e.column, "text": e.text(gettext)} for e in lines[:200]]
     return found
@@ -354,15 +357,19 @@ def _side_beat(app: Flask, job_id: str) -> float | None:
 
 # --- reading it -----------------------------------------------------------------------------------
 
+def _stored_message(error: dict) -> str:
+    """The message of a stored failure, with its plural form when it has one."""
+    return Plural(error["message"], error["plural"]) if error.get("plural") else error["message"]
+
+
 def _translated_error(error: dict | None) -> dict | None:
     """The failure in the reader's language when there is a request, else as the requester saw it."""
     if not error:
         return error
     shown = dict(error)
     if has_request_context() and error.get("message"):
-        template = gettext(error["message"])
         try:
-            shown["text"] = template % error["params"] if error.get("params") else template
+            shown["text"] = translate(_stored_message(error), error.get("params"), message_gettext)
         except (KeyError, TypeError, ValueError):
             shown["text"] = error.get("text") or error["message"]
     shown.setdefault("text", error.get("message"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from tickets import numbering
-from tickets.errors import N_
+from tickets.errors import N_, Nn_, translate
 
 from ..extensions import db
 from ..models import (AuditEvent, BookLine, Campaign, CampaignStatus, InstructionsVersion, Owner, Team, Ticket,
@@ -30,8 +30,7 @@ class Missing:
     params: dict = field(default_factory=dict)
 
     def render(self, gettext=None) -> str:
-        template = gettext(self.message) if gettext else self.message
-        return template % self.params if self.params else template
+        return translate(self.message, self.params, gettext)
 
 
 @dataclass
@@ -58,22 +57,25 @@ def missing(facts: Facts) -> list[Missing]:
     if not facts.pre_referenced:
         found.append(Missing("tickets", N_("No ticket has been generated.")))
     elif facts.lines_without_ticket:
-        found.append(Missing("tickets", N_("%(count)s book line(s) have no ticket yet: generate tickets again."),
-                             {"count": facts.lines_without_ticket}))
+        found.append(Missing("tickets", Nn_("%(num)s book line has no ticket yet: generate tickets again.",
+                                             "%(num)s book lines have no ticket yet: generate tickets again."),
+                             {"num": facts.lines_without_ticket}))
     for round_ in (1, 2):
         if not any(r == round_ for _, r, _ in facts.teams):
             found.append(Missing(f"team_round{round_}", N_("There is no team for round %(round)s."),
                                  {"round": round_}))
     without_leader = sorted(number for number, _, leader_ok in facts.teams if not leader_ok)
     if without_leader:
-        found.append(Missing("leaders", N_("Team(s) %(teams)s have no leader who can log in."),
-                             {"teams": ", ".join(str(n) for n in without_leader)}))
+        found.append(Missing("leaders", Nn_("Team %(teams)s has no leader who can log in.",
+                                               "Teams %(teams)s have no leader who can log in."),
+                             {"teams": ", ".join(str(n) for n in without_leader), "num": len(without_leader)}))
     for round_ in (1, 2):
         count, labels = facts.not_issued.get(round_, (0, []))
         if count and facts.pre_referenced:
             found.append(Missing(f"issued_round{round_}",
-                                 N_("%(count)s ticket(s) are not issued to a round %(round)s team (%(examples)s)."),
-                                 {"count": count, "round": round_, "examples": _examples(labels, count)}))
+                                 Nn_("%(num)s ticket is not issued to a round %(round)s team (%(examples)s).",
+                                     "%(num)s tickets are not issued to a round %(round)s team (%(examples)s)."),
+                                 {"num": count, "round": round_, "examples": _examples(labels, count)}))
     if facts.instructions_version is None:
         found.append(Missing("instructions", N_("The written instructions have not been issued.")))
     return found

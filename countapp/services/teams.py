@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tickets.errors import Conflict, CountappError, N_, NotFound
+from tickets.errors import Conflict, CountappError, Label, N_, NotFound
+
+# A role as a message says it, translated when shown.
+ROLE_WORDS = {"manager": N_("inventory manager"), "centraliser": N_("centraliser"), "leader": N_("team leader"),
+              "counter": N_("counter"), "auditor": N_("auditor")}
 from tickets.segregation import TeamPlan, check_team
 
 from ..extensions import db
@@ -49,7 +53,7 @@ def _team_person(login: str, what: str) -> User:
     user = find_user(login)
     if user.role not in TEAM_ROLES:
         raise CountappError(N_("%(login)s is a %(role)s: only team leaders and counters join counting teams."),
-                            field=what, login=login, role=user.role.value)
+                            field=what, login=login, role=Label(ROLE_WORDS.get(user.role.value, user.role.value)))
     return user
 
 

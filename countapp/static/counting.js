@@ -46,6 +46,10 @@
 
   function $(id) { return document.getElementById(id); }
   function fmt(text, values) {
+    if (Array.isArray(text)) {   // [singular, plural]: French keeps the singular for 0 and 1
+      var n = Math.abs(Number(values && ("count" in values ? values.count : values.n)));
+      text = text[(T.plural_rule === "fr" ? n > 1 : n !== 1) ? 1 : 0];
+    }
     return String(text).replace(/\{(\w+)\}/g, function (_, k) { return values && k in values ? values[k] : ""; });
   }
   function show(el, on) { el.hidden = !on; }
@@ -431,7 +435,7 @@
     if (num(values.pallets)) parts.push(fmt(T.packaging_pallets, { n: values.pallets, per: values.cartons_per_pallet }));
     if (num(values.loose_cartons)) parts.push((parts.length ? "+ " : "") + fmt(T.packaging_cartons, { n: values.loose_cartons }));
     var text = parts.length ? "(" + parts.join(" ") + ") " + fmt(T.packaging_units, { n: values.units_per_carton }) : "";
-    if (num(values.loose_units)) text += (text ? " " : "") + fmt(T.packaging_loose, { n: localQty(values.loose_units) });
+    if (num(values.loose_units)) text += (text ? " " : "") + fmt(T.packaging_loose, { n: localQty(values.loose_units), count: values.loose_units });
     var total = packTotal(values);
     out.textContent = text + " " + fmt(T.packaging_total, { total: localQty(total), unit: unit() || "" });
     out.className = "conversion";

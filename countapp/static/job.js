@@ -10,7 +10,10 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (job) {
         if (job.total) bar.value = Math.round(100 * job.done / job.total);
-        var unit = figures.dataset.unit ? " " + figures.dataset.unit : "";
+        // The noun agrees with the count: French keeps the singular for 0 and 1, English for 1 only.
+        var n = job.total || job.done, many = String(lang).slice(0, 2) === "fr" ? n > 1 : n !== 1;
+        var noun = many ? figures.dataset.unit : (figures.dataset.unitOne || figures.dataset.unit);
+        var unit = noun ? " " + noun : "";
         figures.textContent = job.done.toLocaleString(lang) + (job.total ? " / " + job.total.toLocaleString(lang) : "") + unit;
         if (job.state !== box.dataset.state && (job.state === "done" || job.state === "failed" || job.state === "running")) {
           if (job.state === "running") { box.dataset.state = "running"; var w = document.getElementById("job-waiting"); if (w) w.hidden = true; }

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
-from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from tickets.errors import CountappError
 
 from ..extensions import db
+from ..i18n import message_gettext
 
 
 def error_message(error: CountappError) -> str:
-    return error.render(gettext)
+    return error.render(message_gettext)
 
 
 def register_error_handlers(app: Flask) -> None:

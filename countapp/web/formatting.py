@@ -34,6 +34,11 @@ def moment(context, value, fmt="short") -> str:
     tablet shows them, else in the application's. Naive values are UTC, as stored."""
     if not value:
         return "—"
+    if isinstance(value, str):   # a time kept as ISO text (a job's result, a JSON field)
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
     campaign = context.get("campaign")
     settings = getattr(campaign, "settings", None) if campaign is not None else None
     if campaign is None or not isinstance(value, dt.datetime):

@@ -81,7 +81,10 @@ valuation_label = _lookup(VALUATIONS)
 
 
 def register_labels(app: Flask) -> None:
+    from .audit.sentences import event_sentence
+
     app.jinja_env.globals.update(
+        event_sentence=event_sentence,
         role_label=role_label, status_label=status_label, category_label=category_label,
         owner_label=owner_label, state_label=state_label, method_label=method_label,
         valuation_label=valuation_label,

@@ -177,8 +177,11 @@ def test_quantities_rates_and_dates():
 def test_both_languages_have_the_same_words_and_placeholders():
     assert set(TEXTS["fr"]) == set(TEXTS["en"])
     for key in TEXTS["en"]:
-        names = [set(re.findall(r"%\((\w+)\)s", TEXTS[lang][key])) for lang in ("fr", "en")]
-        assert names[0] == names[1], key
+        forms = {lang: TEXTS[lang][key] if isinstance(TEXTS[lang][key], tuple) else (TEXTS[lang][key],)
+                 for lang in ("fr", "en")}
+        assert len(forms["fr"]) == len(forms["en"]), key   # a text with plural forms has them in both languages
+        names = [set(re.findall(r"%\((\w+)\)s", text)) for lang in ("fr", "en") for text in forms[lang]]
+        assert all(found == names[0] for found in names), key
     for kind in LABELS["en"]:
         assert set(LABELS["fr"][kind]) == set(LABELS["en"][kind]), kind
 
@@ -230,7 +233,7 @@ def test_the_pdf_prints_the_engines_figures_in_either_language(language):
         assert f"{label(language, 'category', row['category'])} {row['stock_account']} {money(row['closing_value'])}" \
             in text
     # the largest difference only (limit 1), and a pointer to the workbook for the other
-    assert t["see_workbook"] % {"shown": 1, "total": 2} in text
+    assert re.sub(r"\s+", " ", t["see_workbook"] % {"shown": 1, "total": 2}) in text   # a narrow space reads as one
     assert "Étiquettes" in text and "Ranger." in text
     outline = [o.title for o in reader.outline if not isinstance(o, list)]
     assert outline[0].startswith("1. ") and len(outline) == 15

@@ -63,7 +63,7 @@ def test_labels_exist_in_french_and_english():
     opening = pd.DataFrame({"category": ["goods_for_resale"], "opening_value": ["1"]})
     fr = build_entries(closing(goods_for_resale=(2, 0)), opening, CLOSING, language="fr")
     en = build_entries(closing(goods_for_resale=(2, 0)), opening, CLOSING, language="en")
-    assert fr.loc[0, "label"] == "Variation des stocks de l'exercice – marchandises"
+    assert fr.loc[0, "label"] == "Variation des stocks de l’exercice – marchandises"
     assert en.loc[0, "label"] == "Stock variation for the year – goods for resale"
 
 

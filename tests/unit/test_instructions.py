@@ -14,6 +14,7 @@ from instructions.sections import count_window, fill
 from tickets.errors import CountappError
 
 NBSP = "\u00a0"
+NNBSP = "\u202f"
 
 
 def make_data(lang: str = "fr", **changes) -> InstructionsData:
@@ -133,8 +134,8 @@ def test_french_text_uses_non_breaking_spaces_and_first_of_month():
     data = make_data("fr", count_date=date(2025, 12, 1), teams=[])
     assert "lundi 1er décembre 2025" in section_text(data, "dates_times")
     tickets = section_text(data, "tickets")
-    assert f"«{NBSP}Ticket n° 000123/2025{NBSP}»" in tickets
-    assert f"détachables{NBSP}:" in tickets
+    assert f"«{NNBSP}Ticket n° 000123/2025{NNBSP}»" in tickets
+    assert f"détachables{NNBSP}:" in tickets
 
 
 def test_count_period_comes_from_the_teams_when_not_set():
@@ -206,7 +207,7 @@ def test_locations_without_a_zone_are_reported_with_examples():
     data = make_data(extra_places=[Place("Lyon", "", "Cour"), Place("Paris", "", "Cave")])
     (item,) = missing_items(data)
     assert item.key == "places_without_zone"
-    assert item.params == {"count": 2, "examples": "Lyon / Cour, Paris / Cave"}
+    assert item.params == {"num": 2, "examples": "Lyon / Cour, Paris / Cave"}
 
 
 def test_freeze_that_ends_before_it_starts():

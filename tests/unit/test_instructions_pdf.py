@@ -115,7 +115,7 @@ def test_a_long_location_list_flows_with_its_header_repeated():
     assert all("Site Zone Location" in p for p in with_locations)
     text = " ".join(pages)
     assert all(f"LOC-{i:04d}" in text for i in (0, 199, 399))
-    assert "401 location(s), 2 zone(s), 1 site(s)." in text
+    assert "Locations: 401; zones: 2; sites: 1." in text
 
 
 def test_french_typography_survives_the_round_trip(draft_fr):
@@ -149,3 +149,22 @@ def test_vera_shipped_with_reportlab_renders_french_when_dejavu_is_absent():
     canvas.save()
     text = pypdf.PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text()
     assert "Cœur d’équipe… « prêt »" in text
+
+
+def test_french_typography_survives_the_pdf():
+    """The embedded TrueType font prints ’ and the narrow no-break space; a paragraph keeps "mot :" and « » whole."""
+    from reportlab.platypus.paragraph import split
+
+    from tickets.pdf_fonts import unbreakable
+
+    out = io.BytesIO()
+    write_instructions_pdf(make_data("fr", last_shipment_document=None), out)
+    reader = pypdf.PdfReader(io.BytesIO(out.getvalue()))
+    raw = "".join(page.extract_text() for page in reader.pages)
+    assert "BROUILLON\u202f: projet" in raw            # a drawn line keeps the narrow no-break space
+    assert "l’inventaire" in raw and "l'inventaire" not in raw and "?" not in raw.replace("?»", "")
+    fonts = {str(font["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+    assert {"/AAAAAA+DejaVuSans", "/AAAAAA+DejaVuSans-Bold"} <= fonts or any("+Vera" in f for f in fonts), fonts
+    # ReportLab breaks lines at U+202F: paragraphs get U+00A0, which it never breaks at
+    assert split("Attention\u202f: «\u202foui\u202f»") == ["Attention", ":", "«", "oui", "»"]
+    assert split(unbreakable("Attention\u202f: «\u202foui\u202f»")) == ["Attention\u00a0:", "«\u00a0oui\u00a0»"]

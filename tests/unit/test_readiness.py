@@ -30,7 +30,7 @@ def test_tickets_not_issued_to_round_two_are_counted_and_named():
     facts.not_issued[2] = (12, ["000001/2025", "000002/2025", "000003/2025", "000004/2025", "000005/2025"])
     [item] = missing(facts)
     assert item.key == "issued_round2"
-    assert item.render() == ("12 ticket(s) are not issued to a round 2 team "
+    assert item.render() == ("12 tickets are not issued to a round 2 team "
                              "(000001/2025, 000002/2025, 000003/2025, 000004/2025, 000005/2025 …).")
 
 
@@ -51,7 +51,7 @@ def test_book_lines_imported_after_generation_need_tickets_again():
     facts = _ready()
     facts.lines_without_ticket = 4
     [item] = missing(facts)
-    assert item.key == "tickets" and item.render().startswith("4 book line(s) have no ticket yet")
+    assert item.key == "tickets" and item.render().startswith("4 book lines have no ticket yet")
 
 
 def test_instructions_not_issued():

@@ -34,7 +34,7 @@ def test_the_sheet_names_the_campaign_the_two_leaders_and_the_supervisor():
     first = pages[0]
     for expected in ("Fiche de troisième comptage n° R-007", "Inventaire FY2025", "28/12/2025",
                      "Tickets à recompter : 3", "Claire Dubœuf", "Marc Olivier", "Zoë Łukasz",
-                     "Superviseur du recomptage"):
+                     "Superviseur du troisième comptage"):
         assert expected in first, expected
 
 

@@ -113,7 +113,7 @@ def test_labels_are_in_the_campaign_language(language):
 
 def test_french_labels_read_naturally():
     text = page_texts(print_pdf(make_tickets(1), language="fr"))[0]
-    for label in ("Ticket n°", "Souche", "2e comptage", "1er comptage", "Équipe n°", "Désignation",
+    for label in ("Ticket n°", "Talon", "2e comptage", "1er comptage", "Équipe n°", "Désignation",
                   "Référence", "Unité", "Emplacement", "Quantité", "Bon", "Abîmé", "Obsolète", "Périmé"):
         assert label in text
 

@@ -52,7 +52,7 @@ def test_start_refuses_a_campaign_that_is_not_ready_naming_each_missing_item(pla
     assert result.exit_code == 1
     assert "not ready to start counting" in result.output
     for round_ in (1, 2):   # 5 pre-referenced tickets; the 2 blank ones need not be issued
-        assert f"5 ticket(s) are not issued to a round {round_} team (000001/2025, 000002/2025, 000003/2025, " \
+        assert f"5 tickets are not issued to a round {round_} team (000001/2025, 000002/2025, 000003/2025, " \
                "000004/2025, 000005/2025)." in result.output
     assert "The written instructions have not been issued." in result.output
     assert campaigns.get(CODE).status == CampaignStatus.PLANNING
@@ -100,7 +100,7 @@ def test_a_team_whose_leader_is_disabled_is_named(ready):
 def test_finish_counting_needs_confirmation_while_tickets_are_open(ready, runner):
     campaigns.start(CODE)
     refused = runner.invoke(args=["campaign", "finish-counting", CODE])
-    assert refused.exit_code == 1 and "5 ticket(s) of campaign FY2025 are still open" in refused.output
+    assert refused.exit_code == 1 and "5 tickets of campaign FY2025 are still open" in refused.output
     assert campaigns.get(CODE).status == CampaignStatus.COUNTING
     done = runner.invoke(args=["campaign", "finish-counting", CODE, "--confirm"])
     assert done.exit_code == 0, done.output

@@ -48,7 +48,7 @@ def test_closing_is_refused_naming_the_unaccounted_tickets_and_pending_third_cou
     assert result.exit_code == 1
     message = " ".join(result.output.split())
     assert BLANK in message and PENDING in message
-    assert "unaccounted for" in message and "third count(s) are pending" in message
+    assert "unaccounted for" in message and "1 third count is pending" in message
     assert campaigns.get(CODE).status == CampaignStatus.COUNTING
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportArchive)) == 0
     assert not events("campaign.close")

@@ -287,7 +287,7 @@ def test_the_centraliser_imports_counts_from_the_page(s, centraliser):
     response = _upload(centraliser, text)
     assert response.status_code == 302
     page = centraliser.get(response.headers["Location"]).get_data(as_text=True)
-    assert "parts.csv: 4 counts imported (round 1: 2, round 2: 2, round 3: 0); 1 tickets now need a third count." \
+    assert "parts.csv: 4 counts imported (round 1: 2, round 2: 2, round 3: 0). 1 ticket now needs a third count." \
         in page
     assert ticket(s, "A-1@L-02").status == TicketStatus.RECOUNT
     count = db.session.scalar(sa.select(Count).where(Count.round == 2, Count.ticket_id == ticket(s, "A-1@L-02").id))

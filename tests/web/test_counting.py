@@ -144,7 +144,7 @@ def test_second_device_gets_a_conflict_naming_who_and_when(s):
     submit(s, "ann", "A-1@L-02", 1, "30", counted_at=datetime(2025, 12, 28, 9, 30, tzinfo=timezone.utc))
     with pytest.raises(Conflict) as conflict:
         submit(s, "ben", "A-1@L-02", 1, "31")
-    assert "Ann" in str(conflict.value) and "2025-12-28 09:30" in str(conflict.value)
+    assert "Ann" in str(conflict.value) and "2025-12-28 10:30 CET" in str(conflict.value)
     assert len(counts_of(s.tickets["A-1@L-02"])) == 1
 
 

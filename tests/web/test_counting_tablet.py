@@ -99,7 +99,7 @@ def test_a_storekeeper_is_told_they_take_no_part_in_counting(s, app, make_user, 
     teams.add_team(CODE, 3, round=1, leader="lead3", members=["keeper"], zones=[])
     html = client.get(f"/count/{CODE}").get_data(as_text=True)
     assert 'id="ticket-input"' in html and 'id="storekeeper-note"' in html
-    assert "You keep the stock of zone(s) Z2: you never count them (segregation of duties)." in html
+    assert "You keep the stock of zone Z2: you never count it (segregation of duties)." in html
     # one who keeps nothing gets the usual answer
     other = login_as(app.test_client(), make_user("temp", "counter"))
     other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -259,8 +259,8 @@ def test_purge_uploads_command(app, planning, runner):
     db.session.add(JobFile(token="old", role="upload", name="old.csv", size=1, data=b"x",
                            created_at=datetime.now(timezone.utc) - timedelta(hours=3)))
     db.session.commit()
-    assert "0 upload(s) removed" in runner.invoke(args=["purge-uploads"]).output
+    assert "0 uploads removed" in runner.invoke(args=["purge-uploads"]).output
     result = runner.invoke(args=["purge-uploads", "--older-than", "2"])
-    assert result.exit_code == 0 and "1 upload(s) removed from the database" in result.output
+    assert result.exit_code == 0 and "1 upload removed from the database" in result.output
     db.session.expire_all()
     assert upload_rows() == 0

@@ -241,7 +241,7 @@ def test_downloads_match_the_command(scenario, as_user, runner, tmp_path):
 
 def test_french_page(scenario, as_user):
     html = as_user(scenario.users["manager"], language="fr").get(URL).get_data(as_text=True)
-    assert "1 ligne(s) de stock théorique sans comptage définitif" in html
+    assert "1 ligne de stock théorique sans comptage définitif" in html
 
 
 def test_a_campaign_without_stock_shows_an_empty_page(app, make_campaign, client_as):

@@ -61,7 +61,7 @@ def test_entries_command_reproduces_the_worked_example(app, runner, tmp_path):
         ("2", "37", "5000.00", ""), ("2", "6037", "", "5000.00"),        # goods for resale up: less expense
     ]
     assert {r["journal"] for r in rows} == {"INV"} and {r["date"] for r in rows} == {"2025-12-31"}
-    assert rows[0]["label"] == "Variation des stocks de l'exercice – matières premières et fournitures"
+    assert rows[0]["label"] == "Variation des stocks de l’exercice – matières premières et fournitures"
     # the result falls by 8,000: 13,000 more expense, 5,000 less
     assert "effect on the result -8000.00" in result.output
 
@@ -147,7 +147,7 @@ def test_report_command_writes_the_engines_figures_in_french(scenario, runner, t
     result = runner.invoke(args=["report", CODE, "--out", str(out), "--xlsx", str(book)])
     assert result.exit_code == 0, result.output
     text = pdf_text(out.read_bytes())
-    assert "Rapport annuel d'inventaire" in text and "Page 1 sur" in text
+    assert "Rapport annuel d’inventaire" in text and "Page 1 sur" in text
     engine = _check_pdf_figures(text, "fr")
     # every section the issue asks for, in the contents and in the body
     for key in ("s_summary", "s_planned", "s_actual", "s_tickets", "s_stats", "s_third", "s_reconciliation",

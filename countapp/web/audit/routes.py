@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import gettext as babel_gettext
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -16,6 +16,7 @@ from tickets.control import format_spans
 from tickets.errors import CountappError
 
 from ...extensions import db
+from ...i18n import message_gettext
 from ...models import Role, Team
 from ...services import audit_confirm, audit_export, audit_review, audit_sampling
 from ...services import campaigns as campaign_service
@@ -47,7 +48,7 @@ def _links():
     def ticket_no(sequence, campaign) -> str:
         return numbering.format_number(int(sequence), campaign.fiscal_year) if sequence else "—"
 
-    return {"optional_url": optional_url, "render_break": lambda b: b.render(babel_gettext),
+    return {"optional_url": optional_url, "render_break": lambda b: b.render(message_gettext),
             "ticket_no": ticket_no, "format_spans": format_spans, "direction_label": labels.direction_label,
             "stratum_label": labels.stratum_label, "method_label": labels.method_label, "note_text": labels.note_text}
 
@@ -158,8 +159,9 @@ def draw(code):
     sample = audit_sampling.draw(code, direction=form.direction.data, seed=form.seed.data,
                                  key_count=form.key_count.data or 0, key_threshold=form.key_threshold.data,
                                  random_count=form.random_count.data, note=form.note.data or "", by=current_user)
-    flash(_("Sample %(n)s drawn with seed %(seed)s: %(lines)s lines.", n=sample.number, seed=sample.seed,
-            lines=len(sample.lines)), "success")
+    flash(ngettext("Sample %(n)s drawn with seed %(seed)s: %(num)d line.",
+                   "Sample %(n)s drawn with seed %(seed)s: %(num)d lines.", len(sample.lines), n=sample.number,
+                   seed=sample.seed), "success")
     return redirect(url_for(".sample", code=code, number=sample.number))
 
 

@@ -5,13 +5,14 @@ import zoneinfo
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tickets.errors import CountappError
 
+from ...i18n import message_gettext
 from ...models import CampaignStatus, Role
 from ...services import campaigns as campaign_service
 from ...services import progress as progress_service
@@ -96,7 +97,7 @@ def detail(code):
     campaign = campaign_service.get(code)
     facts = readiness.facts(campaign)
     missing = readiness.missing(facts) if campaign.status == CampaignStatus.PLANNING else []
-    missing = [(item.key, item.render(_)) for item in missing]
+    missing = [(item.key, item.render(message_gettext)) for item in missing]
     role = current_user.role.value
     steps = []
     for step in readiness.steps(campaign, facts):
@@ -130,8 +131,9 @@ def start(code):
                     "start anyway."), "error")
         else:
             flash(_("Counting has started: teams may count on their tablets.") if not overridden else
-                  _("Counting has started although %(n)s item(s) were missing; your reason is in the audit log.",
-                    n=len(overridden)), "success")
+                  ngettext("Counting has started although %(num)d point was missing; your reason is in the audit log.",
+                           "Counting has started although %(num)d points were missing; your reason is in the audit "
+                           "log.", len(overridden)), "success")
     elif form.override_reason.errors:
         flash(_("The reason is too long (at most %(n)s characters).", n=campaign_service.REASON_MAX), "error")
     else:
@@ -146,7 +148,8 @@ def finish_counting(code):
     form.validate_on_submit()
     still_open = campaign_service.finish_counting(code, by=current_user, confirm_open=bool(form.confirm.data))
     flash(_("Counting is over: reconciliation may start.") if not still_open else
-          _("Counting is over with %(n)s ticket(s) still open: settle them while reconciling.", n=still_open),
+          ngettext("Counting is over with %(num)d ticket still open: settle it while reconciling.",
+                   "Counting is over with %(num)d tickets still open: settle them while reconciling.", still_open),
           "success")
     return redirect(url_for(".detail", code=code))
 

@@ -17,6 +17,7 @@ from babel.dates import format_date
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tickets.errors import CountappError
@@ -115,9 +116,11 @@ def import_counts(code):
             return render_template("centralisation/import_errors.html", campaign=campaign, filename=filename,
                                    errors=errors, total=len(refused.errors)), 400
     rounds = result["rounds"]
-    flash(_("%(file)s: %(n)s counts imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s); %(recount)s "
-            "tickets now need a third count.", file=filename, n=sum(rounds.values()), r1=rounds[1], r2=rounds[2],
-            r3=rounds[3], recount=result["recount"]), "success")
+    flash(ngettext("%(file)s: %(num)d count imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s).",
+                   "%(file)s: %(num)d counts imported (round 1: %(r1)s, round 2: %(r2)s, round 3: %(r3)s).",
+                   sum(rounds.values()), file=filename, r1=rounds[1], r2=rounds[2], r3=rounds[3])
+          + " " + ngettext("%(num)d ticket now needs a third count.", "%(num)d tickets now need a third count.",
+                           result["recount"]), "success")
     return redirect(url_for(".index", code=code))
 
 

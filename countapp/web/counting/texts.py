@@ -4,11 +4,21 @@ Placeholders are written ``{name}`` and filled in by the script.
 """
 from __future__ import annotations
 
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
+from tickets.errors import Nn_, Plural
 
-def tablet_texts() -> dict[str, str]:
+
+def _forms(text: Plural) -> list[str]:
+    """Both forms of a text whose words follow ``{n}``; the script picks one by ``plural_rule``."""
+    return [ngettext(str(text), text.plural, 1), ngettext(str(text), text.plural, 2)]
+
+
+def tablet_texts() -> dict[str, str | list[str]]:
     return {
+        # French takes the singular for 0 and 1, English for 1 only (the catalogue's Plural-Forms).
+        "plural_rule": "fr" if str(get_locale()) == "fr" else "en",
         "ticket_required": _("Type or scan a ticket number."),
         "offline_details": _("No connection: details from the list kept on this tablet."),
         "not_in_list_offline": _("No connection, and this ticket is not in your team's list."),
@@ -55,10 +65,10 @@ def tablet_texts() -> dict[str, str]:
         "open": _("Open"),
         "blank_zone": _("Blank tickets"),
         "third_party": _("Held for a third party: count it; it is kept apart from own stock."),
-        "packaging_pallets": _("{n} pallets × {per} cartons"),
-        "packaging_cartons": _("{n} loose cartons"),
-        "packaging_units": _("× {n} units per carton"),
-        "packaging_loose": _("+ {n} loose units"),
+        "packaging_pallets": _forms(Nn_("{n} pallet × {per} cartons", "{n} pallets × {per} cartons")),
+        "packaging_cartons": _forms(Nn_("{n} loose carton", "{n} loose cartons")),
+        "packaging_units": _forms(Nn_("× {n} unit per carton", "× {n} units per carton")),
+        "packaging_loose": _forms(Nn_("+ {n} loose unit", "+ {n} loose units")),
         "packaging_total": _("= {total} {unit}"),
         "packaging_incomplete": _("Fill in the cartons per pallet and the units per carton."),
         "round1": _("1st count"),
