@@ -433,22 +433,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "s_reconciliation": "Rapprochement par catégorie et par propriétaire",
         "r_by_category": "Stock propre par catégorie",
         "r_by_owner": "Toutes les lignes par propriétaire",
-        "summary_intro_back": ("Inventaire physique du %(count_date)s, postérieur à la clôture : les mouvements entre "
-                               "la date de clôture du %(closing_date)s et l'inventaire sont annulés pour revenir à la "
-                               "clôture, et le stock est valorisé selon la méthode : %(method)s. Stock propre "
+        "summary_intro_back": ("Inventaire physique du %(count_date)s, postérieur à la clôture\u202f: les mouvements entre "
+                               "la date de clôture du %(closing_date)s et l’inventaire sont annulés pour revenir à la "
+                               "clôture, et le stock est valorisé selon la méthode\u202f: %(method)s. Stock propre "
                                "uniquement (les biens détenus pour des tiers sont listés, jamais valorisés)."),
-        "r_cutoff": "Dates d'inventaire et séparation des exercices",
-        "r_cutoff_forward": ("Inventaire du %(count)s, avant la clôture du %(closing)s : les mouvements postérieurs à "
-                             "l'inventaire et jusqu'à la clôture sont ajoutés."),
-        "r_cutoff_back": ("Inventaire du %(count)s, après la clôture du %(closing)s : les mouvements postérieurs à la "
-                          "clôture et jusqu'à l'inventaire sont retranchés."),
-        "r_cutoff_none": "Inventaire à la date de clôture (%(closing)s) : aucun mouvement n'est ajouté ni retranché.",
-        "r_cutoff_zones": ("Les zones comptées un autre jour ont leur propre date ; chaque ligne est arrêtée à la "
+        "r_cutoff": "Dates d’inventaire et séparation des exercices",
+        "r_cutoff_forward": ("Inventaire du %(count)s, avant la clôture du %(closing)s\u202f: les mouvements postérieurs à "
+                             "l’inventaire et jusqu’à la clôture sont ajoutés."),
+        "r_cutoff_back": ("Inventaire du %(count)s, après la clôture du %(closing)s\u202f: les mouvements postérieurs à la "
+                          "clôture et jusqu’à l’inventaire sont retranchés."),
+        "r_cutoff_none": "Inventaire à la date de clôture (%(closing)s)\u202f: aucun mouvement n’est ajouté ni retranché.",
+        "r_cutoff_zones": ("Les zones comptées un autre jour ont leur propre date\u202f; chaque ligne est arrêtée à la "
                            "date de sa zone. Les pièces citées sont la dernière réception et la dernière sortie "
-                           "jusqu'à cette date, et la première de chaque après."),
+                           "jusqu’à cette date, et la première de chaque après."),
         "r_stock_date": "Le fichier du stock théorique donne les quantités au %(date)s.",
         "c_zone": "Zone",
-        "c_count_date": "Date d'inventaire",
+        "c_count_date": "Date d’inventaire",
         "c_direction": "Sens",
         "c_last_receipt": "Dernière réception avant",
         "c_last_issue": "Dernière sortie avant",

@@ -103,6 +103,9 @@ FIXED_LIMITS = {
     "'%(value)s' has more than %(places)s decimals: round it to %(places)s.",
     "This text is too long (%(length)s characters, at most %(limit)s): %(value)s…",
     "The text of section %(key)s is too long: at most %(limit)s characters.",
+    "The count date %(count)s is more than %(days)s days from the closing date %(closing)s.",
+    "The count date %(count)s of %(zone)s is more than %(days)s days from the closing date %(closing)s.",
+    "The stock date %(date)s is more than %(days)s days from the closing date %(closing)s.",
     "The worker stopped before the job ended (no sign of life for %(seconds)s seconds): nothing of it was written. "
     "Start it again.",
 }
