@@ -230,7 +230,7 @@ def run(walk: Walk, proxy: Proxy) -> None:
     walk.shot(manager, "welcome")
     manager.click("form:has(#confirm) button[type=submit]")
     manager.wait_for_url(url + "/")
-    expect(manager.locator(f"a[href='/campaigns/new']").first).to_be_visible()
+    expect(manager.locator("a[href='/campaigns/new']").first).to_be_visible()
     assert manager.evaluate("document.documentElement.lang") == "fr"
 
     # 2. The users, each with a first password to change at the first log-in (the default tick).
@@ -310,7 +310,7 @@ def run(walk: Walk, proxy: Proxy) -> None:
     if allow.count():
         allow.check()
     manager.click(".issue-form button[type=submit]")
-    expect(manager.locator(f"a[href$='/instructions/v1.pdf']").first).to_be_visible()
+    expect(manager.locator("a[href$='/instructions/v1.pdf']").first).to_be_visible()
     walk.shot(manager, "instructions")
 
     manager.goto(home + "/tickets")

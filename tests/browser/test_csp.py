@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 
 import pytest
 
-from countapp import create_app
-from countapp.extensions import db
+from .demo_server import demo_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
@@ -32,23 +30,8 @@ STAFF_PAGES = ("/", "/campaigns/DEMO", "/campaigns/DEMO/settings", "/count/DEMO/
 
 @pytest.fixture
 def demo(database_url):
-    """The demo campaign behind werkzeug's threaded server (CSRF on, as in production)."""
-    from werkzeug.serving import make_server
-
-    from countapp.services.demo import load_demo
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "browser-test-" + "x" * 20})
-    with app.app_context():
-        load_demo(lines=60, password="demo-pass")
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-    with app.app_context():
-        db.engine.dispose()
+    with demo_server(database_url, lines=60) as url:
+        yield url
 
 
 def wait_until(page, predicate: str, seconds: float = 30) -> None:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
 
-from countapp import create_app
-from countapp.extensions import db
+from .demo_server import demo_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
@@ -42,23 +40,8 @@ MEASURE = """(table) => {
 
 @pytest.fixture
 def demo(database_url):
-    """The demo campaign behind werkzeug's threaded server (CSRF on, as in production)."""
-    from werkzeug.serving import make_server
-
-    from countapp.services.demo import load_demo
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "browser-test-" + "x" * 20})
-    with app.app_context():
-        load_demo(lines=300, password="demo-pass")
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-    with app.app_context():
-        db.engine.dispose()
+    with demo_server(database_url, lines=300) as url:
+        yield url
 
 
 def test_deciding_columns_fit_a_desk_screen_and_causes_are_set_in_place(demo, tmp_path):

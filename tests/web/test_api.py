@@ -81,7 +81,8 @@ def test_conflict_names_who_and_when(s, as_user):
                                                            "quantity": "31"})
     error = response.get_json()["error"]
     assert response.status_code == 409 and error["field"] == "ticket"
-    assert "Ann" in error["message"] and "2025-12-28 10:15" in error["message"]
+    # 10:15 UTC, told in the campaign's time zone (Europe/Paris)
+    assert "Ann" in error["message"] and "2025-12-28 11:15" in error["message"]
 
 
 BAD_BODIES = [

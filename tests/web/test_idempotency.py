@@ -12,27 +12,9 @@ from countapp.models import Count
 from countapp.services import counting
 from tickets.errors import Conflict
 
-from ..scenario import build_scenario
+from .test_api import as_user, n_counts  # noqa: F401  (a fresh client per call, and the count of counts)
 
 CODE = "FY2025"
-
-
-@pytest.fixture
-def s(app, tmp_path):
-    return build_scenario(tmp_path)
-
-
-@pytest.fixture
-def as_user(app, s, login_as):
-    def make(login):
-        client = app.test_client()
-        login_as(client, s.users[login])
-        return client
-    return make
-
-
-def n_counts() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Count))
 
 
 def body(s, ticket="A-1@L-02", **changes):
