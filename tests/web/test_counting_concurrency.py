@@ -4,6 +4,8 @@ A tablet replaying the same client_id at the same moment gets the stored count, 
 from __future__ import annotations
 
 import threading
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -59,7 +61,10 @@ def test_same_ticket_same_round_from_several_devices(app, s):
             user = db.session.get(User, ids[team[i % 3]])
             result = counting.submit_count("FY2025", counting.CountInput(
                 ticket=s.tickets["A-1@L-01"], round=1, quantity=str(1190 + i), client_id=f"device-{i}"), user=user)
-            return result.count.counted_by_name, result.count.counted_at.strftime("%Y-%m-%d %H:%M")
+            at = result.count.counted_at
+            at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+            # the conflict tells the time in the campaign's zone (Europe/Paris)
+            return result.count.counted_by_name, at.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M")
         return job
 
     results = race(app, [device(i) for i in range(THREADS)])
