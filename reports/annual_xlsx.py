@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zoneinfo
 from decimal import Decimal
 from typing import BinaryIO
 
 import pandas as pd
+
+from tickets import timezones
 
 from . import annual_stats as stats
 from .annual_data import AnnualReport, RateRow
@@ -163,14 +164,8 @@ def _date_kind(frame: pd.DataFrame, column: str) -> str:
 
 def _local_text(time_zone: str, language: str):
     """A timestamp as local text (a cell in a column of mixed values): 05/01/2026 10:32 in French."""
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.timezone.utc
-
     def local(at: dt.datetime) -> str:
-        at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
-        return at.astimezone(zone).strftime("%d/%m/%Y %H:%M" if language == "fr" else "%Y-%m-%d %H:%M")
+        return timezones.local(at, time_zone).strftime("%d/%m/%Y %H:%M" if language == "fr" else "%Y-%m-%d %H:%M")
     return local
 
 

@@ -31,7 +31,7 @@ from reports.annual_data import (TEXT_KEYS, AnnualReport, ClosingInfo, Header, P
 from reports.annual_pdf import write_annual_pdf
 from reports.annual_xlsx import write_annual_xlsx
 from reports.reconcile import Reconciliation
-from tickets import numbering
+from tickets import numbering, timezones
 from tickets.errors import CountappError, Forbidden, N_
 
 from .. import campaign_settings
@@ -312,16 +312,11 @@ def header(campaign: Campaign, generated_at: dt.datetime | None = None) -> Heade
 def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
            result: Reconciliation | None = None) -> AnnualReport:
     """Every fact of the report, from the database and the reconciliation engine."""
-    import zoneinfo
-
     result = result if result is not None else reconciliation_result(campaign)
     opening = opening_frame(campaign)
     journal = build_entries(result.by_category, opening, campaign.closing_date, campaign.language)
     tickets, entries_, decisions = count_frames(campaign)
-    try:
-        tz = zoneinfo.ZoneInfo(_timezone_name(campaign))
-    except Exception:  # noqa: BLE001 - an unknown zone name in the settings: UTC
-        tz = dt.timezone.utc
+    tz = timezones.zone(_timezone_name(campaign))
     flags = annual_stats.ticket_flags(tickets, entries_) if not entries_.empty else None
     report = AnnualReport(
         header=header(campaign), reconciliation=result, entries=journal, plan=_plan(campaign),

@@ -7,13 +7,14 @@ The FEC is a French file whatever the campaign's language: its entry labels are 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 import pandas as pd
 
 from reports import build_entries
 from reports.fec import fec_bytes, fec_filename
+
+from tickets import timezones
 
 from .. import campaign_settings
 from ..models import Campaign
@@ -29,13 +30,7 @@ class FecFile:
 
 
 def _local_date(campaign: Campaign, at: dt.datetime) -> dt.date:
-    if at.tzinfo is None:  # stored in UTC (SQLite gives naive datetimes back)
-        at = at.replace(tzinfo=dt.timezone.utc)
-    try:
-        zone = zoneinfo.ZoneInfo(campaign_settings.time_zone(campaign.settings))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.timezone.utc
-    return at.astimezone(zone).date()
+    return timezones.local(at, campaign_settings.time_zone(campaign.settings)).date()
 
 
 def sign_off_date(campaign: Campaign) -> dt.date | None:

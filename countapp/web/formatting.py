@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
 
-from babel import dates as babel_dates
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
-from jinja2 import pass_context
-
-from .. import campaign_settings
 
 
 def qty(value) -> str:
@@ -28,10 +23,10 @@ def money(value) -> str:
     return format_decimal(Decimal(value), format="#,##0.00")
 
 
-@pass_context
-def moment(context, value, fmt="short") -> str:
-    """A date and time; on a campaign's pages in the campaign's time zone (where its counts happen), as the
-    tablet shows them, else in the application's. Naive values are UTC, as stored."""
+def moment(value, fmt="short") -> str:
+    """A date and time in the page's time zone: on a campaign's pages the campaign's (where its counts
+    happen, as the tablet shows them), chosen by ``countapp.i18n.select_timezone``. Naive values are UTC,
+    as stored."""
     if not value:
         return "—"
     if isinstance(value, str):   # a time kept as ISO text (a job's result, a JSON field)
@@ -39,16 +34,7 @@ def moment(context, value, fmt="short") -> str:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-    campaign = context.get("campaign")
-    settings = getattr(campaign, "settings", None) if campaign is not None else None
-    if campaign is None or not isinstance(value, dt.datetime):
-        return format_datetime(value, fmt)
-    try:
-        zone = zoneinfo.ZoneInfo(campaign_settings.time_zone(settings))
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        return format_datetime(value, fmt)
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return babel_dates.format_datetime(aware, fmt, tzinfo=zone, locale=get_locale())
+    return format_datetime(value, fmt)
 
 
 def register_filters(app: Flask) -> None:

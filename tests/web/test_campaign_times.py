@@ -5,24 +5,28 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import render_template_string
+from flask_babel import refresh
 
 from countapp.extensions import db
 
 AT = datetime(2025, 12, 31, 4, 45)          # as stored: naive UTC
 
 
-def shown(app, **context) -> str:
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+def shown(app, path="/", **context) -> str:
+    """``at`` as a page at ``path`` shows it (the page's campaign comes from its address)."""
+    with app.test_request_context(path, headers={"Accept-Language": "en"}):
+        refresh()   # the test's app context outlives each request: forget the zone the last one chose
         return render_template_string("{{ at|datetime }}", **context)
 
 
 def test_a_campaign_page_shows_the_campaign_s_time(app, make_campaign):
     campaign = make_campaign()                                  # Europe/Paris by default
-    assert "5:45" in shown(app, at=AT, campaign=campaign)
-    assert "5:45" in shown(app, at=AT.replace(tzinfo=timezone.utc), campaign=campaign)
+    page = f"/campaigns/{campaign.code}"
+    assert "5:45" in shown(app, page, at=AT)
+    assert "5:45" in shown(app, page, at=AT.replace(tzinfo=timezone.utc))
     campaign.settings = {**(campaign.settings or {}), "company": {"time_zone": "America/Cayenne"}}
     db.session.commit()
-    assert "1:45" in shown(app, at=AT, campaign=campaign)
+    assert "1:45" in shown(app, page, at=AT)
 
 
 def test_a_page_without_a_campaign_keeps_the_application_s_time(app):
