@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -58,3 +60,26 @@ def run_on_throwaway(args, run: Callable[[str, argparse.Namespace, Path], int], 
             return run(url, args, work)
         finally:
             drop()
+
+
+def create_bench_campaign(countapp: str, env: dict) -> None:
+    """``countapp init`` and the campaign BENCH (fiscal 2025, counted 28 December) on ``env``'s database."""
+    subprocess.run([countapp, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([countapp, "campaign", "create", "BENCH", "--year", "2025", "--count-date", "2025-12-28",
+                    "--closing-date", "2025-12-31"], env=env, check=True, capture_output=True)
+
+
+_MEASURE = ("import resource,subprocess,sys,time;s=time.perf_counter();"
+            "r=subprocess.run(sys.argv[1:],capture_output=True,text=True);w=time.perf_counter()-s;"
+            "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+            "print(w, u.ru_utime+u.ru_stime, u.ru_maxrss, r.returncode);"
+            "sys.stderr.write((r.stdout+r.stderr).strip()[-2000:])")
+
+
+def measure_command(command: list[str], env: dict) -> dict:
+    """Run ``command`` in a child of a fresh process, so that its peak memory is its own: wall seconds,
+    CPU seconds, peak MiB, exit code and the tail of what it printed."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], env=env, capture_output=True, text=True)
+    wall, cpu, peak_kib, rc = done.stdout.split()
+    return {"seconds": float(wall), "cpu": float(cpu), "peak_mib": int(peak_kib) / 1024, "rc": int(rc),
+            "message": done.stderr}

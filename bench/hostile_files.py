@@ -25,6 +25,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import create_bench_campaign, measure_command  # noqa: E402
+
 COUNTAPP = str(Path(sys.executable).with_name("countapp"))
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -145,19 +149,9 @@ def measure(path: Path, work: Path) -> dict:
     env = {**os.environ, "COUNTAPP_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}",
            "COUNTAPP_INSTANCE_PATH": str(work / "instance"), "COUNTAPP_LANGUAGE": "en"}
     if not (work / "bench.sqlite").exists():
-        subprocess.run([COUNTAPP, "init"], env=env, check=True, capture_output=True)
-        subprocess.run([COUNTAPP, "campaign", "create", "BENCH", "--year", "2025", "--count-date", "2025-12-28",
-                        "--closing-date", "2025-12-31"], env=env, check=True, capture_output=True)
-    code = ("import resource,subprocess,sys,time;s=time.perf_counter();"
-            "r=subprocess.run(sys.argv[1:],capture_output=True,text=True);w=time.perf_counter()-s;"
-            "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
-            "print(w, u.ru_utime+u.ru_stime, u.ru_maxrss, r.returncode);"
-            "sys.stderr.write((r.stdout+r.stderr).strip()[-400:])")
-    done = subprocess.run([sys.executable, "-c", code, COUNTAPP, "import", "stock", "BENCH", str(path)],
-                          env=env, capture_output=True, text=True)
-    wall, cpu, peak_kib, rc = done.stdout.split()
-    return {"seconds": float(wall), "cpu": float(cpu), "peak_mib": int(peak_kib) / 1024, "rc": int(rc),
-            "message": done.stderr}
+        create_bench_campaign(COUNTAPP, env)
+    outcome = measure_command([COUNTAPP, "import", "stock", "BENCH", str(path)], env)
+    return {**outcome, "message": outcome["message"][-400:]}
 
 
 _CHECK_ALONE = """

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import throwaway_database  # noqa: E402
+from bench.common import create_bench_campaign, measure_command, throwaway_database  # noqa: E402
 from bench.gen_stock import generate_stock_csv  # noqa: E402
 
 COUNTAPP = str(Path(sys.executable).with_name("countapp"))
@@ -38,28 +37,18 @@ def measure(kind: str, stock: Path, lines: int, pg_url: str) -> dict:
         url, drop = throwaway_database(kind, pg_url, work)
         env = {**os.environ, "COUNTAPP_DATABASE_URL": url, "COUNTAPP_INSTANCE_PATH": str(work / "instance")}
         try:
-            subprocess.run([COUNTAPP, "init"], env=env, check=True, capture_output=True)
-            subprocess.run([COUNTAPP, "campaign", "create", "BENCH", "--year", "2025", "--count-date", "2025-12-28",
-                            "--closing-date", "2025-12-31"], env=env, check=True, capture_output=True)
-            # A child process per measure, so ru_maxrss is this import's alone.
-            code = ("import resource,subprocess,sys,time;s=time.perf_counter();"
-                    "r=subprocess.run(sys.argv[1:],capture_output=True,text=True);w=time.perf_counter()-s;"
-                    "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode);"
-                    "sys.stderr.write(r.stdout[-2000:]+r.stderr[-2000:])")
-            done = subprocess.run([sys.executable, "-c", code, COUNTAPP, "import", "stock", "BENCH", str(stock)],
-                                  env=env, capture_output=True, text=True)
-            wall, peak_kib, rc = done.stdout.split()
-            if rc != "0":
-                raise SystemExit(f"import failed on {kind}:\n{done.stderr}")
+            create_bench_campaign(COUNTAPP, env)
+            done = measure_command([COUNTAPP, "import", "stock", "BENCH", str(stock)], env)
+            if done["rc"] != 0:
+                raise SystemExit(f"import failed on {kind}:\n{done['message']}")
             engine = sa.create_engine(url)
             with engine.connect() as connection:
                 written = connection.execute(sa.text("SELECT count(*) FROM book_line")).scalar_one()
             engine.dispose()
         finally:
             drop()
-    wall = float(wall)
-    return {"db": kind, "lines": lines, "written": written, "seconds": wall, "lines_per_s": lines / wall,
-            "peak_mib": int(peak_kib) / 1024}
+    return {"db": kind, "lines": lines, "written": written, "seconds": done["seconds"],
+            "lines_per_s": lines / done["seconds"], "peak_mib": done["peak_mib"]}
 
 
 def main(argv: list[str] | None = None) -> None:
