@@ -17,24 +17,20 @@ import csv
 import io
 import os
 import re
-import shutil
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from .chromium import executable, playwright_or_skip
 from .network import Proxy, offline
 from .scanner import scan
 from .served import Served
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
 
-if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-    pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+sync_api = playwright_or_skip()
 expect = sync_api.expect
 
 STOCK = Path(__file__).resolve().parent.parent / "fixtures" / "stock_fr_cp1252.csv"
@@ -188,7 +184,7 @@ def test_a_whole_campaign_through_the_browser(database_url, tmp_path):
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+                executable_path=executable(),
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                       "--disable-component-update", "--disable-sync"])
             try:

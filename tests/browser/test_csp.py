@@ -3,21 +3,16 @@ bars and the counting tablet (its service worker, its JSON data blocks, the bund
 reader) run without a single ``securitypolicyviolation``, and the browser does enforce the policy."""
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import pytest
 
+from .chromium import executable, playwright_or_skip
 from .demo_server import demo_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
 
-if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-    pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+sync_api = playwright_or_skip()
 
 WATCH = """
 window.__violations = [];
@@ -59,7 +54,7 @@ def _barcode(path, text: str) -> None:
 def test_key_pages_run_under_the_policy_without_a_violation(demo, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            executable_path=executable(),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
 

@@ -9,8 +9,6 @@ photo of a ticket's barcode.
 """
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -24,19 +22,16 @@ from countapp.models import Count, CountSource, Ticket
 
 from ..conftest import PASSWORD
 from ..scenario import build_scenario
+from .chromium import executable, playwright_or_skip
 from .network import Network, offline
 from .scanner import scan
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
 LANDSCAPE = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 800, "height": 1280}
 PHONE = {"width": 390, "height": 844}
 
-if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-    pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+sync_api = playwright_or_skip()
 # Waits are Playwright's assertions: wait_for_function with a string is an eval, which the app's
 # Content-Security-Policy (script-src without 'unsafe-eval') refuses.
 expect = sync_api.expect
@@ -86,7 +81,7 @@ def live(database_url, tmp_path):
 def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            executable_path=executable(),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
         yield browser

@@ -6,14 +6,13 @@ ticket column; and a cause is set from its row, then for two ticked lines, witho
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
+from .chromium import executable, playwright_or_skip
 from .demo_server import demo_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("COUNTAPP_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 800, "height": 1280}
 # The columns a centraliser decides with, by their header's position (a leading tick box aside).
@@ -22,10 +21,7 @@ DECIDING = {
     "review": ("#lines", ["Ticket", "Book qty", "Counted", "Diff. qty", "Diff. value", "Status", "Cause"]),
 }
 
-if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-    pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+sync_api = playwright_or_skip()
 
 MEASURE = """(table) => {
   const wrap = table.closest('.table-wrap');
@@ -48,7 +44,7 @@ def test_deciding_columns_fit_a_desk_screen_and_causes_are_set_in_place(demo, tm
     shots = os.environ.get("COUNTAPP_SCREENSHOTS")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            executable_path=executable(),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
 
