@@ -18,18 +18,6 @@ audit_cli = AppGroup("audit", help="The audit log's integrity and the auditor's 
 root.add_command(audit_cli)
 
 
-def ngettext(singular: str, plural: str, num: int, **params) -> str:
-    """A plural message in COUNTAPP_LANGUAGE (as ``_gettext_for_cli``), ``num`` and ``params`` filled in."""
-    language = os.environ.get("COUNTAPP_LANGUAGE", "en")
-    if language == "en":
-        return (singular if num == 1 else plural) % {"num": num, **params}
-    from flask_babel import force_locale
-    from flask_babel import ngettext as babel_ngettext
-
-    with force_locale(language):
-        return babel_ngettext(singular, plural, num, **params)
-
-
 def _say(message: str, **params) -> str:
     return translate(message, params, _gettext_for_cli)
 
@@ -37,10 +25,10 @@ def _say(message: str, **params) -> str:
 def verification_lines(check, anchors: int, *, broken: bool = False) -> list[str]:
     """What was checked: the events, the head, from which event the chain is keyed, and what only an
     anchor held outside the database can catch (a broken log: the events and the head only)."""
-    lines = [ngettext("%(num)d event checked, every hash and link.", "%(num)d events checked, every hash and link.",
-                      check.events)]
+    lines = [_say(Nn_("%(num)d event checked, every hash and link.", "%(num)d events checked, every hash and link."),
+                  num=check.events)]
     if check.seals:
-        lines.append(ngettext("%(num)d seal checked.", "%(num)d seals checked.", check.seals))
+        lines.append(_say(Nn_("%(num)d seal checked.", "%(num)d seals checked."), num=check.seals))
     if check.events:
         lines.append(_say(N_("Head: event #%(seq)s %(hash)s"), seq=check.head_seq, hash=check.head_hash))
     if broken:
@@ -54,7 +42,7 @@ def verification_lines(check, anchors: int, *, broken: bool = False) -> list[str
                              "keyed events after them vouch for them."),
                           key=check.key_id, seq=check.keyed_from, last=check.keyed_from - 1))
     if anchors:
-        lines.append(ngettext("%(num)d anchor checked.", "%(num)d anchors checked.", anchors))
+        lines.append(_say(Nn_("%(num)d anchor checked.", "%(num)d anchors checked."), num=anchors))
     else:
         lines.append(_say(N_("Events cut off the end of the log are caught only against an anchor held outside "
                              "the database: note the head above (SEQ:HASH) somewhere safe, or keep the evidence "
