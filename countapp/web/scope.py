@@ -8,8 +8,8 @@ the query string or of the JSON body) and refuses a code outside the caller's ca
 
 The refusal is a 404, the very answer an unknown code gets: a counter cannot tell a campaign
 they are not in from one that does not exist, so codes and the existence of other campaigns do
-not leak (a 403 would confirm that the code is real). Lists of campaigns are filtered with
-``visible_campaigns``.
+not leak (a 403 would confirm that the code is real). The lists a counting team sees (``/count/``,
+``/api/v1/me``) already hold only the campaigns of their teams (``count_views.campaigns_of_member``).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from tickets.errors import CountappError, N_, NotFound
 
-from ..models import Campaign, Role, User
+from ..models import Role, User
 from ..services import count_views
 
 TEAM_ROLES = (Role.COUNTER, Role.LEADER)
@@ -47,14 +47,6 @@ def may_reach(user, code) -> bool:
     if not scoped(user):
         return True
     return isinstance(code, str) and code in campaign_codes(user)
-
-
-def visible_campaigns(user, campaigns: list[Campaign]) -> list[Campaign]:
-    """The campaigns of a list that the user may see, in the list's order."""
-    if not scoped(user):
-        return list(campaigns)
-    codes = campaign_codes(user)
-    return [c for c in campaigns if c.code in codes]
 
 
 def _named_codes() -> list:
