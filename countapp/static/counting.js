@@ -670,6 +670,7 @@
   function renderLeft() {
     var left = tickets.filter(function (t) { return t.status === "to_count" || t.status === "waiting"; });
     $("left-count").textContent = left.length;
+    $("left-word").textContent = fmt(T.left_word, { n: left.length });
     var box = $("left-list");
     clear(box);
     if (!left.length) { box.appendChild(el("p", { "class": "muted" }, T.nothing_left)); return; }

@@ -127,3 +127,17 @@ def test_correct_this_count_is_offered_exactly_when_the_server_takes_it(s, as_us
     campaign.status = CampaignStatus.RECONCILING
     db.session.commit()
     assert offered_and_taken("cat", 2, "28") == (False, False)        # counting is over
+
+
+def test_the_word_after_the_tickets_left_follows_the_number_in_french(s, as_user):
+    """French keeps the singular for 0 and 1 ("0 restant", "1 restant"), the plural from 2 ("2 restants")."""
+    from countapp.models import User
+
+    db.session.execute(db.update(User).where(User.login == "ann").values(language="fr"))
+    db.session.commit()
+    html = as_user("ann").get(f"/count/{CODE}").get_data(as_text=True)
+    left = int(re.search(r'<strong id="left-count">(\d+)</strong>', html).group(1))
+    word = re.search(r'<span id="left-word">([^<]*)</span>', html).group(1)
+    assert left > 1 and word == "restants"
+    texts = json.loads(re.search(r'<script type="application/json" id="count-texts">(.*?)</script>', html, re.S).group(1))
+    assert texts["plural_rule"] == "fr" and texts["left_word"] == ["restant", "restants"]

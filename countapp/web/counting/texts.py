@@ -19,6 +19,8 @@ def tablet_texts() -> dict[str, str | list[str]]:
     return {
         # French takes the singular for 0 and 1, English for 1 only (the catalogue's Plural-Forms).
         "plural_rule": "fr" if str(get_locale()) == "fr" else "en",
+        # The word after the tablet's "N left" figure, singular or plural by N.
+        "left_word": [ngettext("left", "left", 1), ngettext("left", "left", 2)],
         "ticket_required": _("Type or scan a ticket number."),
         "offline_details": _("No connection: details from the list kept on this tablet."),
         "not_in_list_offline": _("No connection, and this ticket is not in your team's list."),
