@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -61,17 +62,29 @@ class Progress:
     empty_locations: list[dict] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
 
-    def as_dict(self, *, full: bool) -> dict:
+    def as_dict(self, *, full: bool, count_date: date | None = None, zone_dates: dict[str, date] | None = None
+                ) -> dict:
+        """The progress as JSON; with ``count_date`` and ``zone_dates`` (zone code → its count date, issue 18)
+        the campaign's count date and each zone's are given too (ISO dates)."""
+        zone_dates = zone_dates or {}
+
+        def zone_entry(z: str, by_round: dict[int, Tally]) -> dict:
+            entry = {"zone": z or None, "rounds": {str(r): t.as_dict() for r, t in by_round.items()}}
+            if count_date is not None:
+                entry["count_date"] = (zone_dates.get(z) or count_date).isoformat()
+            return entry
+
         data = {
             "campaign": self.campaign, "tickets": self.tickets, "not_issued": self.not_issued,
             "rounds": {str(r): t.as_dict() for r, t in self.rounds.items()},
-            "zones": [{"zone": z or None, "rounds": {str(r): t.as_dict() for r, t in by_round.items()}}
-                      for z, by_round in sorted(self.zones.items())],
+            "zones": [zone_entry(z, by_round) for z, by_round in sorted(self.zones.items())],
             "teams": self.teams,
             "remaining": [{"zone": z or None, "tickets": rows} for z, rows in sorted(self.remaining.items())],
             "remaining_total": self.remaining_total,
             "alerts": {"locations_without_ticket": self.empty_locations, "counted_twice": self.duplicates},
         }
+        if count_date is not None:
+            data["count_date"] = count_date.isoformat()
         if full:
             data["statuses"] = self.statuses
         return data

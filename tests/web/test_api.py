@@ -211,6 +211,22 @@ def test_progress_for_managers_and_leaders_not_counters(s, as_user):
     assert as_user("ann").get("/api/v1/campaigns/FY2025/progress").status_code == 403
 
 
+def test_progress_gives_the_count_date_of_the_campaign_and_of_each_zone(s, as_user):
+    from countapp.services import campaigns
+
+    campaign = campaigns.get("FY2025")
+    progress = as_user("manager").get("/api/v1/campaigns/FY2025/progress").get_json()
+    day = campaign.count_date.isoformat()
+    assert progress["count_date"] == day and progress["zones"]
+    assert {z["count_date"] for z in progress["zones"]} == {day}
+    zone = next(z["zone"] for z in progress["zones"] if z["zone"])
+    campaign.settings = {**(campaign.settings or {}), "count_dates": {zone: "2025-12-29"}}
+    db.session.commit()
+    progress = as_user("lead2").get("/api/v1/campaigns/FY2025/progress").get_json()
+    assert {z["zone"]: z["count_date"] for z in progress["zones"]}[zone] == "2025-12-29"
+    assert progress["count_date"] == day
+
+
 def test_personal_token_works_without_session_or_csrf(database_url, tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})   # CSRF on
     app.test_client_class = FreshContextClient

@@ -144,9 +144,12 @@ def document() -> dict:
         "type": "object",
         "properties": {
             "campaign": {"type": "string"}, "tickets": {"type": "integer"}, "not_issued": {"type": "integer"},
+            "count_date": {"type": "string", "format": "date", "description": "The campaign's count date."},
             "rounds": {"type": "object", "additionalProperties": _ref("Tally")},
             "zones": {"type": "array", "items": {"type": "object", "properties": {
                 "zone": {"type": ["string", "null"]},
+                "count_date": {"type": "string", "format": "date",
+                               "description": "The zone's count date ([count_dates] by zone or site, else the campaign's)."},
                 "rounds": {"type": "object", "additionalProperties": _ref("Tally")}}}},
             "teams": {"type": "array", "items": {"type": "object"}},
             "remaining": {"type": "array", "items": {"type": "object", "properties": {

@@ -139,7 +139,9 @@ def add_correction():
 def progress(code):
     campaign = campaign_service.get(code)
     result = progress_service.compute(campaign, remaining_limit=_int_arg("remaining", 300))
-    return jsonify(result.as_dict(full=current_user.role in STAFF))
+    zone_dates = {zone: day for _, zone, day in campaign_service.count_dates_by_zone(campaign)}
+    return jsonify(result.as_dict(full=current_user.role in STAFF, count_date=campaign.count_date,
+                                  zone_dates=zone_dates))
 
 
 @bp.get("/v1/campaigns/<code>/tickets")
