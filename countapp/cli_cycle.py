@@ -5,6 +5,7 @@ Like the other commands they speak English; refusals come in COUNTAPP_LANGUAGE (
 """
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -42,7 +43,10 @@ def _money(amount_cents: int) -> str:
 def _write_to(out: Path | None, write) -> int:
     """``write(stream)`` to the terminal, or to ``out`` through a temporary file moved over it."""
     if out is None:
-        return write(click.get_text_stream("stdout"))
+        buffer = io.StringIO()
+        n = write(buffer)
+        click.echo(buffer.getvalue(), nl=False)
+        return n
     handle, temporary = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:

@@ -37,10 +37,17 @@ def files(tmp_path):
 
 
 @pytest.fixture
-def people(app, make_user):
-    return {"boss": make_user("boss", "manager"), "c1": make_user("c1", "counter"),
-            "c2": make_user("c2", "counter"), "lead": make_user("lead", "leader"),
-            "office": make_user("office", "centraliser"), "audit": make_user("audit", "auditor")}
+def people(app):
+    """One user of each role the programme meets; they never log in here, so no password is hashed (slow)."""
+    from countapp.extensions import db
+    from countapp.models import Role, User
+
+    made = {login: User(login=login, name=login.title(), role=Role(role), password_hash="!")
+            for login, role in (("boss", "manager"), ("c1", "counter"), ("c2", "counter"), ("lead", "leader"),
+                                ("office", "centraliser"), ("audit", "auditor"))}
+    db.session.add_all(made.values())
+    db.session.commit()
+    return made
 
 
 @pytest.fixture
