@@ -600,6 +600,14 @@ class CombinedCheck:
         return not self.missing_from_campaign and not self.not_planned
 
 
+def year_end_missing(campaign: Campaign) -> list[str]:
+    """The items a programme linked to ``campaign`` leaves to year end that the campaign's stock lacks."""
+    programme = db.session.scalar(sa.select(CycleProgramme).where(CycleProgramme.campaign_id == campaign.id))
+    if programme is None:
+        return []
+    return combined_check(programme.code).missing_from_campaign
+
+
 def combined_check(code: str) -> CombinedCheck:
     """Items counted by neither part: year-end items the campaign's stock does not hold, cycle lines with no
     planned count."""

@@ -214,3 +214,12 @@ def test_combined_mode_with_the_campaign_holding_the_year_end_items(make_campaig
     imports.import_file("stock", "FY2025", files[0])
     make_programme(campaign_code="FY2025")
     assert cycles.combined_check("CC2025").ok
+
+
+def test_a_combined_campaign_does_not_start_without_its_year_end_items(make_campaign, make_programme):
+    from countapp.services import readiness
+
+    campaign = make_campaign("FY2025", year=2025)
+    make_programme(campaign_code="FY2025")
+    found = {m.key: m for m in readiness.check(campaign)}
+    assert "A1" in found["cycle_items"].render()
