@@ -564,13 +564,13 @@ def calendar(code: str, start: dt.date | None = None, end: dt.date | None = None
     settings = settings_of(programme)
     days = {d: DayLoad(d) for d in planning.working_days(start, end, settings.weekdays, settings.holidays)}
     rows = db.session.execute(
-        sa.select(CyclePlan.due_date, CyclePlan.status.in_(OPEN_STATUSES), sa.func.count())
+        sa.select(CyclePlan.due_date, CyclePlan.status, sa.func.count())
         .where(CyclePlan.programme_id == programme.id, CyclePlan.due_date >= start, CyclePlan.due_date <= end)
-        .group_by(CyclePlan.due_date, CyclePlan.status.in_(OPEN_STATUSES))).all()
-    for day, is_open, n in rows:
+        .group_by(CyclePlan.due_date, CyclePlan.status)).all()
+    for day, status, n in rows:
         load = days.setdefault(day, DayLoad(day))
         load.planned += n
-        if is_open:
+        if status in OPEN_STATUSES:
             load.open += n
         else:
             load.done += n
