@@ -406,7 +406,6 @@ def _insert_plan(programme_id: int, entries, days: list[dt.date], orders: dict[i
                         f"{programme_id}\t{line_id}\t{pass_no}\t{texts[day]}\t{texts[day]}\t{orders[line_id]}\tplanned\n"
                         for line_id, pass_no, day in entries[start:start + 50_000]))
         return
-    texts = [d.isoformat() for d in days]
     marks = ", ".join("?" for _ in PLAN_COLUMNS)
     cursor = raw.cursor()
     try:
