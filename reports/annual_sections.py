@@ -490,13 +490,14 @@ def _cycles(c: _Ctx) -> list[Flowable]:
     story = [c.h1("s_cycles"), c.p(t["cy_intro"] % {"code": cy.code, "counted": c.n(cy.items_counted),
                                                     "total": c.n(cy.items_total), "pct": c.pct(pct)})]
     if cy.year_end_items:
-        story.append(c.p(t["cy_year_end"] % {"n": c.n(cy.year_end_items)}))
+        story.append(c.p(c.tn("cy_year_end", cy.year_end_items) % {"n": c.n(cy.year_end_items)}))
     rows = [[r.abc_class or t["total"], c.n(r.lines), c.n(r.counted_once), c.pct(r.coverage), c.n(r.overdue),
              c.n(r.counts), c.pct(r.accuracy), c.money(r.difference_value), c.money(r.net_value)] for r in cy.rows]
     story.append(grid(c.st, [t["c_class"], t["c_lines"], t["c_counted_once"], t["c_coverage_rate"], t["c_overdue"],
                              t["c_counts"], t["c_accuracy"], t["c_diff_value"], t["c_net_value"]], rows,
                       [0.09, 0.1, 0.1, 0.11, 0.1, 0.1, 0.11, 0.15, 0.14], set(range(1, 9)), total=True))
-    story.append(c.p(t["cy_adjustments"] % {"n": c.n(cy.adjustments), "value": c.money(cy.adjustments_value)}))
+    story.append(c.p(c.tn("cy_adjustments", cy.adjustments) % {"n": c.n(cy.adjustments),
+                                                             "value": c.money(cy.adjustments_value)}))
     if cy.counted_by_neither:
         story.append(c.p(t["cy_neither"] % {"list": ", ".join(cy.counted_by_neither[:50])}))
     return story

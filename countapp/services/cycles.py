@@ -409,7 +409,7 @@ def _insert_plan(programme_id: int, entries, days: list[dt.date], orders: dict[i
     marks = ", ".join("?" for _ in PLAN_COLUMNS)
     cursor = raw.cursor()
     try:
-        # A bigger page cache for this write: the (line, pass) index takes its rows in no useful order.
+        # A bigger page cache for this write: the due index takes its rows at one place per day.
         size = cursor.execute("PRAGMA cache_size").fetchone()[0]
         cursor.execute("PRAGMA cache_size = -262144")
         cursor.executemany(f"INSERT INTO cycle_plan ({', '.join(PLAN_COLUMNS)}) VALUES ({marks})",
