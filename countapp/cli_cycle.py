@@ -356,3 +356,7 @@ def cycle_sample(code, size, seed, by_login):
         last = f"last counted {s.last_counted_on}: {s.last_final_qty.normalize():f}" if s.last_counted_on else \
             "not counted yet"
         click.echo(f"{s.site}/{s.zone}/{s.location}\t{s.reference}\t{s.lot}\t{s.abc_class}\t{last}")
+
+
+# `cycle adjust` says what accepting does: the difference becomes an adjustment.
+cycle_cli.add_command(cycle_accept, "adjust")
