@@ -204,7 +204,8 @@ def _record_count(programme, given: CycleCountInput, *, by: User | None, source:
 
 # --- counts from a file ---------------------------------------------------------------------------
 
-COUNT_COLUMNS = {"plan": ("plan", "count", "comptage", "n°"), "round": ("round", "tour", "passage"),
+COUNT_COLUMNS = {"plan": ("plan", "planned count", "comptage planifié", "n°"),
+                 "round": ("round", "comptage", "n° comptage", "tour", "passage"),
                  "quantity": ("quantity", "quantité", "qté", "qty"), "state": ("state", "état"),
                  "counted_by": ("counted_by", "compté par", "compteur"),
                  "counted_on": ("counted_on", "compté le", "date")}
