@@ -162,7 +162,7 @@ def prepare(url: str, work: Path, layout: Layout, posts: int) -> list[Post]:
     from countapp.services import campaigns, counting, imports, recounts, schema, teams, tickets, users
 
     ordered, team1, team2 = plan(layout, posts)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32})
     with app.app_context():
         schema.upgrade()
         campaigns.create(CODE, year=2025, count_date=date(2025, 12, 28), closing_date=date(2025, 12, 31))
@@ -177,7 +177,8 @@ def prepare(url: str, work: Path, layout: Layout, posts: int) -> list[Post]:
         db.session.commit()
         for r in (1, 2):
             for t in range(layout.teams):
-                teams.add_team(CODE, team_number(layout, r, t), round=r, leader=layout.leader(r, t), members=layout.members(r, t))
+                teams.add_team(CODE, team_number(layout, r, t), round=r, leader=layout.leader(r, t),
+                               members=layout.members(r, t))
         made = tickets.generate(CODE)
         if made["last"] - made["first"] + 1 < posts:   # the generator may merge a few lines
             raise SystemExit(f"{made['last'] - made['first'] + 1} tickets made for {posts} posts")
