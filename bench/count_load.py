@@ -110,13 +110,14 @@ def check_database(url: str) -> dict:
     return {"by_round": by_round, "doubled": doubled, "yardstick_rows": yardstick}
 
 
-def profile_app(server_pid: int, port: int, pool: Path, offset: int, args, folder: Path) -> tuple[dict, str]:
+def profile_app(kind: str, server_pid: int, port: int, pool: Path, offset: int, args, folder: Path
+                ) -> tuple[dict, str]:
     """One more app run with py-spy sampling every worker; the stacks go to ``folder``."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
         return {}, "py-spy is not installed (pip install py-spy): no profile"
     folder.mkdir(parents=True, exist_ok=True)
-    stacks = folder / f"count_{args.kind}.txt"
+    stacks = folder / f"count_{kind}.txt"
     spying = subprocess.Popen([spy, "record", "--pid", str(server_pid), "--subprocesses", "--rate", "200",
                                "--format", "raw", "--output", str(stacks), "--duration", f"{args.duration + 2:g}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -127,7 +128,8 @@ def profile_app(server_pid: int, port: int, pool: Path, offset: int, args, folde
     return figures, heaviest(stacks.read_text(), top=args.profile_top) + f"\n  (stacks: {stacks}, flamegraph-ready)"
 
 
-def run_database(kind: str, args) -> None:
+def run_database(kind: str, args) -> str:
+    """Everything on one database; returns its summary (medians, ratio, open-loop p99)."""
     layout = team_layout(args.tablets, parse_mix(args.mix))
     runs_seconds = args.runs * args.duration + args.warmup + (args.duration if args.profile else 0)
     closed = int(runs_seconds * args.max_rate)
@@ -168,10 +170,10 @@ def run_database(kind: str, args) -> None:
                     sides[name].append(figures)
                     print(describe_run(f"{name} {run}", figures), flush=True)
                 offset = sides["app"][-1]["next_offset"]
-            print(summarise(kind, sides))
+            summary_text = summarise(kind, sides)
+            print(summary_text)
             if args.profile:
-                args.kind = kind
-                figures, text = profile_app(app.pid, app_port, pool, offset, args, Path(args.profile))
+                figures, text = profile_app(kind, app.pid, app_port, pool, offset, args, Path(args.profile))
                 if figures:
                     print(describe_run("profiled", figures) + "  (under py-spy: slower)")
                 print(text)
@@ -180,13 +182,16 @@ def run_database(kind: str, args) -> None:
                 watch = MachineWatch([app.pid], database)
                 result = run_shift(app_port, sessions, posts[closed:], args.rate, args.shift, watch)
                 summary = watch.summary()
-                print(describe_shift(result, len(sessions), args.rate, args.shift, summary,
-                                     1000 * summary["server_cpu"] / max(1, len(result.latencies))))
+                shift_text = describe_shift(result, len(sessions), args.rate, args.shift, summary,
+                                            1000 * summary["server_cpu"] / max(1, len(result.latencies)))
+                print(shift_text)
+                summary_text += "\n  " + "\n  ".join(shift_text.splitlines()[:2])
             stop_server(servers.pop())
             check = check_database(url)
             print(f"  database: counts by round {dict(sorted(check['by_round'].items()))}, ticket counted twice in a "
                   f"round: {check['doubled']}; yardstick rows {check['yardstick_rows']}")
             print(f"  load average after: {load_average()}", flush=True)
+            return summary_text
         finally:
             for server in servers:
                 stop_server(server)
@@ -239,8 +244,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (apt-get install wrk)")
     print(f"cores: {os.cpu_count()}; load average before: {load_average()} (the machine may be shared)", flush=True)
-    for kind in [k.strip() for k in args.db.split(",") if k.strip()]:
-        run_database(kind, args)
+    summaries = [run_database(kind, args) for kind in [k.strip() for k in args.db.split(",") if k.strip()]]
+    print(f"== summary (load average now {load_average()} on {os.cpu_count()} cores)")
+    print("\n".join(summaries))
 
 
 if __name__ == "__main__":
