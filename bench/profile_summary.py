@@ -66,6 +66,24 @@ def _has(frames: list[str], function: str) -> bool:
     return any(frame.startswith(function + " (") for frame in frames)
 
 
+# Frames of a call into the database driver: a PostgreSQL round trip (or lock wait), SQLite's own work.
+DRIVER = ("DefaultDialect.do_execute", "DefaultDialect.do_executemany", "DefaultDialect.do_commit",
+          "Connection.wait", "Cursor.execute")
+# Wrappers every request goes through: never "the nearest app function".
+WRAPPERS = ("serve_command", "requires.<locals>")
+
+
+def by_app_function(stacks: list[tuple[list[str], int]], prefixes: tuple[str, ...] = ("countapp/", "tickets/")
+                    ) -> Counter:
+    """Samples by (the deepest app function on the stack, in the database driver or not)."""
+    totals: Counter = Counter()
+    for frames, count in stacks:
+        own = [f for f in frames if any(f"({p}" in f for p in prefixes) and not f.startswith(WRAPPERS)]
+        in_driver = any(frame.startswith(DRIVER) for frame in frames)
+        totals[(own[-1] if own else "(no app function)", in_driver)] += count
+    return totals
+
+
 def heaviest(text: str, top: int = 30, request: str = "Flask.wsgi_app") -> str:
     """A report: functions by inclusive share of the requests' samples (wrappers present in nearly all of
     them left out), and the leaves' packages by share of self time."""
@@ -81,7 +99,11 @@ def heaviest(text: str, top: int = 30, request: str = "Flask.wsgi_app") -> str:
         leaves[package_of(frames[-1])] += count
     lines = [f"  profile: {total} samples; in {request} {busy} ({100 * busy / total:.0f} %), gunicorn lingering "
              f"after answers (close_graceful) {lingering} ({100 * lingering / total:.0f} %)",
-             f"  by inclusive share of the {busy} request samples:"]
+             f"  by the deepest app function on the stack, share of the {busy} request samples "
+             "(driver: in a database call, PostgreSQL round trips and lock waits included):"]
+    lines += [f"    {100 * n / busy:5.1f} %  {'driver' if driver else 'Python'}  {frame}"
+              for (frame, driver), n in by_app_function(in_request).most_common(top // 2)]
+    lines.append("  by inclusive share of the request samples:")
     lines += [f"    {100 * n / busy:5.1f} %  {frame}" for frame, n in shares[:top]]
     lines.append("  self time by package: " + ", ".join(f"{name} {100 * n / busy:.0f} %"
                                                         for name, n in leaves.most_common(12)))

@@ -9,7 +9,7 @@ import pytest
 from bench.common import median, percentile
 from bench.count_load import parse_wrk
 from bench.open_loop import posts_needed
-from bench.profile_summary import heaviest, parse
+from bench.profile_summary import by_app_function, heaviest, parse
 from bench.tablets import Post, mix_pattern, parse_mix, plan, pool_line, team_layout
 
 
@@ -88,3 +88,12 @@ def test_profile_shares_are_of_the_request_samples():
     report = heaviest(text)
     assert "75.0 %  submit_count (countapp/services/c.py)" in report
     assert "close_graceful) 5 (50 %)" in report
+
+
+def test_profile_names_the_app_function_waiting_in_the_driver():
+    text = ("Flask.wsgi_app (flask/app.py:1);load_user (countapp/web/security.py:80);"
+            "DefaultDialect.do_execute (sqlalchemy/engine/default.py:9) 2\n"
+            "Flask.wsgi_app (flask/app.py:1);submit_count (countapp/services/counting.py:3) 1\n")
+    totals = by_app_function(parse(text))
+    assert totals[("load_user (countapp/web/security.py)", True)] == 2
+    assert totals[("submit_count (countapp/services/counting.py)", False)] == 1
