@@ -142,7 +142,7 @@ def run_database(kind: str, args) -> str:
             posts, seconds = _timed(prepare, url, work, layout, closed + shift_posts)
             prepared = Counter(p.round for p in posts)
             print(f"== {kind}: {len(posts)} counts prepared through the services in {seconds:.0f} s "
-                  f"(rounds 1/2/3: {prepared[1]}/{prepared[2]}/{prepared[3]}); {layout.teams} teams a round, "
+                  f"(rounds 1/2/3: {prepared[1]}/{prepared[2]}/{prepared[3]}); {layout.teams} team(s) a round, "
                   f"{len(layout.logins())} tablets")
             from bench.bare_insert import create_table
 
