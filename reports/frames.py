@@ -63,7 +63,10 @@ def text(df: pd.DataFrame, name: str, default: str = "") -> np.ndarray:
     """A text column as an object array of str, missing values as ``default``."""
     if name not in df.columns:
         return np.full(len(df), default, dtype=object)
-    values = df[name].to_numpy(dtype=object)
+    column = df[name]
+    if isinstance(column.dtype, pd.StringDtype):   # pandas' str columns: no cell to inspect
+        return column.to_numpy(dtype=object, na_value=default)
+    values = column.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
         return values
     missing = pd.isna(values)

@@ -66,10 +66,12 @@ def _combine(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
 
 
 def _first(values: np.ndarray, n: int) -> np.ndarray:
-    """For each code 0..n-1, the position of its first occurrence in ``values`` (-1 if none)."""
-    out = np.full(n, -1, dtype=np.int64)
-    uniques, first = np.unique(values, return_index=True)
-    out[uniques] = first
+    """For each code 0..n-1, the position of its first occurrence in ``values`` (-1 if none).
+
+    One pass of ``np.minimum.at`` (no sort: ``np.unique`` sorted, and cost a tenth of the engine)."""
+    out = np.full(n, len(values), dtype=np.int64)
+    np.minimum.at(out, values, np.arange(len(values), dtype=np.int64))
+    out[out == len(values)] = -1
     return out
 
 
@@ -162,10 +164,10 @@ def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Plac
     key_lot[key] = lot
     bkey, ckey, mkey = key[:nb], key[nb:nb + nc], key[nb + nc:]
 
-    key_book = np.full(n_keys, -1, np.int64)
-    key_book[bkey[::-1]] = np.arange(nb)[::-1]
-    if nb and len(np.unique(bkey)) != nb:
-        dup = int(np.flatnonzero(key_book[bkey] != np.arange(nb))[0])
+    key_book = _first(bkey, n_keys)
+    twice = key_book[bkey] != np.arange(nb)
+    if twice.any():
+        dup = int(np.flatnonzero(twice)[0])
         raise CountappError(N_("Two book lines share reference %(reference)s, location %(location)s and lot "
                                "%(lot)s."), field="reference", reference=book.reference[dup],
                             location=book.location[dup], lot=book.lot[dup])
@@ -182,7 +184,7 @@ def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Plac
         pos[has_id] = found
     active = ~counts.voided
     unknown_tickets = active & (pos < 0) & counts.counted
-    ukeys = np.unique(ckey[unknown_tickets])
+    ukeys = np.unique(ckey[unknown_tickets])   # few: blank tickets on places the book lacks
 
     # Each place's count date t; the book from the stock date D to t; the cut-off from t to closing.
     key_day = _place_days(book, counts, loc, len(loc_uniques), settings)[key_loc] if n_keys \

@@ -80,8 +80,8 @@ class Reconciliation:
         """Every row with its numbers as ``Decimal`` (None where empty) and its dates as dates."""
         if self._lines is None:
             if self._base is not None:   # the same figures under other causes: reuse the base's Decimals
-                self._lines = self._base.lines.assign(cause=self.frame["cause"].to_numpy(dtype=object),
-                                                      exception=self.frame["exception"].to_numpy(dtype=object))
+                self._lines = _laid(self._base.lines, self.frame["cause"].to_numpy(dtype=object),
+                                    self.frame["exception"].to_numpy(dtype=object))
             else:
                 self._lines = self.rows(None)
         return self._lines
@@ -106,7 +106,7 @@ class Reconciliation:
                 data[name] = _dates(self.days[name] if positions is None else self.days[name][positions])
             else:
                 data[name] = frame[name].to_numpy(dtype=object) if name != "book_line_id" else frame[name].array
-        return pd.DataFrame(data, columns=list(COLUMNS), index=frame.index)
+        return _frame(data, list(COLUMNS), frame.index)
 
     def __getstate__(self) -> dict:
         # Kept results are pickled (the service's cache): the Decimals are rebuilt, not stored.
@@ -195,9 +195,15 @@ def with_causes(result: Reconciliation, causes: dict | None) -> Reconciliation:
     diff, diff_missing = result.numbers["diff_qty"]
     lacking = _difference_without_cause(~diff_missing & (diff != 0), cause)
     exception[open_rows] = np.where(lacking[open_rows], "difference_without_cause", "")
-    out = dataclasses.replace(result, frame=lines.assign(cause=cause, exception=exception))
+    out = dataclasses.replace(result, frame=_laid(lines, cause, exception))
     out._base = result if result._base is None else result._base
     return out
+
+
+def _laid(frame: pd.DataFrame, cause: np.ndarray, exception: np.ndarray) -> pd.DataFrame:
+    """The frame with other causes and exceptions (object columns, as the engine builds them)."""
+    return frame.assign(cause=pd.Series(cause, dtype=object, index=frame.index),
+                        exception=pd.Series(exception, dtype=object, index=frame.index))
 
 
 def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
@@ -317,5 +323,11 @@ def _lines_frame(ints: dict, texts: dict, p: Places) -> tuple[pd.DataFrame, dict
     for name, value in texts_tail.items():
         if nv:
             data[name][-nv:] = value
-    frame = pd.DataFrame(data, columns=[c for c in COLUMNS if c in data])
-    return frame, numbers, days
+    return _frame(data, [c for c in COLUMNS if c in data]), numbers, days
+
+
+def _frame(data: dict, columns: list[str], index: pd.Index | None = None) -> pd.DataFrame:
+    """A frame over the arrays as they are: object columns stay object, nothing is copied
+    (letting pandas infer ``str`` columns scans and copies every text: a tenth of the engine)."""
+    return pd.DataFrame({name: pd.Series(data[name], dtype=object if isinstance(data[name], np.ndarray) else None,
+                                         index=index, copy=False) for name in columns}, columns=columns, copy=False)
