@@ -3,7 +3,7 @@
     python bench/reconcile.py [--sizes 100000,300000,1000000] [--runs 3] [--xlsx-lines 100000] [--seed 1]
 
 Builds a campaign in memory as the database loader hands it over (``reports.frames``: numbers
-already scaled to whole units, ``attrs["scaled"]``): ``n`` book lines, eight lines per item, an
+already scaled to whole units, ``attrs["scaled"]``; one str object per distinct text): ``n`` book lines, eight lines per item, an
 opening layer and about five receipts per item, tickets with a few differences, damaged goods,
 uncounted and voided tickets and blank tickets, and movements between the count and the closing
 date. Each measure runs in its own process (so that its peak RSS is its own), interleaved —
@@ -53,6 +53,12 @@ def _dec(ints: np.ndarray, digits: int, missing: np.ndarray | None = None) -> pd
     return pd.arrays.IntegerArray(ints, np.zeros(len(ints), bool) if missing is None else np.asarray(missing, bool))
 
 
+def _texts(values) -> np.ndarray:
+    """One str object per distinct text, as a loader reading names by id hands them over."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return np.asarray(uniques, dtype=object)[codes]
+
+
 def _dates(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype(object)
 
@@ -70,16 +76,16 @@ def campaign(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     item_cost = rng.integers(10_000, 500_000_000, n_items)  # 0.01 to 500.00 with 6 decimals
     item_cost = item_cost // 100 * 100                        # 4 decimals, as ERPs usually give
     qty = rng.integers(0, 2_000, n) * 10_000
-    owner = np.where(rng.random(n) < 0.01, "third_party", np.where(rng.random(n) < 0.01, "at_third_party", "own"))
+    owner = _texts(np.where(rng.random(n) < 0.01, "third_party", np.where(rng.random(n) < 0.01, "at_third_party", "own")))
     market = (item_cost[item] * rng.uniform(0.5, 1.5, n)).astype(np.int64) // 10_000 * 10_000
     base = np.datetime64("1970-01-01", "D")
     last = (np.datetime64("2023-01-01", "D") - base).astype(np.int64) + rng.integers(0, 1_090, n)
     book = pd.DataFrame({
-        "book_line_id": line + 1, "reference": refs[item], "designation": "Article " + pd.Series(refs[item]),
+        "book_line_id": line + 1, "reference": refs[item], "designation": _texts("Article " + pd.Series(refs[item])),
         "category": np.array(CATEGORIES, dtype=object)[item % len(CATEGORIES)], "unit": "pc",
-        "site": "LYON", "zone": "Z" + pd.Series(line % 40).astype(str),
+        "site": "LYON", "zone": _texts("Z" + pd.Series(line % 40).astype(str)),
         "location": locations[(item * LINES_PER_ITEM + line % LINES_PER_ITEM) % n_loc],
-        "lot": np.where(item % 10 == 0, "L" + pd.Series(line % 3).astype(str), ""), "owner": owner,
+        "lot": _texts(np.where(item % 10 == 0, "L" + pd.Series(line % 3).astype(str), "")), "owner": owner,
         "book_qty": _dec(qty, exact.QTY), "unit_cost": _dec(item_cost[item], exact.COST),
         "last_movement_date": _dates(last),
         "market_price": _dec(market, exact.COST, rng.random(n) > 0.1),
@@ -102,7 +108,7 @@ def campaign(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         "counted_qty": _dec(np.concatenate([counted, rng.integers(1, 50, n_blank) * 10_000]), exact.QTY,
                             np.r_[not_counted | (owner == "at_third_party"), np.zeros(n_blank, bool)]),
         "state": np.concatenate([states, np.full(n_blank, "good", object)]),
-        "status": np.concatenate([np.where(voided, "voided", "final"), np.full(n_blank, "final", object)]),
+        "status": _texts(np.concatenate([np.where(voided, "voided", "final"), np.full(n_blank, "final", object)])),
     })
     counts.loc[n:, "book_line_id"] = pd.NA
     counts.loc[n:, "location"] = [f"FOUND-{i:05d}" for i in range(n_blank)]
@@ -128,8 +134,8 @@ def campaign(n: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         "quantity": _dec(np.concatenate([m_qty, r_qty]), exact.QTY),
         "unit_cost": _dec(np.concatenate([m_cost, np.zeros(len(roll), np.int64)]), exact.COST,
                           np.r_[np.zeros(len(m_cost), bool), np.ones(len(roll), bool)]),
-        "kind": np.concatenate([np.where(is_opening, "opening", "receipt"),
-                                np.where(r_qty >= 0, "receipt", "issue")]),
+        "kind": _texts(np.concatenate([np.where(is_opening, "opening", "receipt"),
+                                       np.where(r_qty >= 0, "receipt", "issue")])),
     })
     book.attrs["scaled"] = {"book_qty": exact.QTY, "unit_cost": exact.COST, "market_price": exact.COST}
     counts.attrs["scaled"] = {"counted_qty": exact.QTY}

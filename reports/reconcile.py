@@ -207,8 +207,15 @@ def _laid(frame: pd.DataFrame, cause: np.ndarray, exception: np.ndarray) -> pd.D
 
 
 def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
-    return np.select([c for c, _ in conditions], [v for _, v in conditions], default="").astype(object) \
-        if n else np.zeros(0, dtype=object)
+    """The text of each row's first true condition ("" when none), every row sharing one str per text."""
+    labels = np.array([v for _, v in conditions] + [""], dtype=object)
+    choice = np.full(n, len(conditions), np.int8)
+    for i in range(len(conditions) - 1, -1, -1):
+        choice[conditions[i][0]] = i
+    return labels[choice]
+
+
+_CUTOFF_TEXT = np.array(["forward", "none", "back"], dtype=object)
 
 
 def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.DataFrame | None,
@@ -222,6 +229,7 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     if outside:
         m = m.take(inside)
     p = build_places(b, c, m, settings)
+    del c   # at 1M lines every column is 8 MB: what is no longer needed goes as soon as it can
     n, n_items = len(p.kind), len(p.item_refs)
 
     at_third = p.owner == "at_third_party"
@@ -278,10 +286,8 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
              "category": p.category, "owner": p.owner, "status": status, "cause": cause,
              "depreciation_reason": reason, "exception": exception, "state": _STATE_TEXT[p.state_bits],
              "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone,
-             "cutoff": np.where(p.count_day < closing_day, "forward",
-                                np.where(p.count_day > closing_day, "back", "none")).astype(object),
+             "cutoff": _CUTOFF_TEXT[np.sign(p.count_day - closing_day) + 1],
              "cutoff_documents": p.documents}
-    frame, numbers, days = _lines_frame(ints, texts, p)
     by_category, by_owner, own_totals = totals.summarise(ints, texts, p.kind, valued)
 
     notices = [Notice("lifo")] if settings.method == "lifo" else []
@@ -293,31 +299,44 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
                        ("outside_window", outside)):
         if count:
             notices.append(Notice(key, {"n": count}))
+    evidence = cutoff_evidence.evidence(b, every_move, settings)
+    # The rows' columns now live in ``ints`` and ``texts`` only, which _lines_frame empties as it
+    # goes: the columns with their voided rows never coexist with all the columns without them.
+    rows = (p.voided, p.book_line_id, p.count_day, p.last_day)
+    del b, m, every_move, p, book_value, counted_value, diff_value, closing_value, depreciation, net_value, diff, \
+        diff_missing, closing, closing_missing, cost, reason, cause, status, exception, at_third, third, rf_only, valued
+    frame, numbers, days = _lines_frame(ints, texts, *rows)
     return Reconciliation(frame=frame, by_category=by_category, by_owner=by_owner, warnings=notices,
                           settings=settings, own_totals=own_totals, numbers=numbers, days=days,
-                          cutoff=cutoff_evidence.evidence(b, every_move, settings), outside_window=outside)
+                          cutoff=evidence, outside_window=outside)
 
 
-def _lines_frame(ints: dict, texts: dict, p: Places) -> tuple[pd.DataFrame, dict, dict]:
-    """The rows' text columns as a frame; their numbers and dates as arrays (voided rows appended)."""
-    voided = p.voided
+def _lines_frame(ints: dict, texts: dict, voided: pd.DataFrame, book_line_id: np.ndarray, count_day: np.ndarray,
+                 last_day: np.ndarray) -> tuple[pd.DataFrame, dict, dict]:
+    """The rows' text columns as a frame; their numbers and dates as arrays (voided rows appended).
+
+    Empties ``ints`` and ``texts``, so that each column without its voided rows can go once copied.
+    """
     nv = len(voided)
     data: dict[str, object] = {}
     numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     days: dict[str, np.ndarray] = {}
     for name in COLUMNS:
         if name in ints:
-            values, missing = ints[name]
+            values, missing = ints.pop(name)
             numbers[name] = (np.concatenate([values, np.zeros(nv, np.int64)]) if nv else values,
                              np.concatenate([missing, np.ones(nv, bool)]) if nv else missing)
+            del values, missing
         elif name in texts:
             tail = voided[name].to_numpy(dtype=object) if name in voided.columns else np.full(nv, "", object)
-            data[name] = np.concatenate([texts[name], tail]) if nv else texts[name]
+            head = texts.pop(name)
+            data[name] = np.concatenate([head, tail]) if nv else head
+            del head
         elif name == "book_line_id":
-            ids = np.concatenate([p.book_line_id, voided["book_line_id"].to_numpy(np.int64)])
+            ids = np.concatenate([book_line_id, voided["book_line_id"].to_numpy(np.int64)])
             data[name] = pd.arrays.IntegerArray(np.where(ids >= 0, ids, 0), ids < 0)
         elif name in ("count_date", "last_movement_date"):
-            source = p.count_day if name == "count_date" else p.last_day
+            source = count_day if name == "count_date" else last_day
             days[name] = np.concatenate([source, np.full(nv, NO_DATE, np.int64)]) if nv else source
     texts_tail = {"status": "voided", "exception": "voided"}
     for name, value in texts_tail.items():
