@@ -48,6 +48,7 @@ COUNTS_REQUIRED = ("ticket", "book_line_id", "counted_qty")
 MOVEMENTS_REQUIRED = ("date", "reference", "quantity")
 STATE_BITS = {"good": 0, "damaged": 1, "obsolete": 2, "expired": 4}
 NO_DATE = np.iinfo(np.int64).min  # days since epoch for a missing date
+_STATE_BITS = np.array([STATE_BITS[s] for s in STATES], dtype=np.int8)   # in the order of STATES
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], frame: str) -> None:
@@ -213,7 +214,7 @@ def prepare_counts(df: pd.DataFrame | None) -> Counts:
     return Counts(ticket=text(df, "ticket"), book_line_id=ids.fillna(-1).to_numpy(dtype=np.int64),
                   reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
                   qty=qty, counted=~missing & ~voided,
-                  state_bits=np.array([STATE_BITS[s] for s in state], dtype=np.int8) if len(state)
+                  state_bits=_STATE_BITS[pd.Index(STATES).get_indexer(state)] if len(state)
                   else np.zeros(0, np.int8),
                   voided=voided, category=categories(text(df, "category"), "counts"),
                   designation=text(df, "designation"), unit=text(df, "unit"), owner=owner, site=text(df, "site"),
