@@ -11,7 +11,10 @@ the statuses). Quantities are at the count date except ``rollforward_qty`` and `
 - every value is its quantity × ``unit_cost`` rounded half up to the cent (``reports.valuation``
   for the cost, ``reports.depreciation`` for the write-down); ``third_party`` rows carry no value.
 
-Numbers come out as ``Decimal`` (None where empty); totals are sums of the rounded lines.
+Numbers come out as ``Decimal`` (None where empty); totals are sums of the rounded lines. Inside,
+every figure is a scaled int64 (``reports.exact``; Python integers for rows past int64), from the
+frames (``reports.frames``: the loader hands scaled integers) to ``Reconciliation.numbers``; a
+``Decimal`` is built only at the edge, when ``lines`` or ``rows`` is asked for (pages, exports).
 """
 from __future__ import annotations
 
