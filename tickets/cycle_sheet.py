@@ -25,8 +25,8 @@ from .ticket_texts import texts_for
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
-# Barcode, reference, designation, lot, unit, quantity found, state, counted by (mm): 273 mm in all.
-COLUMNS = (50, 34, 74, 24, 16, 33, 12, 30)
+# Barcode, location, reference, designation, lot, unit, quantity found, state, counted by (mm): 273 mm.
+COLUMNS = (46, 30, 30, 62, 22, 14, 30, 12, 27)
 ROW_PADDING = 4  # points above and below each row: room to write by hand beside the barcode
 BAR_MODULE = 0.30 * mm   # 0.3 mm modules read well from a laser print with a phone or a scanner
 BAR_HEIGHT = 9 * mm
@@ -42,7 +42,8 @@ SHEET_TEXTS: dict[str, dict[str, str]] = {
                   "physique. Ne rien recopier d’un autre document\u202f: le comptage est à l’aveugle. "
                   "Sur la tablette, scanner le code-barres ouvre la ligne."),
         "states": "État\u202f: B = bon, A = abîmé, O = obsolète, P = périmé.",
-        "place": "Emplacement %(place)s",
+        "place": "Lieu : %(place)s",
+        "location": "Emplacement",
         "barcode": "Ligne",
         "reference": "Référence",
         "designation": "Désignation",
@@ -65,7 +66,8 @@ SHEET_TEXTS: dict[str, dict[str, str]] = {
                   "state. Copy nothing from another document: the count is blind. On the tablet, "
                   "scanning the barcode opens the line."),
         "states": "State: G = good, D = damaged, O = obsolete, E = expired.",
-        "place": "Location %(place)s",
+        "place": "Place: %(place)s",
+        "location": "Location",
         "barcode": "Line",
         "reference": "Reference",
         "designation": "Description",
@@ -83,7 +85,8 @@ SHEET_TEXTS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class SheetLineView:
-    """One line due: its barcode text and what identifies the goods, never a quantity."""
+    """One line due: its barcode text and what identifies the goods, never a quantity. ``place`` (a site
+    and zone: one aisle's walk) groups the lines; without it, each location is its own group."""
 
     code: str
     reference: str
@@ -91,6 +94,7 @@ class SheetLineView:
     designation: str | None = None
     lot: str | None = None
     unit: str | None = None
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ def _story(sheet: CycleSheetView, t: dict[str, str], st: dict[str, ParagraphStyl
     if not sheet.lines:
         return story + [_p(t["empty"], st["body"])]
     # Place by place, in the order given (the plan groups a day's lines by location: one walk per aisle).
-    for place, lines in groupby(sheet.lines, key=lambda line: line.location):
+    for place, lines in groupby(sheet.lines, key=lambda line: line.place or line.location):
         story.append(KeepTogether([_p(t["place"] % {"place": place}, st["place"]), Spacer(1, 1 * mm)]))
         story += [_lines_table(list(lines), t, st, font), Spacer(1, 4 * mm)]
     story.append(KeepTogether([_p(t["signature"], st["head"]), Spacer(1, 16 * mm)]))
@@ -178,17 +182,18 @@ def _story(sheet: CycleSheetView, t: dict[str, str], st: dict[str, ParagraphStyl
 
 
 def _lines_table(lines: list[SheetLineView], t: dict[str, str], st: dict[str, ParagraphStyle], font: str) -> Table:
-    keys = ("barcode", "reference", "designation", "lot", "unit", "quantity", "state", "by")
+    keys = ("barcode", "location", "reference", "designation", "lot", "unit", "quantity", "state", "by")
     rows = [[_p(t[k], st["head"]) for k in keys]]
     for line in lines:
         # The last three columns stay empty: the count is written there by hand.
-        rows.append([Barcode(line.code, font), _p(line.reference, st["cell"]), _p(line.designation, st["cell"]),
+        rows.append([Barcode(line.code, font), _p(line.location, st["cell"]), _p(line.reference, st["cell"]),
+                     _p(line.designation, st["cell"]),
                      _p(line.lot, st["cell"]), _p(line.unit, st["cell"]), "", "", ""])
     table = Table(rows, colWidths=[w * mm for w in COLUMNS], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.88, 0.88, 0.88)),
-        ("BACKGROUND", (5, 1), (-1, -1), colors.Color(0.97, 0.97, 1)),
+        ("BACKGROUND", (6, 1), (-1, -1), colors.Color(0.97, 0.97, 1)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 1), (-1, -1), ROW_PADDING),
         ("BOTTOMPADDING", (0, 1), (-1, -1), ROW_PADDING),

@@ -65,10 +65,10 @@
     while (list.firstChild) list.removeChild(list.firstChild);
     var place = null, group = null, left = 0;
     lines.forEach(function (line) {
-      if (line.location !== place) {
-        place = line.location;
+      if (line.place !== place) {
+        place = line.place;
         var section = el("section", "place-group");
-        section.appendChild(el("h3", "place-name", fmt(T.place, { place: place })));
+        section.appendChild(el("h3", "place-name", place));
         group = el("ul", "rows");
         section.appendChild(group);
         list.appendChild(section);
@@ -77,6 +77,7 @@
       var button = el("button", "row-button line-button" + (line.todo ? "" : " done"));
       button.type = "button";
       button.dataset.line = line.id;
+      button.appendChild(el("span", "line-location", line.location));
       button.appendChild(el("strong", null, line.reference));
       button.appendChild(el("span", "designation", " " + (line.designation || "")));
       if (line.lot) button.appendChild(el("span", "lot", " · " + T.lot + " " + line.lot));
@@ -183,7 +184,7 @@
     var q = quantity();
     if (q === null) { qtyError.textContent = T.bad_quantity; qtyError.hidden = false; qty.focus(); return; }
     var state = (document.querySelector("input[name=state]:checked") || {}).value || "good";
-    var entry = { line: current.id, url: DATA.count_url.replace("/0/", "/" + current.id + "/"),
+    var entry = { line: current.id, url: DATA.count_url.replace(/\/0$/, "/" + current.id),
                   body: { quantity: q, state: state, round: current.round, day: DATA.day, client_id: newClientId(),
                            counted_at: new Date().toISOString() } };
     queue.push(entry);

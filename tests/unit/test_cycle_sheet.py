@@ -15,7 +15,7 @@ def make_sheet(lines: int = 5) -> CycleSheetView:
     return CycleSheetView(
         programme="CYC2026", day="12/03/2026", counter="Zoë Łukasz",
         lines=[SheetLineView(code=f"CL{i:06d}", reference=f"ART-{i}", designation=f"Palette de granulés {i}",
-                             location="Allée A" if i < 3 else "Allée B", lot=f"L{i}" if i % 2 else None, unit="kg")
+                             location=f"A-0{i}", place="Allée A" if i < 3 else "Allée B", lot=f"L{i}" if i % 2 else None, unit="kg")
                for i in range(1, lines + 1)])
 
 
@@ -28,10 +28,10 @@ def text_of(sheet: CycleSheetView, language: str = "fr") -> tuple[bytes, str]:
 
 def test_the_sheet_groups_lines_by_place_in_french_and_english():
     _, fr = text_of(make_sheet())
-    assert "Fiche de comptage tournant" in fr and "Emplacement Allée A" in fr and "Emplacement Allée B" in fr
+    assert "Fiche de comptage tournant" in fr and "Lieu : Allée A" in fr and "Lieu : Allée B" in fr
     assert fr.index("Allée A") < fr.index("ART-3") and "Lignes à compter : 5" in fr
     _, en = text_of(make_sheet(), "en")
-    assert "Cycle count sheet" in en and "Location Allée B" in en and "Quantity found" in en
+    assert "Cycle count sheet" in en and "Place: Allée B" in en and "A-05" in en and "Quantity found" in en
 
 
 def test_every_line_barcode_reads_back():

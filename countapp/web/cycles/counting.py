@@ -32,10 +32,14 @@ def line_code(plan_id: int) -> str:
     return f"CY{plan_id:07d}"
 
 
+def place_of(line) -> str:
+    """Where a counter walks to: the line's site and zone (one aisle), else its location."""
+    return " · ".join(p for p in (line.site, line.zone) if p) or line.location
+
+
 def by_place(lines) -> list[tuple[str, list]]:
     """The due lines grouped by place, in the walking order the service gives them."""
-    return [(place, list(group)) for place, group in
-            groupby(lines, key=lambda line: " · ".join(p for p in (line.site, line.zone, line.location) if p))]
+    return [(place, list(group)) for place, group in groupby(lines, key=place_of)]
 
 
 @bp.get("/<programme>/due")
@@ -62,8 +66,8 @@ def sheet(programme, day):
     view = CycleSheetView(
         programme=f"{found.code} · {found.name}" if found.name else found.code, day=format_date(when, "full"),
         lines=[SheetLineView(code=line_code(line.plan_id), reference=line.reference, designation=line.designation,
-                             location=" · ".join(p for p in (line.site, line.zone, line.location) if p),
-                             lot=line.lot or None, unit=line.unit) for line in lines])
+                             location=line.location, place=place_of(line), lot=line.lot or None, unit=line.unit)
+               for line in lines])
     out = io.BytesIO()
     write_cycle_sheet(view, out, "fr" if str(get_locale()) == "fr" else "en")
     name = f"{found.code}-{when.isoformat()}.pdf"
@@ -92,7 +96,7 @@ def _note(line) -> str | None:
 
 def tablet_texts() -> dict[str, str]:
     return {
-        "place": _("Location %(place)s", place="{place}"), "lot": _("Lot"), "to_count": _("To count"),
+        "lot": _("Lot"), "to_count": _("To count"),
         "counted": _("Counted"), "waiting": _("Waiting to be sent"), "online": _("Online"),
         "offline": _("No network: counts wait on this tablet"), "saved": _("Count saved."),
         "refused": _("This count was refused."), "unknown_line": _("This barcode is not a line due on this day."),
@@ -110,8 +114,7 @@ def tablet(programme):
     data = {"programme": found.code, "user": current_user.login, "day": day.isoformat(),
             "count_url": url_for(".count", programme=found.code, plan_id=0),
             "lines": [{"id": line.plan_id, "code": line_code(line.plan_id), "reference": line.reference,
-                       "designation": line.designation, "location": " · ".join(
-                           p for p in (line.site, line.zone, line.location) if p),
+                       "designation": line.designation, "location": line.location, "place": place_of(line),
                        "lot": line.lot, "unit": line.unit, "round": line.round, "todo": True,
                        "note": _note(line)} for line in lines]}
     return render_template("cycles/tablet.html", programme=found, day=day, data=data, left=len(lines),
