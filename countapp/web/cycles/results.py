@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ...models import Role
@@ -41,7 +42,8 @@ def accept(programme):
     else:
         written = cycle_counts.accept(programme, form.plans.data, cause=form.cause.data, note=form.note.data or "",
                                       by=current_user)
-        flash(_("%(n)s differences accepted: their adjustments are ready for the ERP.", n=written), "success")
+        flash(ngettext("%(num)d difference accepted: its adjustment is ready for the ERP.",
+                       "%(num)d differences accepted: their adjustments are ready for the ERP.", written), "success")
     return redirect(url_for(".review", programme=programme))
 
 

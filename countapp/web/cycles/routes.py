@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tickets.errors import CountappError
@@ -234,8 +235,9 @@ def make_plan(programme):
                 entries=result.entries, lines=result.lines, days=result.working_days, per_day=result.needed_per_day),
               "success")
         if result.overloaded_days:
-            flash(_("%(n)s days need more lines than the daily workload: raise it or accept the load.",
-                    n=result.overloaded_days), "warning")
+            flash(ngettext("%(num)d day needs more lines than the daily workload: raise it or accept the load.",
+                           "%(num)d days need more lines than the daily workload: raise it or accept the load.",
+                           result.overloaded_days), "warning")
     return redirect(url_for(".plan", programme=programme))
 
 
@@ -245,7 +247,8 @@ def replan(programme):
     if ActionForm().validate_on_submit():
         today = _form_day() if request.form.get("day") else date.today()
         moved = cycle_service.replan(programme, today=today, by=current_user)
-        flash(_("%(n)s missed counts moved onto the next working days.", n=moved), "success")
+        flash(ngettext("%(num)d missed count moved onto the next working days.",
+                       "%(num)d missed counts moved onto the next working days.", moved), "success")
     return redirect(url_for(".plan", programme=programme, day=request.form.get("day") or None))
 
 
