@@ -244,6 +244,8 @@ def run(walk: Walk) -> None:
     expect(manager.locator("#due-figures")).to_contain_text("10")
     expect(manager.locator(".place-group h2").first).to_contain_text("ATELIER")
     walk.shot(manager, "due-list")
+    if walk.extra:
+        both_languages(walk, ("", "/plan", f"/due?day={DAYS[0]}", "/settings"), tablet_day=DAYS[0])
     sheet = manager.request.get(url + manager.locator("#sheet-link").get_attribute("href"))
     assert sheet.ok and sheet.body().startswith(b"%PDF-")
 
@@ -308,7 +310,7 @@ def run(walk: Walk) -> None:
     assert auditor.locator("#plan-button").count() == 0
 
     if walk.extra:
-        both_languages(walk)
+        both_languages(walk, ("/review", "/coverage"))
 
 
 def walk_day(walk: Walk, page, day: str):
@@ -319,9 +321,8 @@ def walk_day(walk: Walk, page, day: str):
     return page
 
 
-def both_languages(walk: Walk) -> None:
-    """The main pages in French and English, at 1280 and 768 px, for a person to look at."""
-    pages = ("", "/plan", f"/due?day={DAYS[0]}", "/review", "/coverage", "/settings")
+def both_languages(walk: Walk, pages: tuple[str, ...], tablet_day: str | None = None) -> None:
+    """Pages in French and English, at 1280 and 768 px, for a person to look at (and the tablet on a day)."""
     for language, login in (("fr", "odile"), ("en", "claire")):
         for width in (1280, 768):
             context = walk.context(language, {"width": width, "height": 900 if width > 800 else 1024})
@@ -331,11 +332,13 @@ def both_languages(walk: Walk) -> None:
                 name = path.strip("/").split("?")[0] or "home"
                 page.screenshot(path=str(walk.shots / f"zz-{language}-{width}-{name}.png"), full_page=True)
             context.close()
+    if tablet_day is None:
+        return
     for language, login in (("en", "sam"), ("fr", "paul")):
         for width in (1280, 768):
             context = walk.context(language, {"width": width, "height": 900 if width > 800 else 1024}, tablet=True)
             page = walk.log_in(context, login)
-            page.goto(f"{walk.url}/cycles/{CODE}/count?day={DAYS[2]}")
+            page.goto(f"{walk.url}/cycles/{CODE}/count?day={tablet_day}")
             page.screenshot(path=str(walk.shots / f"zz-{language}-{width}-tablet.png"), full_page=True)
             context.close()
 
