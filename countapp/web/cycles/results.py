@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
 from ...models import Role
@@ -24,7 +24,7 @@ SETTLERS = (Role.MANAGER, Role.CENTRALISER)
 @requires(*READERS)
 def review(programme):
     found = cycle_service.get(programme)
-    differences = cycle_counts.differences(found.code)
+    differences = cycle_counts.differences(found.code, by=current_user)
     adjustments = cycle_counts.adjustment_lines(found.code)
     return render_template("cycles/review.html", programme=found, differences=differences, adjustments=adjustments,
                            form=AcceptForm(), can_settle=current_user.role in SETTLERS,
@@ -68,7 +68,9 @@ def adjustments_csv(programme):
 @requires(*READERS)
 def entries(programme):
     found = cycle_service.get(programme)
-    return render_template("cycles/entries.html", programme=found, entries=cycle_counts.entries(found.code))
+    language = "fr" if str(get_locale()) == "fr" else "en"
+    return render_template("cycles/entries.html", programme=found,
+                           entries=cycle_counts.entries(found.code, language=language))
 
 
 @bp.get("/<programme>/entries.csv")
