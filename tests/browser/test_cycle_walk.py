@@ -94,13 +94,23 @@ def tablet_lines(page) -> list[dict]:
     return json.loads(page.inner_text("#cycle-data"))["lines"]
 
 
-def count_day(walk: Walk, page, day: str, expected: dict, wrong: dict, *, shot: str | None = None) -> list[dict]:
+def count_day(walk: Walk, page, day: str, expected: dict, wrong: dict, *, shot: str | None = None,
+              offline: int = 0) -> list[dict]:
     """Count every line the tablet offers on ``day``: the first by scanning its barcode, the others by a tap;
-    the quantity on the keypad (or typed) and OK. ``wrong`` (plan id -> quantity) are counted off the book."""
+    the quantity on the keypad (or typed) and OK. ``wrong`` (plan id -> quantity) are counted off the book.
+    The first ``offline`` lines are counted with the network down: they wait on the tablet, then go."""
     page.goto(f"{walk.url}/cycles/{CODE}/count?day={day}")
     expect(page.locator("#cycle-tablet")).to_be_visible()
     lines = tablet_lines(page)
     for index, line in enumerate(lines):
+        if offline and index == 0:
+            page.context.set_offline(True)
+        if offline and index == offline:
+            expect(page.locator("#pending-count")).to_have_text(str(offline))
+            expect(page.locator("#net")).to_have_class(re.compile(r"\boffline\b"))
+            walk.shot(page, "tablet-offline")
+            page.context.set_offline(False)
+            expect(page.locator("#pending-count")).to_have_text("0", timeout=15_000)
         location = line["location"]
         quantity = wrong.get(line["id"]) or format(expected[(line["reference"], location, line["lot"])].normalize(), "f")
         if index == 0:
@@ -264,8 +274,8 @@ def run(walk: Walk) -> None:
     count_day(walk, paul, DAYS[0], expected, {off: far}, shot="tablet-keypad")
     walk.shot(paul, "tablet-day1-done")
     assert paul.locator(f".line-button[data-line='{off}']").count() == 1   # done, greyed: his own 1st count
-    for day in DAYS[1:]:
-        count_day(walk, paul, day, expected, {})
+    count_day(walk, paul, DAYS[1], expected, {}, offline=3)
+    count_day(walk, paul, DAYS[2], expected, {})
     walk.shot(paul, "tablet-day3-done")
 
     # 7. Sam (English) makes the 2nd count of the line Paul found off the book: the same quantity.

@@ -182,3 +182,16 @@ def test_bad_input_gets_a_clear_answer(people):
     answer = count(people["paul"], line, "-3", first_days(people, 1)[0])
     assert answer.status_code == 400 and answer.json["error"]["message"]
     assert people["paul"].post(f"/cycles/{CODE}/count/{line['id']}", data="x").status_code == 400
+
+
+def test_missed_counts_are_planned_again_from_the_day_chosen(people):
+    make_programme(people, daily=0)
+    manager = people["marie"]
+    before = text(manager.get(f"/cycles/{CODE}/plan?day=2025-12-30"))
+    assert re.search(r'id="missed"[^>]*>10<', before), before[:3000]
+    assert "Re-plan 10 missed counts" in before
+    answer = manager.post(f"/cycles/{CODE}/replan", data={"day": "2025-12-30"}, follow_redirects=True)
+    assert "10 missed counts moved onto the next working days." in text(answer)
+    assert re.search(r'id="missed"[^>]*>0<', text(manager.get(f"/cycles/{CODE}/plan?day=2025-12-30")))
+    assert people["odile"].post(f"/cycles/{CODE}/replan", data={"day": "2025-12-30"}).status_code == 403
+
