@@ -74,7 +74,8 @@
         list.appendChild(section);
       }
       var item = el("li");
-      var button = el("button", "row-button line-button" + (line.todo ? "" : " done"));
+      var button = el("button", "row-button line-button" + (line.todo ? "" : " done") +
+                      (line.local === "sent-later" ? " pending" : ""));
       button.type = "button";
       button.dataset.line = line.id;
       button.appendChild(el("span", "line-location", line.location));
