@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 
-from flask_babel import gettext, ngettext
+from flask_babel import format_date, gettext, ngettext
 
 from tickets.errors import CountappError, N_
 
@@ -50,7 +50,7 @@ def run_cycle_import(progress, *, kind: str, code: str, upload: str, filename: s
             summary = ngettext("%(num)d stock line imported (%(items)s items, %(places)s places), book quantities "
                                "at %(day)s.", "%(num)d stock lines imported (%(items)s items, %(places)s places), "
                                "book quantities at %(day)s.", found.lines, items=found.items, places=found.places,
-                               day=found.as_of.isoformat() if found.as_of else "—")
+                               day=format_date(found.as_of, "medium") if found.as_of else "—")
             counts = {"lines": found.lines, "items": found.items, "places": found.places,
                       "inserted": found.inserted, "updated": found.updated, "zeroed": found.zeroed}
         else:
