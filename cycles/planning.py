@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 def working_days(start: dt.date, end: dt.date, weekdays: Iterable[int] = (0, 1, 2, 3, 4),
@@ -35,8 +36,10 @@ class PlanLine:
     frequency: int
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
+class Planned(NamedTuple):
+    """One count of a line on a day: what ``Plan.entries`` holds, as plain ``(line_id, pass_no, day)`` tuples
+    (a year of a large programme makes hundreds of thousands; this names their fields)."""
+
     line_id: int
     pass_no: int          # 1 .. frequency
     day: int              # index in the working days
@@ -44,7 +47,7 @@ class Planned:
 
 @dataclass(frozen=True)
 class Plan:
-    entries: list[Planned]
+    entries: list[tuple[int, int, int]]   # (line_id, pass_no, day index), by day then walking order
     loads: list[int]      # lines a day, per working day
     needed_per_day: int   # the year's counts / working days, rounded up
 
@@ -81,7 +84,7 @@ def plan(lines: Sequence[PlanLine], n_days: int, capacity: int = 0) -> Plan:
     entries = []
     for index, on_day in enumerate(days):
         on_day.sort()
-        entries.extend(Planned(line_id, pass_no, index) for _, line_id, pass_no in on_day)
+        entries.extend([(line_id, pass_no, index) for _, line_id, pass_no in on_day])
     return Plan(entries, [len(d) for d in days], -(-total // n_days))
 
 

@@ -125,7 +125,8 @@ class CyclePlan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle_programme.id"))
-    line_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle_line.id"), index=True)
+    # (line, pass) is unique: that index also finds a line's entries.
+    line_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle_line.id"))
     pass_no: Mapped[int]
     planned_date: Mapped[dt.date]        # as first planned
     due_date: Mapped[dt.date]            # after re-planning

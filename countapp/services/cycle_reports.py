@@ -15,7 +15,7 @@ from tickets.errors import CountappError, N_
 
 from ..extensions import db
 from ..models import Role, User
-from ..models.cycles import OPEN_STATUSES, CycleItem, CycleLine, CyclePlan
+from ..models.cycles import OPEN_STATUSES, CycleAdjustment, CycleItem, CycleLine, CyclePlan
 from . import cycles as programmes
 
 DONE = ("difference", "settled", "adjusted")
@@ -126,3 +126,33 @@ def draw_test_sample(code: str, *, size: int, seed: int | None = None, by: User 
                                                               "lines": [s.line_id for s in out]})
     db.session.commit()
     return out
+
+
+def annual_section(campaign) -> "CycleCoverage | None":
+    """The annual report's cycle-count section for the campaign's fiscal year (None: no programme then).
+
+    The programme linked to the campaign (combined mode), else one of the same fiscal year; overdue as of
+    the closing date.
+    """
+    from reports.annual_data import CycleClassRow, CycleCoverage
+
+    programme = programmes.programme_for_campaign(campaign)
+    if programme is None:
+        return None
+    figures = coverage(programme.code, today=campaign.closing_date)
+
+    def money(amount_cents: int) -> Decimal:
+        return Decimal(amount_cents).scaleb(-2).quantize(Decimal("0.01"))
+
+    def fraction(pct: Decimal | None) -> Decimal | None:
+        return None if pct is None else pct / 100
+
+    rows = [CycleClassRow(r.abc_class, r.lines, r.counted_once, fraction(r.coverage_pct), r.overdue, r.counts,
+                          r.within, fraction(r.accuracy_pct), money(r.difference_cents), money(r.net_cents))
+            for r in [*figures.by_class, figures.total]]
+    adjusted = db.session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(CycleAdjustment.value_cents), 0))
+                                  .where(CycleAdjustment.programme_id == programme.id)).one()
+    check = figures.combined
+    return CycleCoverage(programme.code, rows, figures.items_counted, figures.items_total, figures.year_end_items,
+                         int(adjusted[0]), money(int(adjusted[1])),
+                         check.missing_from_campaign + check.not_planned)

@@ -299,23 +299,31 @@ def classify(code: str, *, by: User | None = None) -> ClassSummary:
     values, stock_cents, basis = _consumption(programme)
     classes = abc.classify(values, settings.class_a, settings.class_b)
     summary = ClassSummary(basis=basis)
-    items = list(db.session.scalars(sa.select(CycleItem).where(CycleItem.programme_id == programme.id)))
+    items = db.session.execute(sa.select(CycleItem.id, CycleItem.reference, CycleItem.abc_class,
+                                         CycleItem.class_by_hand)
+                               .where(CycleItem.programme_id == programme.id)).all()
     final = {}
     for item in items:
-        item.consumption_cents = values.get(item.reference, 0)
         if item.class_by_hand:
             summary.by_hand += 1
-        else:
-            item.abc_class = classes.get(item.reference, "C")
-        final[item.reference] = item.abc_class
+        final[item.reference] = item.abc_class if item.class_by_hand else classes.get(item.reference, "C")
     chosen = set()
     if programme.campaign_id is not None:
         chosen = abc.year_end_items(final, stock_cents, settings.year_end_classes,
                                     cents(settings.year_end_value, Decimal(1)))
+    changes = []
     for item in items:
-        item.year_end = item.reference in chosen
-        summary.items[item.abc_class] += 1
-        summary.value_cents[item.abc_class] += item.consumption_cents
+        value = values.get(item.reference, 0)
+        changes.append({"b_id": item.id, "b_class": final[item.reference], "b_value": value,
+                        "b_year_end": item.reference in chosen})
+        summary.items[final[item.reference]] += 1
+        summary.value_cents[final[item.reference]] += value
+    table = CycleItem.__table__
+    if changes:   # one statement run for every item (executemany), not an ORM flush of each
+        db.session.connection().execute(
+            sa.update(table).where(table.c.id == sa.bindparam("b_id"))
+            .values(abc_class=sa.bindparam("b_class"), consumption_cents=sa.bindparam("b_value"),
+                    year_end=sa.bindparam("b_year_end")), changes)
     summary.year_end = len(chosen)
     record("cycle.classify", programme, by=by, after={"items": summary.items, "value_cents": summary.value_cents,
                                                      "by_hand": summary.by_hand, "year_end": summary.year_end,
@@ -366,21 +374,47 @@ def days_of(programme: CycleProgramme, start: dt.date | None = None) -> list[dt.
                                  settings.weekdays, settings.holidays)
 
 
-def _walk_rows(programme: CycleProgramme, only_unplanned: bool):
-    query = (sa.select(CycleLine.id, CycleLine.site, CycleLine.zone, CycleLine.location, CycleItem.reference,
-                       CycleLine.lot, CycleItem.abc_class)
-             .join(CycleItem, CycleItem.id == CycleLine.item_id)
-             .where(CycleLine.programme_id == programme.id, CycleItem.year_end.is_(False)))
-    if only_unplanned:
-        query = query.where(~sa.exists().where(CyclePlan.line_id == CycleLine.id))
-    rows = db.session.execute(query).all()
+def _walk_rows(programme: CycleProgramme):
+    """The programme's cycle lines (year-end items left out) in walking order: site, zone, location, reference, lot."""
+    rows = db.session.execute(
+        sa.select(CycleLine.id, CycleLine.site, CycleLine.zone, CycleLine.location, CycleItem.reference,
+                  CycleLine.lot, CycleItem.abc_class)
+        .join(CycleItem, CycleItem.id == CycleLine.item_id)
+        .where(CycleLine.programme_id == programme.id, CycleItem.year_end.is_(False))).all()
     rows.sort(key=lambda r: (r.site, r.zone, r.location, r.reference, r.lot))
     return rows
 
 
-def _walk_orders(programme: CycleProgramme) -> dict[int, int]:
-    """Every line's rank in walking order (site, zone, location, reference, lot)."""
-    return {row.id: rank for rank, row in enumerate(_walk_rows(programme, False))}
+PLAN_COLUMNS = ("programme_id", "line_id", "pass_no", "planned_date", "due_date", "walk_order", "status")
+
+
+def _insert_plan(programme_id: int, entries, days: list[dt.date], orders: dict[int, int]) -> None:
+    """Write plan entries fast (a year of a large programme is hundreds of thousands): COPY on PostgreSQL,
+    the driver's executemany on SQLite; the ORM's bookkeeping would cost more than the plan itself."""
+    connection = db.session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY cycle_plan ({', '.join(PLAN_COLUMNS)}) FROM STDIN") as copy:
+                for line_id, pass_no, day in entries:
+                    copy.write_row((programme_id, line_id, pass_no, days[day], days[day], orders[line_id],
+                                    "planned"))
+        return
+    texts = [d.isoformat() for d in days]
+    # In (line, pass) order the unique index grows at its end; the due index has one place per day.
+    entries = sorted(entries)
+    marks = ", ".join("?" for _ in PLAN_COLUMNS)
+    cursor = raw.cursor()
+    try:
+        # A bigger page cache for this write: the (line, pass) index takes its rows in no useful order.
+        size = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute("PRAGMA cache_size = -262144")
+        cursor.executemany(f"INSERT INTO cycle_plan ({', '.join(PLAN_COLUMNS)}) VALUES ({marks})",
+                           [(programme_id, line_id, pass_no, texts[day], texts[day], orders[line_id], "planned")
+                            for line_id, pass_no, day in entries])
+        cursor.execute(f"PRAGMA cache_size = {int(size)}")
+    finally:
+        cursor.close()
 
 
 def plan(code: str, *, start: dt.date | None = None, replace: bool = False, by: User | None = None) -> PlanSummary:
@@ -404,22 +438,14 @@ def plan(code: str, *, start: dt.date | None = None, replace: bool = False, by: 
         raise CountappError(N_("Programme %(code)s has no working day left from %(start)s to %(end)s."),
                             field="start", code=programme.code, start=(start or programme.start_date).isoformat(),
                             end=programme.end_date.isoformat())
-    orders = _walk_orders(programme)
-    rows = _walk_rows(programme, True)
-    lines = [planning.PlanLine(r.id, (r.site, r.zone, r.location), orders[r.id], settings.frequency[r.abc_class])
-             for r in rows]
+    rows = _walk_rows(programme)
+    planned = set(db.session.scalars(sa.select(CyclePlan.line_id).distinct()
+                                     .where(CyclePlan.programme_id == programme.id)))
+    frequency = settings.frequency
+    lines = [planning.PlanLine(r.id, (r.site, r.zone, r.location), rank, frequency[r.abc_class])
+             for rank, r in enumerate(rows) if r.id not in planned]
     result = planning.plan(lines, len(days), settings.daily_lines)
-    batch = []
-    for entry in result.entries:
-        day = days[entry.day]
-        batch.append({"programme_id": programme.id, "line_id": entry.line_id, "pass_no": entry.pass_no,
-                      "planned_date": day, "due_date": day, "walk_order": orders[entry.line_id],
-                      "status": "planned"})
-        if len(batch) >= BATCH:
-            db.session.execute(sa.insert(CyclePlan), batch)
-            batch.clear()
-    if batch:
-        db.session.execute(sa.insert(CyclePlan), batch)
+    _insert_plan(programme.id, result.entries, days, {line.line_id: line.walk_order for line in lines})
     summary.entries, summary.lines, summary.working_days = len(result.entries), len(lines), len(days)
     summary.needed_per_day = result.needed_per_day
     summary.busiest_day = max(result.loads, default=0)
@@ -495,10 +521,11 @@ _ROUND1 = sa.orm.aliased(CycleCount, name="round1")
 
 
 def due(code: str, day: dt.date | None = None, *, overdue: bool = True, place: str | None = None,
-        user: User | None = None) -> list[DueLine]:
+        user: User | None = None, limit: int | None = None) -> list[DueLine]:
     """The open entries due on ``day`` (and, with ``overdue``, still open from before), in walking order.
 
-    Blind: nothing here tells a book quantity or a count. ``place`` keeps one site, zone or location.
+    Blind: nothing here tells a book quantity or a count. ``place`` keeps one site, zone or location;
+    ``limit`` the first lines (a tablet's page: a programme far behind has a long overdue list).
     """
     programme = get(code)
     require(user, READERS, N_("You may not see this programme's due list."))
@@ -515,6 +542,8 @@ def due(code: str, day: dt.date | None = None, *, overdue: bool = True, place: s
              .order_by(CyclePlan.walk_order, CyclePlan.pass_no))
     if place:
         query = query.where(sa.or_(CycleLine.site == place, CycleLine.zone == place, CycleLine.location == place))
+    if limit:
+        query = query.limit(limit)
     return [DueLine(r.id, NEXT_ROUND[r.status], r.due_date, r.due_date < day, r.reference, r.designation, r.unit,
                     r.site, r.zone, r.location, r.lot, r.abc_class, r.counted_by_id)
             for r in db.session.execute(query)]
@@ -535,13 +564,13 @@ def calendar(code: str, start: dt.date | None = None, end: dt.date | None = None
     settings = settings_of(programme)
     days = {d: DayLoad(d) for d in planning.working_days(start, end, settings.weekdays, settings.holidays)}
     rows = db.session.execute(
-        sa.select(CyclePlan.due_date, CyclePlan.status.in_(OPEN_STATUSES), sa.func.count())
+        sa.select(CyclePlan.due_date, CyclePlan.status, sa.func.count())
         .where(CyclePlan.programme_id == programme.id, CyclePlan.due_date >= start, CyclePlan.due_date <= end)
-        .group_by(CyclePlan.due_date, CyclePlan.status.in_(OPEN_STATUSES))).all()
-    for day, is_open, n in rows:
+        .group_by(CyclePlan.due_date, CyclePlan.status)).all()
+    for day, status, n in rows:
         load = days.setdefault(day, DayLoad(day))
         load.planned += n
-        if is_open:
+        if status in OPEN_STATUSES:
             load.open += n
         else:
             load.done += n
@@ -569,6 +598,14 @@ class CombinedCheck:
     def ok(self) -> bool:
         """Nothing counted by neither the year-end campaign nor the cycles."""
         return not self.missing_from_campaign and not self.not_planned
+
+
+def year_end_missing(campaign: Campaign) -> list[str]:
+    """The items a programme linked to ``campaign`` leaves to year end that the campaign's stock lacks."""
+    programme = db.session.scalar(sa.select(CycleProgramme).where(CycleProgramme.campaign_id == campaign.id))
+    if programme is None:
+        return []
+    return combined_check(programme.code).missing_from_campaign
 
 
 def combined_check(code: str) -> CombinedCheck:

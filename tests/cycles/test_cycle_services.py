@@ -214,3 +214,21 @@ def test_combined_mode_with_the_campaign_holding_the_year_end_items(make_campaig
     imports.import_file("stock", "FY2025", files[0])
     make_programme(campaign_code="FY2025")
     assert cycles.combined_check("CC2025").ok
+
+
+def test_a_combined_campaign_does_not_start_without_its_year_end_items(make_campaign, make_programme):
+    from countapp.services import readiness
+
+    campaign = make_campaign("FY2025", year=2025)
+    make_programme(campaign_code="FY2025")
+    found = {m.key: m for m in readiness.check(campaign)}
+    assert "A1" in found["cycle_items"].render()
+
+
+def test_the_calendar_lists_every_working_day_with_its_counts(make_programme, people):
+    make_programme()
+    entry = _entry("CC2025", "A1", "L-02")
+    cycle_counts.record_count("CC2025", Count(entry.id, 1, "5", counted_on=dt.date(2025, 1, 6)), by=people["c1"])
+    days = cycles.calendar("CC2025")
+    assert len(days) == 261 and sum(d.planned for d in days) == 12
+    assert sum(d.done for d in days) == 1 and sum(d.open for d in days) == 11

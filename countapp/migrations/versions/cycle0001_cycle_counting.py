@@ -115,7 +115,6 @@ def upgrade():
     )
     with op.batch_alter_table('cycle_plan', schema=None) as batch_op:
         batch_op.create_index('ix_cycle_plan_due', ['programme_id', 'due_date', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cycle_plan_line_id'), ['line_id'], unique=False)
 
     op.create_table('cycle_adjustment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -201,7 +200,6 @@ def downgrade():
 
     op.drop_table('cycle_adjustment')
     with op.batch_alter_table('cycle_plan', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_cycle_plan_line_id'))
         batch_op.drop_index('ix_cycle_plan_due')
 
     op.drop_table('cycle_plan')
