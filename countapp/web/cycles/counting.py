@@ -27,6 +27,12 @@ from ..security import ALL_ROLES, requires
 from .routes import COUNTERS, bp, day_arg
 
 
+# A page or a sheet holds the first lines of the walk: a programme far behind has a long overdue list, and a
+# counter works through a day's walk, not a year's backlog.
+PAGE_LINES = 500
+SHEET_LINES = 2000
+
+
 def line_code(plan_id: int) -> str:
     """What a line's barcode holds on the count sheet, and what the tablet looks a scan up by."""
     return f"CY{plan_id:07d}"
@@ -47,8 +53,9 @@ def by_place(lines) -> list[tuple[str, list]]:
 def due(programme):
     found = cycle_service.get(programme)
     day = day_arg()
-    lines = cycle_service.due(found.code, day, user=current_user)
+    lines = cycle_service.due(found.code, day, user=current_user, limit=PAGE_LINES)
     return render_template("cycles/due.html", programme=found, day=day, places=by_place(lines), total=len(lines),
+                           limited=len(lines) >= PAGE_LINES,
                            overdue=sum(1 for line in lines if line.overdue), line_code=line_code,
                            may_count=current_user.role in COUNTERS)
 
@@ -62,7 +69,7 @@ def sheet(programme, day):
         when = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    lines = cycle_service.due(found.code, when, user=current_user)
+    lines = cycle_service.due(found.code, when, user=current_user, limit=SHEET_LINES)
     view = CycleSheetView(
         programme=f"{found.code} · {found.name}" if found.name else found.code, day=format_date(when, "full"),
         lines=[SheetLineView(code=line_code(line.plan_id), reference=line.reference, designation=line.designation,
@@ -110,7 +117,7 @@ def tablet_texts() -> dict[str, str]:
 def tablet(programme):
     found = cycle_service.get(programme)
     day = day_arg()
-    lines = for_tablet(cycle_service.due(found.code, day, user=current_user), current_user)
+    lines = for_tablet(cycle_service.due(found.code, day, user=current_user, limit=PAGE_LINES), current_user)
     data = {"programme": found.code, "user": current_user.login, "day": day.isoformat(),
             "count_url": url_for(".count", programme=found.code, plan_id=0),
             "lines": [{"id": line.plan_id, "code": line_code(line.plan_id), "reference": line.reference,
