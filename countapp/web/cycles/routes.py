@@ -231,8 +231,9 @@ def make_plan(programme):
     if form.validate_on_submit():
         replace = request.form.get("replace") == "1"
         result = cycle_service.plan(programme, start=form.start.data, replace=replace, by=current_user)
-        flash(_("Plan made: %(entries)s counts of %(lines)s lines over %(days)s working days, about %(per_day)s a day.",
-                entries=result.entries, lines=result.lines, days=result.working_days, per_day=result.needed_per_day),
+        flash(ngettext("Plan made: %(num)d count of %(lines)s lines over %(days)s working days, about %(per_day)s a day.",
+                       "Plan made: %(num)d counts of %(lines)s lines over %(days)s working days, about %(per_day)s a day.",
+                       result.entries, lines=result.lines, days=result.working_days, per_day=result.needed_per_day),
               "success")
         if result.overloaded_days:
             flash(ngettext("%(num)d day needs more lines than the daily workload: raise it or accept the load.",
