@@ -262,7 +262,9 @@ def run(walk: Walk) -> None:
     # 6. Paul counts the three days on his tablet (French, 768 px); one line far off the book.
     paul_context = walk.context("fr", TABLET, tablet=True)
     paul = walk.log_in(paul_context, "paul")
-    paul.goto(url + "/cycles/")
+    paul.wait_for_url("**/count/")           # a counter lands on the counting page; no campaign team here
+    paul.click("#cycle-note a")
+    paul.wait_for_url("**/cycles/")
     walk.shot(paul, "tablet-programmes")
     paul.click(f"a[href='/cycles/{CODE}/count']")
     paul.wait_for_url(f"**/cycles/{CODE}/count")

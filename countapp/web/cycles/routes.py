@@ -48,6 +48,12 @@ def refuse_nul_characters():
         abort(400)
 
 
+@bp.app_context_processor
+def cycle_programmes():
+    """For pages outside /cycles (a counter's landing page): whether any programme exists, asked on use."""
+    return {"cycle_programmes": lambda: cycle_service.programmes()}
+
+
 @bp.context_processor
 def cycle_labels():
     return {"cause_label": lambda code: str(CAUSES.get(code, code or "—"))}
