@@ -26,9 +26,10 @@ def working_days(start: dt.date, end: dt.date, weekdays: Iterable[int] = (0, 1, 
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class PlanLine:
-    """A line to plan: its id, its place (what is walked together), its rank in walking order, its counts a year."""
+class PlanLine(NamedTuple):
+    """A line to plan: its id, its place (what is walked together), its rank in walking order, its counts a year.
+
+    A tuple: a large programme has hundreds of thousands of lines."""
 
     line_id: int
     place: tuple

@@ -78,6 +78,8 @@ class CycleLine(db.Model):
     __tablename__ = "cycle_line"
     __table_args__ = (
         sa.UniqueConstraint("programme_id", "item_id", "location", "lot"),
+        # What a plan entry's (line, programme) key refers to.
+        sa.UniqueConstraint("id", "programme_id"),
         sa.CheckConstraint("book_qty >= 0", name="book_qty_not_negative"),
     )
 
@@ -117,6 +119,8 @@ class CyclePlan(db.Model):
     __tablename__ = "cycle_plan"
     __table_args__ = (
         sa.UniqueConstraint("line_id", "pass_no"),
+        # One key checks both: the line exists and is the programme's (one check per row of a large plan).
+        sa.ForeignKeyConstraint(["line_id", "programme_id"], ["cycle_line.id", "cycle_line.programme_id"]),
         sa.CheckConstraint("status IN ('planned', 'round2', 'recount', 'difference', 'settled', 'adjusted')",
                            name="status"),
         # The due list of a day: programme, date, open statuses, in walking order.
@@ -124,9 +128,9 @@ class CyclePlan(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle_programme.id"))
+    programme_id: Mapped[int]
     # (line, pass) is unique: that index also finds a line's entries.
-    line_id: Mapped[int] = mapped_column(sa.ForeignKey("cycle_line.id"))
+    line_id: Mapped[int]
     pass_no: Mapped[int]
     planned_date: Mapped[dt.date]        # as first planned
     due_date: Mapped[dt.date]            # after re-planning

@@ -72,7 +72,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['item_id'], ['cycle_item.id'], name=op.f('fk_cycle_line_item_id_cycle_item')),
     sa.ForeignKeyConstraint(['programme_id'], ['cycle_programme.id'], name=op.f('fk_cycle_line_programme_id_cycle_programme')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cycle_line')),
-    sa.UniqueConstraint('programme_id', 'item_id', 'location', 'lot', name=op.f('uq_cycle_line_programme_id_item_id_location_lot'))
+    sa.UniqueConstraint('programme_id', 'item_id', 'location', 'lot', name=op.f('uq_cycle_line_programme_id_item_id_location_lot')),
+    sa.UniqueConstraint('id', 'programme_id', name=op.f('uq_cycle_line_id_programme_id'))
     )
     with op.batch_alter_table('cycle_line', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cycle_line_item_id'), ['item_id'], unique=False)
@@ -108,8 +109,7 @@ def upgrade():
     sa.Column('final_qty', sa.Numeric(precision=18, scale=4), nullable=True),
     sa.Column('first_within', sa.Boolean(), nullable=True),
     sa.CheckConstraint("status IN ('planned', 'round2', 'recount', 'difference', 'settled', 'adjusted')", name=op.f('ck_cycle_plan_status')),
-    sa.ForeignKeyConstraint(['line_id'], ['cycle_line.id'], name=op.f('fk_cycle_plan_line_id_cycle_line')),
-    sa.ForeignKeyConstraint(['programme_id'], ['cycle_programme.id'], name=op.f('fk_cycle_plan_programme_id_cycle_programme')),
+    sa.ForeignKeyConstraint(['line_id', 'programme_id'], ['cycle_line.id', 'cycle_line.programme_id'], name=op.f('fk_cycle_plan_line_id_cycle_line')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cycle_plan')),
     sa.UniqueConstraint('line_id', 'pass_no', name=op.f('uq_cycle_plan_line_id_pass_no'))
     )
