@@ -10,21 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import BinaryIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .barcodes import QUIET_MODULES, bar_runs, code128_modules
-from .pdf_fonts import UNICODE_BOLD, unbreakable, unicode_font
+from .pdf_fonts import UNICODE_BOLD, unicode_font
+from .sheet_pdf import MARGIN, PAGE, numbered_canvas, paragraph
 from .ticket_texts import texts_for
 
-PAGE = landscape(A4)
-MARGIN = 12 * mm
 # Barcode, location, reference, designation, lot, unit, quantity found, state, counted by (mm): 273 mm.
 COLUMNS = (46, 30, 30, 62, 22, 14, 30, 12, 27)
 ROW_PADDING = 4  # points above and below each row: room to write by hand beside the barcode
@@ -142,7 +138,7 @@ def write_cycle_sheet(sheet: CycleSheetView, out: BinaryIO, language: str = "fr"
                             bottomMargin=MARGIN + 6 * mm, title=f"{t['title']} {sheet.programme} {sheet.day}",
                             author="countapp", creator="countapp")
     pages: list[int] = []
-    doc.build(_story(sheet, t, styles, font), canvasmaker=_numbered_canvas(t, footer, font, pages))
+    doc.build(_story(sheet, t, styles, font), canvasmaker=numbered_canvas(t["page"], footer, font, pages))
     return pages[0]
 
 
@@ -158,37 +154,33 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(unbreakable(text or "")), style)
-
-
 def _story(sheet: CycleSheetView, t: dict[str, str], st: dict[str, ParagraphStyle], font: str) -> list:
-    story = [_p(t["title"], st["title"]), Spacer(1, 2 * mm)]
-    info = Table([[_p(t["programme"], st["head"]), _p(sheet.programme, st["body"]),
-                   _p(t["day"], st["head"]), _p(sheet.day, st["body"])],
-                  [_p(t["counter"], st["head"]), _p(sheet.counter or "", st["body"]),
-                   _p(t["lines"] % {"count": len(sheet.lines)}, st["small"]), ""]],
+    story = [paragraph(t["title"], st["title"]), Spacer(1, 2 * mm)]
+    info = Table([[paragraph(t["programme"], st["head"]), paragraph(sheet.programme, st["body"]),
+                   paragraph(t["day"], st["head"]), paragraph(sheet.day, st["body"])],
+                  [paragraph(t["counter"], st["head"]), paragraph(sheet.counter or "", st["body"]),
+                   paragraph(t["lines"] % {"count": len(sheet.lines)}, st["small"]), ""]],
                  colWidths=[40 * mm, 96 * mm, 40 * mm, 97 * mm])
     info.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    story += [info, Spacer(1, 2 * mm), _p(t["intro"], st["small"]), _p(t["states"], st["small"]), Spacer(1, 3 * mm)]
+    story += [info, Spacer(1, 2 * mm), paragraph(t["intro"], st["small"]), paragraph(t["states"], st["small"]), Spacer(1, 3 * mm)]
     if not sheet.lines:
-        return story + [_p(t["empty"], st["body"])]
+        return story + [paragraph(t["empty"], st["body"])]
     # Place by place, in the order given (the plan groups a day's lines by location: one walk per aisle).
     for place, lines in groupby(sheet.lines, key=lambda line: line.place or line.location):
-        story.append(KeepTogether([_p(t["place"] % {"place": place}, st["place"]), Spacer(1, 1 * mm)]))
+        story.append(KeepTogether([paragraph(t["place"] % {"place": place}, st["place"]), Spacer(1, 1 * mm)]))
         story += [_lines_table(list(lines), t, st, font), Spacer(1, 4 * mm)]
-    story.append(KeepTogether([_p(t["signature"], st["head"]), Spacer(1, 16 * mm)]))
+    story.append(KeepTogether([paragraph(t["signature"], st["head"]), Spacer(1, 16 * mm)]))
     return story
 
 
 def _lines_table(lines: list[SheetLineView], t: dict[str, str], st: dict[str, ParagraphStyle], font: str) -> Table:
     keys = ("barcode", "location", "reference", "designation", "lot", "unit", "quantity", "state", "by")
-    rows = [[_p(t[k], st["head"]) for k in keys]]
+    rows = [[paragraph(t[k], st["head"]) for k in keys]]
     for line in lines:
         # The last three columns stay empty: the count is written there by hand.
-        rows.append([Barcode(line.code, font), _p(line.location, st["cell"]), _p(line.reference, st["cell"]),
-                     _p(line.designation, st["cell"]),
-                     _p(line.lot, st["cell"]), _p(line.unit, st["cell"]), "", "", ""])
+        rows.append([Barcode(line.code, font), paragraph(line.location, st["cell"]), paragraph(line.reference, st["cell"]),
+                     paragraph(line.designation, st["cell"]),
+                     paragraph(line.lot, st["cell"]), paragraph(line.unit, st["cell"]), "", "", ""])
     table = Table(rows, colWidths=[w * mm for w in COLUMNS], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -199,31 +191,3 @@ def _lines_table(lines: list[SheetLineView], t: dict[str, str], st: dict[str, Pa
         ("BOTTOMPADDING", (0, 1), (-1, -1), ROW_PADDING),
     ]))
     return table
-
-
-def _numbered_canvas(t: dict[str, str], footer: str, font: str, pages: list[int]):
-    """A canvas that holds its pages back to print "Page X of Y" once Y is known."""
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict] = []
-
-        def showPage(self) -> None:
-            self._saved.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._saved)
-            pages.append(total)
-            for state in self._saved:
-                self.__dict__.update(state)
-                self.setFont(font, 8)
-                self.setFillGray(0.3)
-                self.drawString(MARGIN, MARGIN, footer)
-                self.drawRightString(PAGE[0] - MARGIN, MARGIN,
-                                     t["page"] % {"page": self._pageNumber, "pages": total})
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas

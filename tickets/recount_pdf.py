@@ -8,20 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .pdf_fonts import UNICODE_BOLD, unbreakable, unicode_font
+from .pdf_fonts import UNICODE_BOLD, unicode_font
+from .sheet_pdf import MARGIN, PAGE, numbered_canvas, paragraph
 from .ticket_texts import RECOUNT_TEXTS, texts_for
 
-PAGE = landscape(A4)
-MARGIN = 12 * mm
 # Ticket, reference, designation, location, lot, unit, recounted quantity, state, remarks (mm).
 COLUMNS = (27, 32, 62, 40, 24, 16, 32, 12, 28)
 ROW_PADDING = 5.5  # points above and below each row: a one-line row is 7 mm, room to write by hand
@@ -62,7 +58,7 @@ def write_recount_sheet(sheet: RecountSheetView, out: BinaryIO, language: str = 
                             bottomMargin=MARGIN + 6 * mm, title=f"{t['title']} {sheet.number}",
                             author="countapp", creator="countapp")
     pages: list[int] = []
-    doc.build(_story(sheet, t, styles), canvasmaker=_numbered_canvas(t, footer, font, pages))
+    doc.build(_story(sheet, t, styles), canvasmaker=numbered_canvas(t["page"], footer, font, pages))
     return pages[0]
 
 
@@ -77,32 +73,28 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: str | None, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(unbreakable(text or "")), style)
-
-
 def _story(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> list:
-    story = [_p(t["title_number"] % {"number": sheet.number}, st["title"]), Spacer(1, 3 * mm)]
-    people = [[_p(t["campaign"], st["head"]), _p(sheet.campaign, st["body"]),
-               _p(t["date"], st["head"]), _p(sheet.date or "", st["body"])],
-              [_p(t["leader1"], st["head"]), _p(sheet.leader_round1, st["body"]),
-               _p(t["leader2"], st["head"]), _p(sheet.leader_round2, st["body"])],
-              [_p(t["supervisor"], st["head"]), _p(sheet.supervisor, st["body"]),
-               _p(t["count"] % {"count": len(sheet.lines)}, st["small"]), ""]]
+    story = [paragraph(t["title_number"] % {"number": sheet.number}, st["title"]), Spacer(1, 3 * mm)]
+    people = [[paragraph(t["campaign"], st["head"]), paragraph(sheet.campaign, st["body"]),
+               paragraph(t["date"], st["head"]), paragraph(sheet.date or "", st["body"])],
+              [paragraph(t["leader1"], st["head"]), paragraph(sheet.leader_round1, st["body"]),
+               paragraph(t["leader2"], st["head"]), paragraph(sheet.leader_round2, st["body"])],
+              [paragraph(t["supervisor"], st["head"]), paragraph(sheet.supervisor, st["body"]),
+               paragraph(t["count"] % {"count": len(sheet.lines)}, st["small"]), ""]]
     info = Table(people, colWidths=[62 * mm, 74 * mm, 62 * mm, 75 * mm])
     info.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    story += [info, Spacer(1, 2 * mm), _p(t["intro"], st["small"]), _p(t["states"], st["small"]),
+    story += [info, Spacer(1, 2 * mm), paragraph(t["intro"], st["small"]), paragraph(t["states"], st["small"]),
               Spacer(1, 3 * mm), _lines_table(sheet, t, st), Spacer(1, 6 * mm), _signatures(sheet, t, st)]
     return story
 
 
 def _lines_table(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> Table:
     keys = ("ticket", "reference", "designation", "location", "lot", "unit", "quantity", "state", "remarks")
-    rows = [[_p(t[k], st["head"]) for k in keys]]
+    rows = [[paragraph(t[k], st["head"]) for k in keys]]
     for line in sheet.lines:
         # The last three columns stay empty: the recount is written there by hand.
-        rows.append([_p(line.ticket, st["cell"]), _p(line.reference, st["cell"]), _p(line.designation, st["cell"]),
-                     _p(line.location, st["cell"]), _p(line.lot, st["cell"]), _p(line.unit, st["cell"]), "", "", ""])
+        rows.append([paragraph(line.ticket, st["cell"]), paragraph(line.reference, st["cell"]), paragraph(line.designation, st["cell"]),
+                     paragraph(line.location, st["cell"]), paragraph(line.lot, st["cell"]), paragraph(line.unit, st["cell"]), "", "", ""])
     table = Table(rows, colWidths=[w * mm for w in COLUMNS], repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -118,37 +110,9 @@ def _lines_table(sheet: RecountSheetView, t: dict[str, str], st: dict[str, Parag
 def _signatures(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> KeepTogether:
     people = ((t["leader1"], sheet.leader_round1), (t["leader2"], sheet.leader_round2),
               (t["supervisor"], sheet.supervisor))
-    row = [[_p(role, st["head"]), _p(name, st["body"]), Spacer(1, 2 * mm), _p(t["sign_here"], st["small"])]
+    row = [[paragraph(role, st["head"]), paragraph(name, st["body"]), Spacer(1, 2 * mm), paragraph(t["sign_here"], st["small"])]
            for role, name in people]
     boxes = Table([row], colWidths=[91 * mm] * 3, rowHeights=[34 * mm])
     boxes.setStyle(TableStyle([("BOX", (0, 0), (0, 0), 0.6, colors.black), ("BOX", (1, 0), (1, 0), 0.6, colors.black),
                                ("BOX", (2, 0), (2, 0), 0.6, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return KeepTogether([_p(t["signatures"], st["head"]), Spacer(1, 2 * mm), boxes])
-
-
-def _numbered_canvas(t: dict[str, str], footer: str, font: str, pages: list[int]):
-    """A canvas that holds its pages back to print "Page X of Y" once Y is known."""
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict] = []
-
-        def showPage(self) -> None:
-            self._saved.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._saved)
-            pages.append(total)
-            for state in self._saved:
-                self.__dict__.update(state)
-                self.setFont(font, 8)
-                self.setFillGray(0.3)
-                self.drawString(MARGIN, MARGIN, footer)
-                self.drawRightString(PAGE[0] - MARGIN, MARGIN,
-                                     t["page"] % {"page": self._pageNumber, "pages": total})
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
+    return KeepTogether([paragraph(t["signatures"], st["head"]), Spacer(1, 2 * mm), boxes])

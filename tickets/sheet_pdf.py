@@ -1,0 +1,51 @@
+"""What the landscape A4 count sheets (cycle count sheet, recount sheet) share: page, margins,
+a paragraph of any text, and the "Page X of Y" footer."""
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from .pdf_fonts import unbreakable
+
+PAGE = landscape(A4)
+MARGIN = 12 * mm
+
+
+def paragraph(text: str | None, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text (escaped; None prints nothing)."""
+    return Paragraph(escape(unbreakable(text or "")), style)
+
+
+def numbered_canvas(page_text: str, footer: str, font: str, pages: list[int]):
+    """A canvas that holds its pages back to print "Page X of Y" once Y is known.
+
+    ``page_text`` holds ``%(page)s`` and ``%(pages)s``; the page count is appended to ``pages``."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict] = []
+
+        def showPage(self) -> None:
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved)
+            pages.append(total)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self.setFont(font, 8)
+                self.setFillGray(0.3)
+                self.drawString(MARGIN, MARGIN, footer)
+                self.drawRightString(PAGE[0] - MARGIN, MARGIN,
+                                     page_text % {"page": self._pageNumber, "pages": total})
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
