@@ -36,7 +36,8 @@ def _whole(value: object, key: str, low: int, high: int) -> int:
     return int(value)
 
 
-def _date(value: object, key: str) -> dt.date:
+def date_value(value: object, key: str) -> dt.date:
+    """A date given as a date or as text YYYY-MM-DD; an error naming ``key`` otherwise."""
     if isinstance(value, dt.date):
         return value
     try:
@@ -92,7 +93,7 @@ class ProgrammeSettings:
             elif key == "holidays":
                 if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                     raise CountappError(N_("%(key)s must be a list of dates."), field=key, key=key)
-                values["holidays"] = tuple(sorted({_date(d, key) for d in value}))
+                values["holidays"] = tuple(sorted({date_value(d, key) for d in value}))
             elif key == "weekdays":
                 if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                     raise CountappError(N_("%(key)s must be a list of day numbers (Monday 0 to Sunday 6)."),

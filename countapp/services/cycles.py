@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from cycles import abc, planning
 from cycles.money import cents
-from cycles.settings import ProgrammeSettings
+from cycles.settings import ProgrammeSettings, date_value
 from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 
 from .. import filecheck
@@ -74,14 +74,7 @@ def record(action: str, programme: CycleProgramme, *, by: User | None, entity: s
 
 
 def _date(value, key: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD)."), field=key, key=key) from None
+    return None if value in (None, "") else date_value(value, key)
 
 
 # --- the programme --------------------------------------------------------------------------------
