@@ -194,17 +194,22 @@ def campaign_create(code, year, count_date, closing_date, valuation, language, n
     click.echo(f"Campaign {campaign.code} created (fiscal year {campaign.fiscal_year}).")
 
 
+def read_toml(file: str) -> dict:
+    """A settings file (TOML, UTF-8 with or without BOM) as a dict; errors name the file and the line."""
+    from . import campaign_settings
+
+    with open(file, encoding="utf-8-sig") as handle:
+        return campaign_settings.parse_toml(handle.read(), filename=file)
+
+
 @command(campaign_cli, "configure")
 @click.argument("code")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def campaign_configure(code, file):
     """Set the campaign's settings from a TOML file (keys not given keep their value)."""
-    from . import campaign_settings
     from .services import campaigns
 
-    with open(file, encoding="utf-8-sig") as handle:
-        given = campaign_settings.parse_toml(handle.read(), filename=file)
-    campaign = campaigns.configure(campaigns.get(code), given)
+    campaign = campaigns.configure(campaigns.get(code), read_toml(file))
     click.echo(f"Campaign {campaign.code} configured.")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from .cli import DATE, command, fail, root
+from .cli import DATE, command, fail, read_toml, root
 from .cli_output import counted
 
 cycle_cli = AppGroup("cycle", help="Cycle counting (inventaire tournant): programmes, plan, counts, adjustments.")
@@ -81,11 +81,9 @@ def cycle_create(code, year, start, end, campaign_code, name, by_login):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def cycle_configure(code, file):
     """Settings from a TOML file: abc, frequency, daily_lines, holidays, weekdays, year_end, [tolerance]."""
-    from . import campaign_settings
     from .services import cycles
 
-    with open(file, encoding="utf-8-sig") as handle:
-        given = campaign_settings.parse_toml(handle.read(), filename=file)
+    given = read_toml(file)
     given = given.get("cycle", given)
     cycles.configure(code, given)
     click.echo(f"Programme {code} configured.")
@@ -275,32 +273,41 @@ def cycle_accept(code, plan_ids, cause, note, all_, by_login):
     click.echo(f"{counted(n, 'adjustment')} accepted.")
 
 
+def _export_options(function):
+    """The options of a CSV export of the accepted adjustments over a period."""
+    for option in reversed((
+            click.argument("code"),
+            click.option("--start", type=DATE),
+            click.option("--end", type=DATE),
+            click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+                         help="FILE.csv (default: the terminal)."),
+            click.option("--excel", is_flag=True, help="UTF-8 with BOM, ';' and decimal comma."))):
+        function = option(function)
+    return function
+
+
+def _export(out: Path | None, noun: str, write) -> None:
+    n = _write_to(out, write)
+    click.echo(f"{counted(n, noun)} written" + (f" to {out}." if out else "."), err=True)
+
+
 @command(cycle_cli, "export-adjustments")
-@click.argument("code")
-@click.option("--start", type=DATE)
-@click.option("--end", type=DATE)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv (default: the terminal).")
-@click.option("--excel", is_flag=True, help="UTF-8 with BOM, ';' and decimal comma.")
+@_export_options
 def cycle_export_adjustments(code, start, end, out, excel):
     """Adjustment lines for the ERP: one per item × place × lot, valued at the item's cost."""
     from .services import cycle_counts
 
-    n = _write_to(out, lambda s: cycle_counts.write_adjustments_csv(code, s, start=start, end=end, excel=excel))
-    click.echo(f"{counted(n, 'adjustment line')} written" + (f" to {out}." if out else "."), err=True)
+    _export(out, "adjustment line",
+            lambda s: cycle_counts.write_adjustments_csv(code, s, start=start, end=end, excel=excel))
 
 
 @command(cycle_cli, "entries")
-@click.argument("code")
-@click.option("--start", type=DATE)
-@click.option("--end", type=DATE)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv (default: the terminal).")
-@click.option("--excel", is_flag=True, help="UTF-8 with BOM, ';' and decimal comma.")
+@_export_options
 def cycle_entries(code, start, end, out, excel):
     """Accounting entries of the accepted adjustments (journal INV)."""
     from .services import cycle_counts
 
-    n = _write_to(out, lambda s: cycle_counts.write_entries_csv(code, s, start=start, end=end, excel=excel))
-    click.echo(f"{counted(n, 'entry line')} written" + (f" to {out}." if out else "."), err=True)
+    _export(out, "entry line", lambda s: cycle_counts.write_entries_csv(code, s, start=start, end=end, excel=excel))
 
 
 @command(cycle_cli, "coverage")
