@@ -8,6 +8,7 @@ import io
 import re
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,34 @@ def test_missed_counts_are_planned_again_from_the_day_chosen(people):
     assert re.search(r'id="missed"[^>]*>0<', text(manager.get(f"/cycles/{CODE}/plan?day=2025-12-30")))
     assert people["odile"].post(f"/cycles/{CODE}/replan", data={"day": "2025-12-30"}).status_code == 403
 
+
+
+def steps_done(page: str) -> list[str]:
+    """The numbers of the home page's steps marked done (1 to 7)."""
+    steps = re.findall(r'<li class="step([^"]*)"><span class="tick">([^<]*)</span>', page)
+    return [str(n) for n, (classes, _tick) in enumerate(steps, 1) if "done" in classes.split()]
+
+
+def test_the_home_page_ticks_counting_review_and_coverage_once_done(people):
+    make_programme(people)
+    manager, books = people["marie"], book()
+    assert steps_done(text(manager.get(f"/cycles/{CODE}"))) == ["1", "2", "3", "4"]
+    wrong, counted = None, {}
+    for day in first_days(people, 3):
+        for line in tablet_lines(people["paul"], day):
+            qty = books[(line["reference"], line["location"])]
+            if wrong is None:
+                wrong, qty = line, str(Decimal(qty) * 2 + 7)
+            counted[line["id"]] = qty
+            assert count(people["paul"], line, qty, day).status_code == 201
+        for line in tablet_lines(people["sam"], day):        # 2nd counts (out of tolerance) agree with the 1st
+            assert count(people["sam"], line, counted[line["id"]], day).status_code == 201
+    # Every line counted, coverage 100 %; differences still to accept.
+    assert steps_done(text(manager.get(f"/cycles/{CODE}"))) == ["1", "2", "3", "4", "5", "7"]
+    waiting = re.findall(r'name="plans" value="(\d+)"', people["claire"].get(f"/cycles/{CODE}/review")
+                         .get_data(as_text=True))
+    assert str(wrong["id"]) in waiting
+    answer = people["claire"].post(f"/cycles/{CODE}/review", data={"plans": waiting, "cause": "counting_error",
+                                                                    "note": ""})
+    assert answer.status_code == 302
+    assert steps_done(text(manager.get(f"/cycles/{CODE}"))) == ["1", "2", "3", "4", "5", "6", "7"]

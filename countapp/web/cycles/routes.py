@@ -24,7 +24,7 @@ from tickets.errors import CountappError
 
 from ...extensions import db
 from ...models import Campaign, Role
-from ...services import cycle_jobs, cycle_views
+from ...services import cycle_counts, cycle_jobs, cycle_reports, cycle_views
 from ...services import cycles as cycle_service
 from ...services import imports as import_service
 from ...services import jobs
@@ -124,8 +124,13 @@ def home(programme):
     items = cycle_views.items(found.code, abc_class=request.args.get("cls") or None,
                                 search=request.args.get("q", "").strip()[:120] or None, limit=200)
     days = cycle_service.calendar(found.code)
+    # The steps' ticks: counts done, counts due up to today still open, differences waiting, coverage.
+    still_due = sum(d.open for d in days if d.day <= date.today())
+    waiting = len(cycle_counts.differences(found.code, by=current_user))
+    covered = cycle_reports.coverage(found.code).total.coverage_pct == 100
     return render_template("cycles/home.html", programme=found, summary=summary, items=items,
                            settings=cycle_service.settings_of(found), planned=sum(d.planned for d in days),
+                           counted=sum(d.done for d in days), still_due=still_due, waiting=waiting, covered=covered,
                            class_form=ClassForm(), action=ActionForm(), can_edit=is_manager(),
                            shown_class=request.args.get("cls", ""), search=request.args.get("q", ""))
 
