@@ -14,11 +14,12 @@ from typing import BinaryIO
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from .barcodes import QUIET_MODULES, bar_runs, code128_modules
 from .pdf_fonts import UNICODE_BOLD, unicode_font
-from .sheet_pdf import MARGIN, PAGE, numbered_canvas, paragraph
+from .sheet_pdf import document, numbered_canvas, paragraph
+from .sheet_pdf import styles as sheet_styles
 from .ticket_texts import texts_for
 
 # Barcode, location, reference, designation, lot, unit, quantity found, state, counted by (mm): 273 mm.
@@ -134,24 +135,15 @@ def write_cycle_sheet(sheet: CycleSheetView, out: BinaryIO, language: str = "fr"
     font = unicode_font()
     styles = _styles(font)
     footer = f"{t['title']} · {sheet.programme} · {sheet.day}"
-    doc = SimpleDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN + 6 * mm, title=f"{t['title']} {sheet.programme} {sheet.day}",
-                            author="countapp", creator="countapp")
+    doc = document(out, f"{t['title']} {sheet.programme} {sheet.day}")
     pages: list[int] = []
     doc.build(_story(sheet, t, styles, font), canvasmaker=numbered_canvas(t["page"], footer, font, pages))
     return pages[0]
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=11)
-    return {
-        "title": ParagraphStyle("title", parent=base, fontName=UNICODE_BOLD, fontSize=16, leading=20),
-        "place": ParagraphStyle("place", parent=base, fontName=UNICODE_BOLD, fontSize=11, leading=14),
-        "body": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
-        "head": ParagraphStyle("head", parent=base, fontName=UNICODE_BOLD, fontSize=8, leading=10),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10),
-    }
+    st = sheet_styles(font)
+    return {**st, "place": ParagraphStyle("place", parent=st["body"], fontName=UNICODE_BOLD, fontSize=11, leading=14)}
 
 
 def _story(sheet: CycleSheetView, t: dict[str, str], st: dict[str, ParagraphStyle], font: str) -> list:

@@ -12,10 +12,11 @@ from typing import BinaryIO
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-from .pdf_fonts import UNICODE_BOLD, unicode_font
-from .sheet_pdf import MARGIN, PAGE, numbered_canvas, paragraph
+from .pdf_fonts import unicode_font
+from .sheet_pdf import document, numbered_canvas, paragraph
+from .sheet_pdf import styles as sheet_styles
 from .ticket_texts import RECOUNT_TEXTS, texts_for
 
 # Ticket, reference, designation, location, lot, unit, recounted quantity, state, remarks (mm).
@@ -52,25 +53,12 @@ def write_recount_sheet(sheet: RecountSheetView, out: BinaryIO, language: str = 
     """Write the sheet as a landscape A4 PDF into ``out``; return the number of pages."""
     t = texts_for(RECOUNT_TEXTS, language)
     font = unicode_font()
-    styles = _styles(font)
+    styles = sheet_styles(font)
     footer = f"{t['sheet']} {sheet.number} · {sheet.campaign}"
-    doc = SimpleDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=MARGIN + 6 * mm, title=f"{t['title']} {sheet.number}",
-                            author="countapp", creator="countapp")
+    doc = document(out, f"{t['title']} {sheet.number}")
     pages: list[int] = []
     doc.build(_story(sheet, t, styles), canvasmaker=numbered_canvas(t["page"], footer, font, pages))
     return pages[0]
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=11)
-    return {
-        "title": ParagraphStyle("title", parent=base, fontName=UNICODE_BOLD, fontSize=16, leading=20),
-        "body": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
-        "head": ParagraphStyle("head", parent=base, fontName=UNICODE_BOLD, fontSize=8, leading=10),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10),
-    }
 
 
 def _story(sheet: RecountSheetView, t: dict[str, str], st: dict[str, ParagraphStyle]) -> list:

@@ -8,12 +8,30 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 
-from .pdf_fonts import unbreakable
+from .pdf_fonts import UNICODE_BOLD, unbreakable
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
+
+
+def document(out, title: str) -> SimpleDocTemplate:
+    """A landscape A4 document with room for the footer at the bottom."""
+    return SimpleDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                             bottomMargin=MARGIN + 6 * mm, title=title, author="countapp", creator="countapp")
+
+
+def styles(font: str) -> dict[str, ParagraphStyle]:
+    """The sheets' paragraph styles: title, body, small, head (bold) and cell."""
+    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=11)
+    return {
+        "title": ParagraphStyle("title", parent=base, fontName=UNICODE_BOLD, fontSize=16, leading=20),
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10),
+        "head": ParagraphStyle("head", parent=base, fontName=UNICODE_BOLD, fontSize=8, leading=10),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=10),
+    }
 
 
 def paragraph(text: str | None, style: ParagraphStyle) -> Paragraph:
