@@ -13,7 +13,6 @@ counts. Four lines end with a difference, three of them after a third count by t
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -23,17 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from .chromium import executable, playwright_or_skip
+from . import walking
 from .network import Proxy, offline
 from .scanner import scan
 from .served import Served
+from .walking import STOCK, book, plain
 
 pytestmark = pytest.mark.browser
 
-sync_api = playwright_or_skip()
-expect = sync_api.expect
+expect = walking.sync_api.expect
 
-STOCK = Path(__file__).resolve().parent.parent / "fixtures" / "stock_fr_cp1252.csv"
 CODE = "INV2025"
 DESKTOP = {"width": 1366, "height": 768}
 TABLET = {"width": 1024, "height": 768}
@@ -57,18 +55,6 @@ THIRD = {"AP-2001": ("leon", "410"), "MA-4004": ("leon", "352"), "PF-3003": ("le
 DIFFERENCE = Decimal("-11.50") + Decimal("-126.75") + Decimal("-86.80") + Decimal("-4.20")
 
 
-def book() -> dict[tuple[str, str, str], Decimal]:
-    rows = csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";")
-    return {(r["Référence"], r["Emplacement"], r["Lot"]): Decimal(r["Quantité théorique"].replace(" ", "")
-                                                                   .replace(",", "."))
-            for r in rows}
-
-
-def plain(text: str) -> str:
-    """Page text with every kind of space as one plain space."""
-    return re.sub(r"[\s\u202f\xa0]+", " ", text)
-
-
 def money_fr(value: Decimal) -> str:
     sign = "-" if value < 0 else ""
     whole, cents = f"{abs(value):.2f}".split(".")
@@ -83,36 +69,17 @@ def label(sequence: int) -> str:
     return f"{sequence:06d}/2025"
 
 
-class Walk:
-    def __init__(self, browser, served: Served, shots: Path):
-        self.browser, self.served, self.shots = browser, served, shots
-        self.url = served.url
-        self.step = 0
-        self.started = time.monotonic()
-        self.errors: list[str] = []
-
+class Walk(walking.Walk):
     def shot(self, page, name: str) -> None:
-        self.step += 1
-        print(f"{time.monotonic() - self.started:6.1f} s  {self.step:02d}-{name}")
         # A tablet as its user sees it (its toast sticks to the top of the screen); a desktop page whole.
-        tablet = page.viewport_size["width"] == TABLET["width"]
-        page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=not tablet)
+        super().shot(page, name, full_page=page.viewport_size["width"] != TABLET["width"])
 
     def context(self, language: str, viewport=DESKTOP, tablet: bool = False):
-        context = self.browser.new_context(viewport=viewport, has_touch=tablet,
-                                           locale="fr-FR" if language == "fr" else "en-GB",
-                                           accept_downloads=True)
-        context.set_default_timeout(20_000)
-        context.on("page", lambda page: page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}")))
-        return context
+        return super().context(language, viewport, tablet)
 
     def log_in(self, context, login: str, *, base: str | None = None, first_time: bool = True):
         """Log in; a user whose password was given by the manager chooses their own first."""
-        page = context.new_page()
-        page.goto((base or self.url) + "/login")
-        page.fill("#login", login)
-        page.fill("#password", FIRST if first_time else CHOSEN)
-        page.click("form:has(#login) button[type=submit]")
+        page = super().log_in(context, login, FIRST if first_time else CHOSEN, base=base)
         if first_time:
             page.wait_for_url("**/password**")
             expect(page.locator("#confirmation")).to_be_visible()
@@ -124,18 +91,7 @@ class Walk:
         return page
 
     def wait_job(self, page, name: str) -> str:
-        """Wait on a job's page for the worker process to finish it; its summary."""
-        job = page.locator("#job[data-state=done], #job[data-state=failed]")
-        job.wait_for(timeout=JOB_WAIT)
-        state = page.get_attribute("#job", "data-state")
-        assert state == "done", (name, page.inner_text("#job"), self.served.log("worker"))
-        self.shot(page, name)
-        return plain(page.inner_text("#job"))
-
-    def download(self, page, selector: str) -> bytes:
-        with page.expect_download() as info:
-            page.click(selector)
-        return Path(info.value.path()).read_bytes()
+        return super().wait_job(page, name, JOB_WAIT)
 
 
 def pdf_pages(data: bytes) -> int:
@@ -172,35 +128,17 @@ def count_round(walk: Walk, page, expected: dict, overrides: dict, decimal: str,
 
 
 def test_a_whole_campaign_through_the_browser(database_url, tmp_path):
-    shots = Path(os.environ.get("COUNTAPP_WALK_SHOTS") or tmp_path / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
+    shots = walking.shots_folder(Path(os.environ.get("COUNTAPP_WALK_SHOTS") or tmp_path / "shots"))
     begun = time.monotonic()
     served = Served(database_url, tmp_path).start()
     proxy = Proxy(served.port)
     started = time.monotonic()
     print(f"served in {started - begun:.1f} s")
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=executable(),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"])
-            try:
-                walk = Walk(browser, served, shots)
-                try:
-                    run(walk, proxy)
-                except BaseException:
-                    for n, page in enumerate(page for context in browser.contexts for page in context.pages):
-                        page.screenshot(path=str(shots / f"failed-{n}.png"), full_page=True)
-                    raise
-                assert walk.errors == []
-            finally:
-                browser.close()
-    except BaseException:
-        print("--- web log ---\n" + served.log("web") + "\n--- worker log ---\n" + served.log("worker"))
-        raise
+        with walking.chromium(served, shots) as browser:
+            walk = Walk(browser, served, shots)
+            run(walk, proxy)
+            assert walk.errors == []
     finally:
         walked = time.monotonic()
         proxy.close()
@@ -216,30 +154,12 @@ def run(walk: Walk, proxy: Proxy) -> None:
     # 1. An empty installation opens on the first manager's form.
     desk = walk.context("fr")
     manager = desk.new_page()
-    manager.goto(url + "/login")
-    manager.wait_for_url("**/welcome")
-    manager.fill("#login", "marie")
-    manager.fill("#name", "Marie Durand")
-    manager.select_option("#language", "fr")
-    manager.fill("#password", CHOSEN)
-    manager.fill("#confirm", CHOSEN)
-    walk.shot(manager, "welcome")
-    manager.click("form:has(#confirm) button[type=submit]")
-    manager.wait_for_url(url + "/")
+    walking.first_manager(walk, manager, CHOSEN, shot="welcome")
     expect(manager.locator("a[href='/campaigns/new']").first).to_be_visible()
     assert manager.evaluate("document.documentElement.lang") == "fr"
 
     # 2. The users, each with a first password to change at the first log-in (the default tick).
-    for login, name, role, language in PEOPLE:
-        manager.goto(url + "/users/new")
-        manager.fill("#login", login)
-        manager.fill("#name", name)
-        manager.select_option("#role", role)
-        manager.select_option("#language", language)
-        manager.fill("#password", FIRST)
-        expect(manager.locator("#must_change")).to_be_checked()
-        manager.click("form:has(#must_change) button[type=submit]")
-        manager.wait_for_url("**/users/")
+    walking.add_users(walk, manager, PEOPLE, FIRST, must_change=True)
     listed = plain(manager.inner_text("main"))
     for login, name, _role, _language in PEOPLE:
         assert login in listed and name in listed

@@ -25,16 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from .chromium import executable, playwright_or_skip
+from . import walking
 from .scanner import scan
 from .served import Served
+from .walking import STOCK, book
 
 pytestmark = pytest.mark.browser
 
-sync_api = playwright_or_skip()
-expect = sync_api.expect
+expect = walking.sync_api.expect
 
-STOCK = Path(__file__).resolve().parent.parent / "fixtures" / "stock_fr_cp1252.csv"
 CODE = "CC2025"
 DAYS = ("2025-12-29", "2025-12-30", "2025-12-31")
 DESKTOP = {"width": 1280, "height": 800}
@@ -45,49 +44,16 @@ PEOPLE = [("paul", "Paul Petit", "counter", "fr"), ("sam", "Sam Jones", "counter
           ("claire", "Claire Martin", "centraliser", "en"), ("odile", "Odile Roux", "auditor", "fr")]
 
 
-def book() -> dict[tuple[str, str, str], Decimal]:
-    rows = csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";")
-    return {(r["Référence"], r["Emplacement"], r["Lot"]):
-            Decimal(r["Quantité théorique"].replace(" ", "").replace(",", ".")) for r in rows}
-
-
-def plain(text: str) -> str:
-    return re.sub(r"[\s\u202f\xa0]+", " ", text)
-
-
-class Walk:
+class Walk(walking.Walk):
     def __init__(self, browser, served: Served, shots: Path, extra: bool):
-        self.browser, self.served, self.shots, self.extra = browser, served, shots, extra
-        self.url = served.url
-        self.step = 0
-        self.started = time.monotonic()
-        self.errors: list[str] = []
-
-    def shot(self, page, name: str) -> None:
-        self.step += 1
-        print(f"{time.monotonic() - self.started:6.1f} s  {self.step:02d}-{name}")
-        page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+        super().__init__(browser, served, shots)
+        self.extra = extra
 
     def context(self, language: str, viewport=DESKTOP, tablet: bool = False):
-        context = self.browser.new_context(viewport=viewport, has_touch=tablet, accept_downloads=True,
-                                           locale="fr-FR" if language == "fr" else "en-GB")
-        context.set_default_timeout(20_000)
-        context.on("page", lambda page: page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}")))
-        return context
+        return super().context(language, viewport, tablet)
 
     def log_in(self, context, login: str):
-        page = context.new_page()
-        page.goto(self.url + "/login")
-        page.fill("#login", login)
-        page.fill("#password", PASSWORD)
-        page.click("form:has(#login) button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
-        return page
-
-    def download(self, page, selector: str) -> bytes:
-        with page.expect_download() as info:
-            page.click(selector)
-        return Path(info.value.path()).read_bytes()
+        return super().log_in(context, login, PASSWORD)
 
 
 def tablet_lines(page) -> list[dict]:
@@ -136,31 +102,14 @@ def count_day(walk: Walk, page, day: str, expected: dict, wrong: dict, *, shot: 
 
 def test_a_cycle_programme_through_the_browser(database_url, tmp_path):
     wanted = os.environ.get("COUNTAPP_WALK_SHOTS")
-    shots = Path(wanted) / "cycles" if wanted else tmp_path / "shots"
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
+    shots = walking.shots_folder(Path(wanted) / "cycles" if wanted else tmp_path / "shots")
     served = Served(database_url, tmp_path).start()
     started = time.monotonic()
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=executable(), args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync"])
-            try:
-                walk = Walk(browser, served, shots, extra=bool(wanted))
-                try:
-                    run(walk)
-                except BaseException:
-                    for n, page in enumerate(page for context in browser.contexts for page in context.pages):
-                        page.screenshot(path=str(shots / f"failed-{n}.png"), full_page=True)
-                    raise
-                assert walk.errors == []
-            finally:
-                browser.close()
-    except BaseException:
-        print("--- web log ---\n" + served.log("web") + "\n--- worker log ---\n" + served.log("worker"))
-        raise
+        with walking.chromium(served, shots) as browser:
+            walk = Walk(browser, served, shots, extra=bool(wanted))
+            run(walk)
+            assert walk.errors == []
     finally:
         print(f"the walk took {time.monotonic() - started:.0f} s")
         served.stop()
@@ -173,25 +122,8 @@ def run(walk: Walk) -> None:
     # 1. The first manager, then the people who count, settle and audit (their passwords given).
     desk = walk.context("fr")
     manager = desk.new_page()
-    manager.goto(url + "/login")
-    manager.wait_for_url("**/welcome")
-    manager.fill("#login", "marie")
-    manager.fill("#name", "Marie Durand")
-    manager.select_option("#language", "fr")
-    manager.fill("#password", PASSWORD)
-    manager.fill("#confirm", PASSWORD)
-    manager.click("form:has(#confirm) button[type=submit]")
-    manager.wait_for_url(url + "/")
-    for login, name, role, language in PEOPLE:
-        manager.goto(url + "/users/new")
-        manager.fill("#login", login)
-        manager.fill("#name", name)
-        manager.select_option("#role", role)
-        manager.select_option("#language", language)
-        manager.fill("#password", PASSWORD)
-        manager.uncheck("#must_change")
-        manager.click("form:has(#must_change) button[type=submit]")
-        manager.wait_for_url("**/users/")
+    walking.first_manager(walk, manager, PASSWORD)
+    walking.add_users(walk, manager, PEOPLE, PASSWORD, must_change=False)
 
     # 2. The programme, from the top bar's link.
     manager.click(".mainnav a[href='/cycles/']")
@@ -213,10 +145,8 @@ def run(walk: Walk) -> None:
     manager.fill("#as_of", "2025-12-01")
     manager.click("form:has(#file) button[type=submit]")
     manager.wait_for_url("**/imports/jobs/**")
-    manager.locator("#job[data-state=done], #job[data-state=failed]").wait_for(timeout=JOB_WAIT)
-    assert manager.get_attribute("#job", "data-state") == "done", (manager.inner_text("#job"), served_log(walk))
-    assert re.search(r"\b30\b", plain(manager.inner_text("#job"))), manager.inner_text("#job")
-    walk.shot(manager, "import-done")
+    imported = walk.wait_job(manager, "import-done", JOB_WAIT)
+    assert re.search(r"\b30\b", imported), imported
 
     # 4. Classes computed, one set by hand; settings; the plan from 29 December.
     manager.goto(home)
@@ -353,7 +283,3 @@ def both_languages(walk: Walk, pages: tuple[str, ...], tablet_day: str | None = 
             page.goto(f"{walk.url}/cycles/{CODE}/count?day={tablet_day}")
             page.screenshot(path=str(walk.shots / f"zz-{language}-{width}-tablet.png"), full_page=True)
             context.close()
-
-
-def served_log(walk: Walk) -> str:
-    return walk.served.log("worker")
