@@ -13,6 +13,13 @@ Printed at the end, for the whole run (the bare insert's yardstick, saturation a
   across requests opens a few per worker, not one per request.
 
 Nothing is asserted; SQLite runs pass through (no sampling).
+
+    python bench/count_path.py --in-process 2000 [--db sqlite,postgresql]
+
+measures instead, in this one process with Flask's test client (no server, no network: CPU time, so a
+busy machine changes it little), the CPU of a count posted to ``POST /api/v1/counts`` by four logged-in
+tablets in turn, against the bare Flask + Flask-SQLAlchemy insert (bench/bare_insert.py) posted the same
+way, and the SQL statements a count sends (round trips, besides BEGIN and COMMIT). CSRF is off for both.
 """
 from __future__ import annotations
 
@@ -28,15 +35,80 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PREFIX = "countapp_load_"
+
+
+def _cpu_per_post(client_for, count: int, body) -> float:
+    """CPU seconds per POST of ``body(i)`` through ``client_for(i)`` (after 20 not measured)."""
+    for i in range(20):
+        response = client_for(i).post("/api/v1/counts", json=body(i))
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    start = time.process_time()
+    for i in range(20, 20 + count):
+        response = client_for(i).post("/api/v1/counts", json=body(i))
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    return (time.process_time() - start) / count
+
+
+def in_process(kind: str, pg_url: str, count: int) -> None:
+    import tempfile
+
+    from bench.common import throwaway_database
+    from bench.count_load import CODE, PASSWORD, prepare
+
+    with tempfile.TemporaryDirectory(prefix="countapp-path-") as tmp:
+        work = Path(tmp)
+        url, drop = throwaway_database(kind, pg_url, work, "countapp_path")
+        try:
+            logins, numbers = prepare(url, work, count + 200)
+            from countapp import create_app
+            from countapp.extensions import db
+
+            app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32,
+                              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+            clients = []
+            for login in logins[:4]:
+                client = app.test_client()
+                response = client.post("/login", data={"login": login, "password": PASSWORD})
+                assert response.status_code in (302, 303), response.status_code
+                clients.append(client)
+            statements: list[str] = []
+            with app.app_context():
+                engine = db.engine
+            sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+            app_cpu = _cpu_per_post(lambda i: clients[i % 4], count, lambda i: {
+                "campaign": CODE, "ticket": numbers[i], "round": 1, "quantity": "3", "client_id": f"path-{i}"})
+            per_count = len(statements) / (count + 20)
+            from bench import bare_insert
+
+            bare_insert.create_table(url)
+            os.environ["COUNTAPP_DATABASE_URL"] = url
+            bare = bare_insert.create_app().test_client()
+            bare_cpu = _cpu_per_post(lambda i: bare, count, lambda i: {
+                "ticket": str(i), "quantity": "3", "client_id": f"bare-{i}"})
+            print(f"-- {kind}, in process ({count} posts each): a count {app_cpu * 1000:.2f} ms of CPU, the bare "
+                  f"insert {bare_cpu * 1000:.2f} ms ({app_cpu / bare_cpu:.2f}x); {per_count:.1f} SQL statements "
+                  "per count (BEGIN and COMMIT not counted)", flush=True)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            drop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], add_help=False)
     parser.add_argument("--every", type=float, default=0.01)
+    parser.add_argument("--in-process", type=int, default=0)
     parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args, rest = parser.parse_known_args()
+    if args.in_process:
+        db_arg = rest[rest.index("--db") + 1] if "--db" in rest else "sqlite,postgresql"
+        for kind in [k.strip() for k in db_arg.split(",") if k.strip()]:
+            in_process(kind, args.pg_url, args.in_process)
+        return
     engine = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         before = set(connection.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),

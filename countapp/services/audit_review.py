@@ -82,6 +82,11 @@ class Break:
                          gettext)
 
     @property
+    def ref(self) -> str:
+        """The broken event as ``chain#seq`` (the log page marks it)."""
+        return f"{self.chain}#{self.seq}"
+
+    @property
     def order(self) -> tuple:
         """Main chain first, then each sub-chain; in a chain, by event (a hole before what it explains)."""
         return (self.chain != "", self.chain, self.seq, self.kind != "missing")
