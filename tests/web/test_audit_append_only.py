@@ -212,7 +212,7 @@ def test_the_app_role_may_only_insert_and_select(scenario, app_role, runner, dat
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 2
     last = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.campaign_id == _campaign().id)
-                             .order_by(AuditEvent.seq.desc()).limit(1))
+                             .order_by(AuditEvent.id.desc()).limit(1))   # the newest, in cat's sub-chain
     assert last.action == "count.add" and last.user_login == "cat" and last.key_id == audit.current_key().key_id
     assert audit_review.verify(_campaign()).ok
 
