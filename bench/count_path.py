@@ -51,11 +51,42 @@ def _cpu_per_post(client_for, count: int, body) -> float:
     return (time.process_time() - start) / count
 
 
+CODE, PASSWORD = "PATH", "path-bench-password"
+
+
+def prepare(url: str, work: Path, lines: int) -> tuple[list[str], list[int]]:
+    """A campaign counting, one round-1 team of four tablets; returns their logins and the ticket numbers."""
+    os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
+    from datetime import date
+
+    from bench.gen_stock import generate_stock_csv
+    from countapp import create_app
+    from countapp.extensions import db
+    from countapp.models import Ticket
+    from countapp.services import campaigns, imports, schema, teams, tickets, users
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32})
+    with app.app_context():
+        schema.upgrade()
+        campaigns.create(CODE, year=2025, count_date=date(2025, 12, 28), closing_date=date(2025, 12, 31))
+        imports.import_file("stock", CODE, generate_stock_csv(work / "stock.csv", lines))
+        logins = [f"tab{i}" for i in range(4)]
+        for login in ["lead", *logins]:
+            users.add_user(login, "leader" if login == "lead" else "counter", PASSWORD)
+        teams.add_team(CODE, 1, round=1, leader="lead", members=logins)
+        made = tickets.generate(CODE)
+        tickets.issue(CODE, team=1, first=made["first"], last=made["last"])
+        tickets.start_counting(CODE)
+        numbers = list(db.session.scalars(sa.select(Ticket.sequence).order_by(Ticket.sequence)))
+        db.session.remove()
+        db.engine.dispose()
+    return logins, numbers
+
+
 def in_process(kind: str, pg_url: str, count: int) -> None:
     import tempfile
 
     from bench.common import throwaway_database
-    from bench.count_load import CODE, PASSWORD, prepare
 
     with tempfile.TemporaryDirectory(prefix="countapp-path-") as tmp:
         work = Path(tmp)
