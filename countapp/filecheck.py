@@ -12,7 +12,7 @@ in the right order) are the app's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from tickets.errors import N_
@@ -47,6 +47,7 @@ STOCK_REQUIRED, STOCK_OPTIONAL = cols.required("stock"), cols.optional("stock")
 MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL = cols.required("movements"), cols.optional("movements")
 OPENING_REQUIRED, OPENING_OPTIONAL = cols.required("opening"), cols.optional("opening")
 COUNT_REQUIRED, COUNT_OPTIONAL = cols.required("counts"), cols.optional("counts")
+STOCK_CHUNK = 50_000   # rows handed to ``check_stock(on_rows=...)`` at a time
 _FRENCH = {kind: {c.name: c.french for c in columns} for kind, columns in cols.COLUMNS.items()}
 
 E_UNKNOWN_CATEGORY = N_("Unknown category '%(value)s': use raw_materials, other_supplies, wip_goods, wip_services, "
@@ -114,12 +115,18 @@ def owner_of(text: str) -> str | None:
 
 @paused_gc
 def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
-                max_errors: int | None = None) -> StockCheck:
+                max_errors: int | None = None, on_rows: Callable[[list], None] | None = None,
+                chunk: int = STOCK_CHUNK) -> StockCheck:
     """Check a stock file into book lines, collecting every error (SPEC.md, Files: stock).
 
     ``keep_rows=False`` checks without keeping rows: a first pass over a huge file in little
     memory. Per key it keeps only an item's first line, a location's first line, and the
     line of each (reference, location, lot).
+
+    ``on_rows`` streams the rows instead of keeping them: it is given each ``chunk`` of checked
+    rows (the same list object, emptied after the call) while the file has no error, and never
+    again after the first one; the caller writes them and undoes its writes when the check ends
+    with errors. Memory then holds one chunk, not the file.
     """
     result = StockCheck(filename)
     c = Checker(result, rows, STOCK_REQUIRED, STOCK_OPTIONAL, max_errors, cols.ALIASES["stock"],
@@ -130,7 +137,7 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
     items: dict[str, tuple] = {}
     places: dict[str, tuple] = {}
     categories: dict[str, str] = {}
-    out = result.rows if keep_rows else None
+    out = result.rows if keep_rows or on_rows is not None else None
     # Parsed values repeat (an item's cost on each of its lines, a few dates): look them up first.
     quantities, costs, dates = c.numbers(4), c.numbers(6), c.dates
     count = 0
@@ -183,6 +190,12 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
             else:
                 out.append(StockRow(ref, designation, unit, category, location, book_qty, unit_cost, lot, zone,
                                     site, owner, last_date, market_price, holder, line))
+                if on_rows is not None and len(out) >= chunk:
+                    on_rows(out)
+                    out.clear()
+    if on_rows is not None and out:
+        on_rows(out)
+        out.clear()
     result.lines = count
     result.items, result.locations = len(items), len(places)
     return result
