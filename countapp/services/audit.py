@@ -143,3 +143,45 @@ def record(action: str, *, campaign: Campaign | None = None, entity: str = "", e
                         user=user)
     db.session.connection().execute(_INSERT_EVENT, row)
     return row
+
+
+def record_many(events: list[dict]) -> list[dict]:
+    """Add several events to the current transaction with one INSERT, chained in the order given; return their rows.
+
+    Each item of ``events`` is a dict of :func:`record`'s arguments (``action`` and, as needed, ``campaign``,
+    ``entity``, ``entity_id``, ``before``, ``after``, ``user``). Each chain that the events go to is locked
+    and its last event read once, whatever the number of events: a counts file of 100,000 lines costs one
+    head read per chain, not one per line. Nothing is written for an empty list.
+    """
+    if not events:
+        return []
+    key = current_key()
+    db.session.flush()
+    connection = db.session.connection()
+    heads: dict = {}   # chain -> (seq, hash) of its last event, as the rows below extend it
+    rows = []
+    at = datetime.now(timezone.utc)
+    for spec in events:
+        spec = dict(spec)
+        action = spec.pop("action")
+        campaign, user = spec.pop("campaign", None), spec.pop("user", None)
+        entity, entity_id = spec.pop("entity", ""), str(spec.pop("entity_id", ""))
+        before, after = _plain(spec.pop("before", None)), _plain(spec.pop("after", None))
+        if spec:
+            raise TypeError(f"record_many: unknown event field(s) {sorted(spec)}")
+        campaign_id = campaign.id if campaign is not None else None
+        login = user.login if user is not None else "system"
+        if campaign_id not in heads:
+            last = _chain_head(connection, campaign_id)
+            heads[campaign_id] = (last.seq, last.hash) if last else (0, GENESIS)
+        seq, prev_hash = heads[campaign_id]
+        seq += 1
+        digest = event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after,
+                              key.secret)
+        heads[campaign_id] = (seq, digest)
+        rows.append({"campaign_id": campaign_id, "seq": seq, "at": at,
+                     "user_id": user.id if user is not None else None, "user_login": login, "action": action,
+                     "entity": entity, "entity_id": entity_id, "before": before, "after": after,
+                     "prev_hash": prev_hash, "key_id": key.key_id, "hash": digest})
+    connection.execute(_INSERT_EVENT, rows)
+    return rows
