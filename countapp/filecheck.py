@@ -18,7 +18,7 @@ from decimal import Decimal
 from tickets.errors import N_
 
 from . import import_columns as cols
-from .imports_check import (Checker, CountCheck, CountRow, FileCheck, FileError, ImportRefused, MovementCheck,
+from .imports_check import (BookLineKeys, Checker, CountCheck, CountRow, FileCheck, FileError, ImportRefused, MovementCheck,
                             MovementRow, OpeningCheck, OpeningRow, Rows, StockCheck, StockRow, paused_gc, text_value)
 from .tabular import Limits, Source, TableError, read_table
 
@@ -133,7 +133,8 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
                 _FRENCH["stock"])
     if c.records is None:
         return result
-    book_lines: dict[tuple[str, str, str], int] = {}
+    book_lines = BookLineKeys()
+    pending_keys = book_lines.pending
     items: dict[str, tuple] = {}
     places: dict[str, tuple] = {}
     categories: dict[str, str] = {}
@@ -163,7 +164,7 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
         if ref:
             item = items.get(ref)
             if item is None:
-                items[ref] = (designation, unit, category, line, ref)
+                item = items[ref] = (designation, unit, category, line, ref, len(items))
                 c.lengths(line, reference=ref, designation=designation, unit=unit)
             else:
                 if designation != item[0] or unit != item[1] or category != item[2]:
@@ -172,17 +173,16 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
         if location:
             place = places.get(location)
             if place is None:
-                places[location] = (site, zone, line, location)
+                place = places[location] = (site, zone, line, location, len(places))
                 c.lengths(line, location=location, site=site, zone=zone)
             else:
                 if site != place[0] or zone != place[1]:
                     _location_disagrees(c, line, location, place, site=site, zone=zone)
                 site, zone, location = place[0], place[1], place[3]
             if ref:
-                first = book_lines.setdefault((ref, location, lot), line)
-                if first != line:
-                    c.error(line, "reference", E_DUPLICATE_BOOK_LINE_LOT if lot else E_DUPLICATE_BOOK_LINE,
-                            reference=ref, location=location, lot=lot, first_line=first)
+                pending_keys.append((item[5], place[4], lot, line, ref, location))   # book_lines.add
+        if len(pending_keys) >= chunk:   # compared a chunk at a time, before its rows are handed on
+            _duplicate_lines(c, book_lines)
         if out is not None:
             if result.error_count:
                 out.clear()
@@ -193,12 +193,26 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
                 if on_rows is not None and len(out) >= chunk:
                     on_rows(out)
                     out.clear()
-    if on_rows is not None and out:
+    _duplicate_lines(c, book_lines)
+    if result.error_count:
+        result.errors.sort(key=lambda e: e.line or 0)   # book lines given twice are found a chunk at a time
+        if out:
+            out.clear()
+    elif on_rows is not None and out:
         on_rows(out)
         out.clear()
     result.lines = count
     result.items, result.locations = len(items), len(places)
     return result
+
+
+def _duplicate_lines(c: Checker, book_lines: BookLineKeys) -> int:
+    """Record an error for each book line given twice among those added since the last call."""
+    found = book_lines.duplicates()
+    for line, first, reference, location, lot in found:
+        c.error(line, "reference", E_DUPLICATE_BOOK_LINE_LOT if lot else E_DUPLICATE_BOOK_LINE,
+                reference=reference, location=location, lot=lot, first_line=first)
+    return len(found)
 
 
 def _category(c: Checker, line: int, raw: str, known: dict[str, str]) -> str | None:
