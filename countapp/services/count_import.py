@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tickets import numbering
 from tickets.errors import CountappError, Forbidden, N_
 
-from .. import filecheck
+from .. import campaign_settings, filecheck
 from ..database import dialect
 from ..extensions import db
 from ..filecheck import CountCheck, FileError, ImportRefused
@@ -69,6 +69,7 @@ class _Tickets:
         self.campaign = campaign
         # Held here: the session keeps loaded objects only while something refers to them.
         self.teams = list(db.session.scalars(sa.select(Team).where(Team.campaign_id == campaign.id)))
+        teams = {team.id: team for team in self.teams}
         self.by_sequence: dict[int, tuple[Ticket, str | None]] = {}
         self.quantities: dict[tuple[int, int], Decimal] = {}   # (ticket id, round) -> current quantity
         self.bases: dict[int, tuple] = {}                       # ticket id -> book basis
@@ -85,7 +86,11 @@ class _Tickets:
             chunk = sequences[start:start + BATCH]
             for ticket, unit in db.session.execute(query.where(Ticket.campaign_id == campaign.id,
                                                                Ticket.sequence.in_(chunk))):
+                # The teams are loaded: the rules read a ticket's teams without a query each.
+                set_committed_value(ticket, "team1", teams.get(ticket.team1_id))
+                set_committed_value(ticket, "team2", teams.get(ticket.team2_id))
                 self.by_sequence[ticket.sequence] = (ticket, unit)
+        self.tolerances = campaign_settings.tolerance_settings(campaign.settings)
         self._read_for_decisions(rows)
 
     def _read_for_decisions(self, rows) -> None:
@@ -125,7 +130,7 @@ class _Tickets:
         quantity1 = self.quantities.get((ticket.id, 1))
         if quantity1 is None or ticket.id not in self.bases:   # a blank ticket: its basis as for a tablet's count
             return counting.ticket_decision(campaign, ticket, {**known, **({1: quantity1} if quantity1 is not None else {})})
-        return counting.decision_for(campaign, quantity1, known[2], self.bases[ticket.id])
+        return counting.decision_for(campaign, quantity1, known[2], self.bases[ticket.id], self.tolerances)
 
 
 def _write(counts: list[dict], changes: dict[int, dict], events: list[dict]) -> None:

@@ -383,10 +383,12 @@ def ticket_decision(campaign: Campaign, ticket: Ticket, known: dict[int, Decimal
 
 
 def decision_for(campaign: Campaign, quantity1: Decimal, quantity2: Decimal,
-                 basis: tuple[Decimal, Decimal, str | None]) -> dict:
-    """The ticket's change once both counts are in, given the book ``basis`` (see ``_book_basis``)."""
+                 basis: tuple[Decimal, Decimal, str | None], tolerances=None) -> dict:
+    """The ticket's change once both counts are in, given the book ``basis`` (see ``_book_basis``) and
+    the campaign's ``tolerances`` (read from its settings when not given)."""
     book_qty, unit_cost, category = basis
-    between, vs_book = campaign_settings.tolerance_settings(campaign.settings).for_category(category)
+    tolerances = tolerances or campaign_settings.tolerance_settings(campaign.settings)
+    between, vs_book = tolerances.for_category(category)
     decision = decide(quantity1, quantity2, book_qty, unit_cost, between, vs_book)
     if decision.outcome == "agreed":
         return {"status": TicketStatus.FINAL, "final_qty": decision.agreed_qty, "recount_reasons": ""}
