@@ -32,6 +32,7 @@ from .. import campaign_settings, filecheck
 from ..database import dialect
 from ..extensions import db
 from ..filecheck import CountCheck, FileError, ImportRefused
+from ..imports_check import paused_gc
 from ..models import BookLine, Count, CountSource, Item, Role, Team, Ticket, TicketStatus, User
 from . import audit
 from . import campaigns as campaign_service
@@ -134,18 +135,25 @@ class _Tickets:
 
 
 def _write(counts: list[dict], changes: dict[int, dict], events: list[dict]) -> None:
-    """The counts, each ticket's last change and the events, in a few statements (inside the transaction)."""
+    """Write a batch and empty it: the counts, each ticket's last change, the events, a statement each
+    (inside the import's transaction)."""
+    if not counts:
+        return
     connection = db.session.connection()
-    for start in range(0, len(counts), BATCH):
-        connection.execute(sa.insert(Count.__table__), counts[start:start + BATCH])
+    try:
+        connection.execute(sa.insert(Count.__table__), counts)
+    except IntegrityError:
+        # A tablet's count of one of these tickets and rounds got in first.
+        raise CountappError(E_INTERRUPTED, field="ticket") from None
     by_columns: dict[tuple[str, ...], list[dict]] = {}
     for ticket_id, change in changes.items():
         by_columns.setdefault(tuple(sorted(change)), []).append({"ticket_id": ticket_id, **change})
     for columns, batch in by_columns.items():
-        for start in range(0, len(batch), BATCH):
-            connection.execute(counting._ticket_update(columns), batch[start:start + BATCH])
-    for start in range(0, len(events), BATCH):
-        audit.record_many(events[start:start + BATCH])
+        connection.execute(counting._ticket_update(columns), batch)
+    audit.record_many(events)
+    counts.clear()
+    changes.clear()
+    events.clear()
 
 
 def import_counts(code: str, path, *, filename: str | None = None, by: User | None = None,
@@ -161,50 +169,9 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     checked = filecheck.check_file("counts", path, filename=filename, limits=file_limits())
     checked.raise_for_errors()
     rows = sorted(checked.rows, key=lambda r: (r.round, r.line))
-    errors: list[FileError] = []
-    failed: set[int] = set()       # tickets with an error: their later rounds would only repeat it
-    per_round = {1: 0, 2: 0, 3: 0}
-    counts: list[dict] = []
-    events: list[dict] = []
-    changes: dict[int, dict] = {}
     try:
-        tickets = _Tickets(campaign, rows)
-        for done, row in enumerate(rows, 1):
-            key = filecheck.ticket_key(row.ticket)
-            if key is not None and key[0] in failed:
-                continue
-            try:
-                ticket, unit = tickets.find(row.ticket)
-                count = counting.check_count(campaign, ticket, unit, _input(row), user=operator,
-                                             source=CountSource.IMPORT, decision=tickets.decision)
-            except CountappError as error:
-                errors.append(FileError(filename, row.line, error.field or "ticket", error.message,
-                                        dict(error.params)))
-                if key is not None:
-                    failed.add(key[0])
-                continue
-            # The ticket moves on in memory, so that its next round in the file is checked against it.
-            for name, value in count.change.items():
-                set_committed_value(ticket, name, value)
-            if "item_id" in count.change:
-                db.session.expire(ticket, ["item", "location"])
-            changes.setdefault(ticket.id, {}).update(count.change)
-            tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
-            counts.append(count.values)
-            events.append(count.event)
-            per_round[row.round] += 1
-            if progress and done % 5000 == 0:
-                progress(done)
-        if errors:
-            errors.sort(key=lambda e: (e.line or 0, e.column or ""))
-            refused = CountCheck(filename, errors=errors, lines=checked.lines, error_count=len(errors))
-            raise ImportRefused(refused)
-        try:
-            _write(counts, changes, events)
-        except IntegrityError:
-            # A tablet's count of one of these tickets and rounds got in first.
-            raise CountappError(E_INTERRUPTED, field="ticket") from None
-        outcome = _outcome(list(changes))
+        per_round, touched = _apply(campaign, rows, operator, filename, checked.lines, progress)
+        outcome = _outcome(touched)
         audit.record("import.counts", campaign=campaign, entity="file", entity_id=filename[:60],
                      user=by, after={"file": filename, "lines": checked.lines,
                                      "rounds": {str(k): v for k, v in per_round.items()}, **outcome})
@@ -215,6 +182,56 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     if progress:
         progress(len(rows))
     return {"lines": checked.lines, "rounds": per_round, **outcome}
+
+
+@paused_gc   # tens of thousands of loaded tickets: the collector's passes over them cost more than the work
+def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) -> tuple[dict, list[int]]:
+    """Check every line under the tablets' rules and write the good ones ``BATCH`` at a time while no
+    line has failed (the caller rolls back when one does); raise ``ImportRefused`` listing every error."""
+    errors: list[FileError] = []
+    failed: set[int] = set()       # tickets with an error: their later rounds would only repeat it
+    per_round = {1: 0, 2: 0, 3: 0}
+    counts: list[dict] = []
+    events: list[dict] = []
+    changes: dict[int, dict] = {}
+    touched: set[int] = set()
+    tickets = _Tickets(campaign, rows)
+    for done, row in enumerate(rows, 1):
+        key = filecheck.ticket_key(row.ticket)
+        if key is not None and key[0] in failed:
+            continue
+        try:
+            ticket, unit = tickets.find(row.ticket)
+            count = counting.check_count(campaign, ticket, unit, _input(row), user=operator,
+                                         source=CountSource.IMPORT, decision=tickets.decision)
+        except CountappError as error:
+            errors.append(FileError(filename, row.line, error.field or "ticket", error.message,
+                                    dict(error.params)))
+            if key is not None:
+                failed.add(key[0])
+            continue
+        # The ticket moves on in memory, so that its next round in the file is checked against it.
+        for name, value in count.change.items():
+            set_committed_value(ticket, name, value)
+        if "item_id" in count.change:
+            db.session.expire(ticket, ["item", "location"])
+        touched.add(ticket.id)
+        tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
+        per_round[row.round] += 1
+        if errors:
+            continue   # nothing more is written: the file will be refused
+        changes.setdefault(ticket.id, {}).update(count.change)
+        counts.append(count.values)
+        events.append(count.event)
+        if len(counts) >= BATCH:
+            _write(counts, changes, events)
+        if progress and done % BATCH == 0:
+            progress(done)
+    if errors:
+        errors.sort(key=lambda e: (e.line or 0, e.column or ""))
+        raise ImportRefused(CountCheck(filename, errors=errors, lines=lines, error_count=len(errors)))
+    _write(counts, changes, events)
+    return per_round, sorted(touched)
 
 
 def _outcome(ticket_ids: list[int]) -> dict:
