@@ -585,7 +585,10 @@ def _replayed(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInp
 
 @functools.cache
 def _count_load_statement(postgresql: bool) -> sa.Select:
-    """Built once (parameters: code, sequence, user_id): building it took longer than running it."""
+    """Built once (parameters: code, sequence, user_id; on PostgreSQL chain too): building it took longer
+    than running it. On PostgreSQL it also locks the user's audit sub-chain and reads its head (the
+    function of migration perfaudit0001, run after the campaign and ticket are found): one round trip
+    fewer per count."""
     line_item = _LINE_ITEM
     query = (sa.select(Campaign, Ticket, sa.func.coalesce(Item.unit, line_item.unit), _USER_TEAM)
              .join(Ticket, sa.and_(Ticket.campaign_id == Campaign.id, Ticket.sequence == sa.bindparam("sequence")))
@@ -594,23 +597,33 @@ def _count_load_statement(postgresql: bool) -> sa.Select:
              .outerjoin(line_item, line_item.id == BookLine.item_id)
              .outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(sa.bindparam("user_id"), Campaign.id))
              .where(Campaign.code == sa.bindparam("code")))
-    return query.with_for_update(of=Ticket) if postgresql else query
+    if not postgresql:
+        return query
+    head = (sa.func.countapp_audit_sub_chain_head(Campaign.id, sa.bindparam("chain", type_=sa.String))
+            .table_valued(sa.column("seq", sa.Integer), sa.column("hash", sa.String)).lateral("chain_head"))
+    return query.add_columns(head.c.seq, head.c.hash).outerjoin(head, sa.true()).with_for_update(of=Ticket)
 
 
-def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None]:
-    """Campaign, ticket (locked on PostgreSQL), unit and the user's team in one query: the hot path
-    of every tablet. Whatever is wrong (campaign, number, year, ticket) is named as elsewhere."""
+def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None, tuple | None]:
+    """Campaign, ticket (locked on PostgreSQL), unit, the user's team and (PostgreSQL) the head of the user's
+    audit sub-chain, locked, in one query: the hot path of every tablet. The head is None where it was
+    not read (SQLite; a number written otherwise), and (0, GENESIS) for an empty sub-chain. Whatever is
+    wrong (campaign, number, year, ticket) is named as elsewhere."""
     parts = numbering.number_parts(text)
     if parts is None:
         campaign = campaign_service.get(code)
-        return (campaign, *_find_ticket_and_unit(campaign, text, user))   # raises, naming what is wrong
+        return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises, naming what is wrong
     sequence, year = parts
-    row = db.session.execute(_count_load_statement(dialect() == "postgresql"),
-                             {"code": code, "sequence": sequence, "user_id": user.id}).first()
+    postgresql = dialect() == "postgresql"
+    parameters = {"code": code, "sequence": sequence, "user_id": user.id}
+    if postgresql:
+        parameters["chain"] = audit.user_chain(user.id)   # where count.add goes (audit.SUB_CHAINED)
+    row = db.session.execute(_count_load_statement(postgresql), parameters).first()
     if row is None or (year is not None and year != row[0].fiscal_year):
         campaign = row[0] if row is not None else campaign_service.get(code)   # an unknown campaign first
-        return (campaign, *_find_ticket_and_unit(campaign, text, user))       # raises: wrong year, no such ticket
-    return row[0], row[1], row[2], row[3]
+        return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises: wrong year, no such ticket
+    head = ((row[4], row[5]) if row[4] is not None else (0, audit.GENESIS)) if postgresql else None
+    return row[0], row[1], row[2], row[3], head
 
 
 @dataclass
@@ -682,7 +695,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
         client_id = _check_client_id(data.client_id)
         if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
             raise CountappError(N_("A ticket number is required."), field="ticket")
-        campaign, ticket, unit, users_team = _load_for_count(code, data.ticket, user)
+        campaign, ticket, unit, users_team, chain_head = _load_for_count(code, data.ticket, user)
     except CountappError:
         campaign_service.get(code)   # an unknown campaign is what the caller hears first
         raise
@@ -700,7 +713,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
     try:
         if dialect() == "postgresql":
             # The chain is locked first (the ticket already is): then one statement writes everything.
-            count = _write_count(values, ticket, change, audit.chained_event(**event))
+            count = _write_count(values, ticket, change, audit.chained_event(**event, head=chain_head))
         else:
             # SQLite: this first write takes the database's write lock, which then guards the chain.
             count = _insert_count(values, ticket)
