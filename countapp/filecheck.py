@@ -47,7 +47,7 @@ STOCK_REQUIRED, STOCK_OPTIONAL = cols.required("stock"), cols.optional("stock")
 MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL = cols.required("movements"), cols.optional("movements")
 OPENING_REQUIRED, OPENING_OPTIONAL = cols.required("opening"), cols.optional("opening")
 COUNT_REQUIRED, COUNT_OPTIONAL = cols.required("counts"), cols.optional("counts")
-STOCK_CHUNK = 50_000   # rows handed to ``check_stock(on_rows=...)`` at a time
+STOCK_CHUNK = 20_000   # rows handed to ``check_stock(on_rows=...)`` at a time
 _FRENCH = {kind: {c.name: c.french for c in columns} for kind, columns in cols.COLUMNS.items()}
 
 E_UNKNOWN_CATEGORY = N_("Unknown category '%(value)s': use raw_materials, other_supplies, wip_goods, wip_services, "

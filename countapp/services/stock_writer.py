@@ -157,14 +157,14 @@ def _update(batch: list[dict]) -> None:
     db.session.execute(statement, batch)
 
 
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 32 * 1024
 
 
 @contextlib.contextmanager
 def bulk_writes() -> Iterator[None]:
     """Settings for writing a big snapshot inside the current transaction, put back afterwards.
 
-    SQLite: a larger page cache (64 MiB, counted in the import's memory) keeps the indexes of
+    SQLite: a larger page cache (32 MiB, counted in the import's memory) keeps the indexes of
     ``book_line`` in memory while lines go in, instead of spilling pages to disk mid-transaction."""
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
