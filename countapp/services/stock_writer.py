@@ -10,10 +10,8 @@ longer in the file are removed, or set to a book quantity of 0 when a ticket alr
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -136,16 +134,12 @@ def _insert(batch: list[tuple]) -> None:
     else:
         # SQLite: straight to the driver, values converted as SQLAlchemy's Numeric and Date types
         # would (float, ISO text); skipping per-row statement processing halves the time.
+        # One comprehension, not a call per value: a million lines make ten million values.
         sql = f"INSERT INTO book_line ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        connection.exec_driver_sql(sql, [tuple(map(_sqlite_value, values)) for values in batch])
-
-
-def _sqlite_value(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+        connection.exec_driver_sql(sql, [
+            (campaign, item, location, lot, float(qty), float(cost), owner, holder,
+             None if date is None else date.isoformat(), None if price is None else float(price))
+            for campaign, item, location, lot, qty, cost, owner, holder, date, price in batch])
 
 
 def _update(batch: list[dict]) -> None:
