@@ -10,7 +10,7 @@ longer in the file are removed, or set to a book quantity of 0 when a ticket alr
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import BookLine, Campaign, Item, Location, Site, Ticket, Zone
 
-BATCH = 20_000
 DEFAULT_SITE = "MAIN"
 DEFAULT_ZONE = "MAIN"
 
@@ -235,18 +234,3 @@ class StockWriter:
         result.items = len(self.places.items)
         result.locations = len(self.places.locations)
         return result
-
-
-def write_stock(campaign: Campaign, rows: Iterable, *, progress: Callable[[int], None] | None = None
-                ) -> StockWriteResult:
-    """Replace the campaign's book snapshot with ``rows`` (inside the caller's transaction), ``BATCH`` at a time."""
-    writer = StockWriter(campaign, progress=progress)
-    chunk: list = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= BATCH:
-            writer.write(chunk)
-            chunk = []
-    if chunk:
-        writer.write(chunk)
-    return writer.finish()
