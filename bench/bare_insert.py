@@ -1,12 +1,18 @@
 """The yardstick of issue 5: a bare Flask + Flask-SQLAlchemy endpoint that inserts one row per POST.
 
 No log-in, no validation, no audit: what this machine can do at best with the same stack, server and
-load generator. ``bench/count_load.py`` measures it first (``gunicorn "bench.bare_insert:create_app()"``)
-so that the app's figure can be read against the machine as it is during the run (the issue quotes
-about 540 inserts/s on PostgreSQL and 450/s on SQLite for it at 50 connections, on a quiet machine).
+load generator. ``bench/count_load.py`` measures it and the app in turns with the same wrk script, so
+that the app's figure can be read against the machine as it is during the run.
+
+    python -m bench.bare_insert --port 8001 --workers 4 --threads 1   # COUNTAPP_DATABASE_URL set
+
+serves it with the gunicorn settings of ``countapp serve`` (countapp.cli_serve.serve_options: preload,
+keep-alive, timeouts), and on SQLite with the app's connection settings (WAL, synchronous=NORMAL, busy
+timeout): the only differences from the app left are what the app does per request.
 """
 from __future__ import annotations
 
+import argparse
 import os
 
 import sqlalchemy as sa
@@ -34,6 +40,11 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["COUNTAPP_DATABASE_URL"]
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from countapp.database import _on_sqlite_connect   # the app's own pragmas, not a copy
+
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _on_sqlite_connect)
 
     @app.post("/api/v1/counts")
     def add():
@@ -50,3 +61,22 @@ def create_table(url: str) -> None:
     engine = sa.create_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()
+
+
+def main() -> None:
+    from countapp.cli_serve import make_server, serve_options
+
+    parser = argparse.ArgumentParser(description="Serve the yardstick as `countapp serve` serves the app.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    app = create_app()
+    with app.app_context():
+        db.engine.dispose()   # no pooled connection crosses the fork
+    options = serve_options("127.0.0.1", args.port, args.workers, args.threads, 60, "text", access_log=False)
+    make_server(app, options).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,6 @@
-"""What every benchmark needs: a throw-away database of either kind, the same arguments, the same frame.
+"""What every benchmark needs: a throw-away database of either kind, the same arguments, the same frame;
+for the load benches, the two servers (the app and the yardstick) under the same gunicorn settings,
+percentiles and medians, and a watch on the machine (load average, CPU of others) while they run.
 
     url, drop = throwaway_database("postgresql", PG_URL, work)   # created on the server, dropped by drop()
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("COUNTAPP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -33,6 +36,12 @@ def throwaway_database(kind: str, pg_url: str, work: Path, prefix: str = "counta
         server.dispose()
 
     return sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def postgres_database(url: str) -> str:
+    """The PostgreSQL database name of ``url`` (its backends are told apart by it), "" for SQLite."""
+    parsed = sa.engine.make_url(url)
+    return parsed.database if parsed.get_backend_name() == "postgresql" else ""
 
 
 def load_average() -> str:
@@ -83,3 +92,176 @@ def measure_command(command: list[str], env: dict) -> dict:
     wall, cpu, peak_kib, rc = done.stdout.split()
     return {"seconds": float(wall), "cpu": float(cpu), "peak_mib": int(peak_kib) / 1024, "rc": int(rc),
             "message": done.stderr}
+
+
+# ---------------------------------------------------------------- servers and figures shared by the load benches
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], env: dict, port: int, cwd: Path, log: Path | None = None) -> subprocess.Popen:
+    """Start ``command`` in its own process group and wait until ``port`` accepts connections; what it
+    prints goes to ``log`` when given (and is shown if it fails to start)."""
+    import socket
+    import time
+
+    output = open(log, "ab") if log else None   # noqa: SIM115 - the server's, closed with it
+    server = subprocess.Popen(command, env=env, cwd=str(cwd), start_new_session=True, stdout=output,
+                              stderr=subprocess.STDOUT if output else None)
+    if output:
+        output.close()   # the child has its own copy
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.poll() is not None:
+            shown = log.read_text(errors="replace")[-3000:] if log else ""
+            raise SystemExit(f"server exited with {server.returncode}: {' '.join(command)}\n{shown}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.3)
+    stop_server(server)
+    raise SystemExit(f"server did not listen on {port}: {' '.join(command)}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def server_env(url: str, work: Path) -> dict:
+    """The environment both servers of a load bench run with (the same secret key: sessions stay valid)."""
+    return {**os.environ, "COUNTAPP_DATABASE_URL": url, "COUNTAPP_SECRET_KEY": "bench-" + "k" * 32,
+            "COUNTAPP_INSTANCE_PATH": str(work / "instance"), "COUNTAPP_QUEUE_FILE": str(work / "queue.sqlite")}
+
+
+def serve_countapp(url: str, work: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """The app as production serves it: ``countapp serve`` (gunicorn), without its access log."""
+    countapp = str(Path(sys.executable).with_name("countapp"))
+    return start_server([countapp, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                         "--threads", str(threads), "--no-access-log"], server_env(url, work), port, ROOT,
+                        work / "countapp-serve.log")
+
+
+def serve_yardstick(url: str, work: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """bench/bare_insert.py under the very gunicorn settings of ``countapp serve`` (its serve_options)."""
+    return start_server([sys.executable, "-m", "bench.bare_insert", "--port", str(port), "--workers", str(workers),
+                         "--threads", str(threads)], server_env(url, work), port, ROOT, work / "yardstick.log")
+
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank ``p``-th percentile (NaN for no values)."""
+    if not values:
+        return float("nan")
+    import math
+
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(len(ordered) * p / 100) - 1))]
+
+
+def median(values: list[float]) -> float:
+    import statistics
+
+    return statistics.median(values) if values else float("nan")
+
+
+class MachineWatch:
+    """While a measurement runs: the load average each second and the CPU used by the whole machine
+    and by the processes under test, so that a figure taken on a shared machine says how shared it was.
+
+        with MachineWatch(server_pids=[server.pid], database="countapp_load_1a2b") as watch:
+            ...
+        watch.summary()   # {"load_start", "load_max", "load_end", "busy", "ours", "server_cpu", "db_cpu"}
+    """
+
+    def __init__(self, server_pids: list[int] = (), database: str = ""):
+        self.server_pids, self.database = list(server_pids), database
+        self.loads: list[float] = []
+        self.extra_cpu = 0.0   # CPU seconds of children already reaped (wrk), added by the caller
+
+    def _tree_cpu(self) -> float:
+        import psutil
+
+        total = 0.0
+        for pid in self.server_pids:
+            try:
+                root = psutil.Process(pid)
+                for process in [root, *root.children(recursive=True)]:
+                    times = process.cpu_times()
+                    total += times.user + times.system
+            except psutil.Error:
+                pass
+        return total
+
+    def _db_cpu(self) -> float:
+        import psutil
+
+        total = 0.0
+        if not self.database:
+            return total
+        for process in psutil.process_iter(["cmdline", "cpu_times"]):
+            command = " ".join(process.info["cmdline"] or [])
+            if command.startswith("postgres:") and f" {self.database} " in command and process.info["cpu_times"]:
+                total += process.info["cpu_times"].user + process.info["cpu_times"].system
+        return total
+
+    def __enter__(self):
+        import threading
+        import time
+
+        import psutil
+
+        self._stop = threading.Event()
+        self.loads.append(os.getloadavg()[0])
+
+        def sample():
+            while not self._stop.wait(1.0):
+                self.loads.append(os.getloadavg()[0])
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        own = os.times()
+        self._start = (time.monotonic(), psutil.cpu_times(), self._tree_cpu(), self._db_cpu(), own.user + own.system)
+        return self
+
+    def __exit__(self, *_):
+        import time
+
+        import psutil
+
+        own = os.times()
+        self._end = (time.monotonic(), psutil.cpu_times(), self._tree_cpu(), self._db_cpu(), own.user + own.system)
+        self._stop.set()
+        self._thread.join()
+        self.loads.append(os.getloadavg()[0])
+
+    def summary(self) -> dict:
+        (t0, m0, s0, d0, o0), (t1, m1, s1, d1, o1) = self._start, self._end
+        wall = max(1e-9, t1 - t0)
+        idle = lambda m: m.idle + getattr(m, "iowait", 0.0)   # noqa: E731
+        busy = (sum(m1) - sum(m0)) - (idle(m1) - idle(m0))
+        server, db_cpu, own = s1 - s0, d1 - d0, (o1 - o0) + self.extra_cpu
+        return {"load_start": self.loads[0], "load_max": max(self.loads), "load_end": self.loads[-1],
+                "seconds": wall, "busy": busy / wall, "server_cpu": server, "db_cpu": db_cpu,
+                "ours": (server + db_cpu + own) / wall, "others": max(0.0, busy - server - db_cpu - own) / wall}
+
+
+def describe_machine(watch: dict) -> str:
+    """One line: the load average over the run and how many cores were busy, ours and others'."""
+    return (f"load avg {watch['load_start']:.2f}->{watch['load_end']:.2f} (max {watch['load_max']:.2f}); "
+            f"cores busy {watch['busy']:.2f} of {os.cpu_count()} (this bench {watch['ours']:.2f}, "
+            f"other work {watch['others']:.2f})")
