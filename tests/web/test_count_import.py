@@ -402,10 +402,10 @@ def test_a_file_imported_in_bulk_ends_as_the_same_counts_entered_one_by_one(s, r
              f"{s.blanks[0]};1;7;;1;;2025-12-28 09:15;B-2;L-01;LOT7",
              f"{s.blanks[0]};2;7;;2;;2025-12-28 10:15;;;"]
     path = write(tmp_path, lines)
-    result = run(runner, path)
+    result = run(runner, path, "--by", "centraliser")
     assert result.exit_code == 0, result.output
     rows = sorted(filecheck.check_file("counts", path).rows, key=lambda r: (r.round, r.line))
-    operator = count_import._operator(None)
+    operator = count_import._operator(s.users["centraliser"])
     for row in rows:
         counting.submit_count("TWIN", count_import._input(row), user=operator, source=CountSource.IMPORT)
     bulk, one_by_one = _state(CODE), _state("TWIN")
