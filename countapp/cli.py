@@ -246,7 +246,7 @@ def campaign_finish_counting(code, confirm):
 
 # Modules whose commands add themselves to `root` when imported.
 COMMAND_MODULES = ("cli_setup", "cli_tickets", "cli_counts", "cli_instructions", "cli_reports", "cli_audit",
-                   "cli_close", "cli_users", "cli_serve")
+                   "cli_close", "cli_users", "cli_serve", "cli_cycle")
 main.commands.pop("run", None)  # `countapp run` is cli_serve's: Flask's development server plus a job worker
 
 

@@ -57,9 +57,9 @@ def reconcile_command(code: str, out: Path, excel: bool) -> None:
     for notice in result.warnings:
         click.echo("warning: " + notice.message(_language()), err=True)
     totals = result.own_totals
-    exceptions = int((result.lines["exception"] != "").sum())
+    exceptions = int((result.frame["exception"] != "").sum())
     state = reconciliation.sign_state(campaign)
     signed = f"; signed off by {state.last.name} on {state.last.at:%Y-%m-%d}" if state.signed else ""
-    click.echo(f"Reconciliation of {campaign.code}: {counted(len(result.lines), 'row')}, {counted(exceptions, 'exception')}; own stock "
+    click.echo(f"Reconciliation of {campaign.code}: {counted(len(result.frame), 'row')}, {counted(exceptions, 'exception')}; own stock "
                f"at closing {totals['closing_value']} gross, {totals['depreciation']} depreciation, "
                f"{totals['net_value']} net{signed}. Written to {out}.")

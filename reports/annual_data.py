@@ -262,6 +262,36 @@ class ClosingInfo:
 
 
 @dataclass
+class CycleClassRow:
+    """Cycle counts of one class (``abc_class`` "" for all): rates as fractions (0.975), values to the cent."""
+
+    abc_class: str
+    lines: int = 0
+    counted_once: int = 0
+    coverage: Decimal | None = None
+    overdue: int = 0
+    counts: int = 0
+    within: int = 0
+    accuracy: Decimal | None = None
+    difference_value: Decimal = Decimal("0.00")
+    net_value: Decimal = Decimal("0.00")
+
+
+@dataclass
+class CycleCoverage:
+    """A combined year: what the cycle-count programme of the fiscal year covered (issue 21)."""
+
+    code: str
+    rows: list[CycleClassRow] = field(default_factory=list)     # per class, then the total
+    items_counted: int = 0
+    items_total: int = 0
+    year_end_items: int = 0
+    adjustments: int = 0
+    adjustments_value: Decimal = Decimal("0.00")
+    counted_by_neither: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Limits:
     """How many rows the PDF lists before pointing to the workbook (the XLSX has every row)."""
 
@@ -288,6 +318,7 @@ class AnnualReport:
     sign_off: SignOffInfo = field(default_factory=SignOffInfo)
     closing: ClosingInfo | None = None
     limits: Limits = field(default_factory=Limits)
+    cycles: CycleCoverage | None = None      # only when a cycle-count programme covers the fiscal year
 
     @property
     def is_final(self) -> bool:

@@ -481,6 +481,28 @@ def _not_counted(c: _Ctx) -> list[Flowable]:
     return story
 
 
+def _cycles(c: _Ctx) -> list[Flowable]:
+    """A combined year: the cycle-count programme's coverage; nothing at all when there is none."""
+    cy, t = c.r.cycles, c.t
+    if cy is None:
+        return []
+    pct = None if not cy.items_total else Decimal(cy.items_counted) / cy.items_total
+    story = [c.h1("s_cycles"), c.p(t["cy_intro"] % {"code": cy.code, "counted": c.n(cy.items_counted),
+                                                    "total": c.n(cy.items_total), "pct": c.pct(pct)})]
+    if cy.year_end_items:
+        story.append(c.p(c.tn("cy_year_end", cy.year_end_items) % {"n": c.n(cy.year_end_items)}))
+    rows = [[r.abc_class or t["total"], c.n(r.lines), c.n(r.counted_once), c.pct(r.coverage), c.n(r.overdue),
+             c.n(r.counts), c.pct(r.accuracy), c.money(r.difference_value), c.money(r.net_value)] for r in cy.rows]
+    story.append(grid(c.st, [t["c_class"], t["c_lines"], t["c_counted_once"], t["c_coverage_rate"], t["c_overdue"],
+                             t["c_counts"], t["c_accuracy"], t["c_diff_value"], t["c_net_value"]], rows,
+                      [0.09, 0.1, 0.1, 0.11, 0.1, 0.1, 0.11, 0.15, 0.14], set(range(1, 9)), total=True))
+    story.append(c.p(c.tn("cy_adjustments", cy.adjustments) % {"n": c.n(cy.adjustments),
+                                                             "value": c.money(cy.adjustments_value)}))
+    if cy.counted_by_neither:
+        story.append(c.p(t["cy_neither"] % {"list": ", ".join(cy.counted_by_neither[:50])}))
+    return story
+
+
 # --- 10. valuation, 11. indicators, 12. entries -------------------------------------------------
 
 def _valuation(c: _Ctx) -> list[Flowable]:
@@ -616,7 +638,7 @@ def _sign_off(c: _Ctx) -> list[Flowable]:
     return story
 
 
-SECTIONS = (_summary, _planned, _actual, _tickets, _stats, _third, _reconciliation, _largest, _not_counted,
+SECTIONS = (_summary, _planned, _actual, _tickets, _stats, _third, _reconciliation, _largest, _not_counted, _cycles,
             _valuation, _indicators, _entries, _difficulties, _proposals, _sign_off)
 
 
@@ -631,6 +653,9 @@ def story(report: AnnualReport, st: Styles, texts: dict) -> list[Flowable]:
         if section in NEW_PAGE:
             out.append(PageBreak())
         elif i:
-            out += [Spacer(1, 8), CondPageBreak(7 * cm)]
+            flowables = section(c)
+            if flowables:   # a section with nothing to say (no cycle counts) takes no space
+                out += [Spacer(1, 8), CondPageBreak(7 * cm)] + flowables
+            continue
         out += section(c)
     return out

@@ -251,6 +251,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "i_from_movements": "* purchases taken from the receipts of the year's movements.",
         "i_dormant": "Largest dormant lines",
         "c_last_movement": "Last movement",
+        # cycle counts (a combined year, issue 21)
+        "s_cycles": "Cycle counts of the year",
+        "cy_intro": ("Programme %(code)s counted items through the year: %(counted)s of %(total)s items counted at "
+                     "least once (%(pct)s)."),
+        "cy_year_end": ("%(n)s item was counted at year end by this campaign instead.",
+                        "%(n)s items were counted at year end by this campaign instead."),
+        "cy_adjustments": ("Accepted adjustments: %(n)s line, net value %(value)s.",
+                           "Accepted adjustments: %(n)s lines, net value %(value)s."),
+        "cy_neither": "Items counted by neither part: %(list)s.",
+        "c_class": "Class",
+        "c_counted_once": "Counted",
+        "c_coverage_rate": "Coverage",
+        "c_overdue": "Overdue",
+        "c_counts": "Counts",
+        "c_accuracy": "Accuracy",
+        "c_net_value": "Net",
         # 12. entries
         "s_entries": "Accounting entries",
         "e_intro": ("Journal INV, dated %(date)s. Per category: the stock variation (opening − closing gross value), "
@@ -516,6 +532,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "i_from_movements": "* achats tirés des entrées des mouvements de l’exercice.",
         "i_dormant": "Principales lignes dormantes",
         "c_last_movement": "Dernier mouvement",
+        "s_cycles": "Inventaire tournant de l’exercice",
+        "cy_intro": ("Le programme %(code)s a compté les articles au fil de l’exercice : %(counted)s articles sur "
+                     "%(total)s comptés au moins une fois (%(pct)s)."),
+        "cy_year_end": ("%(n)s article a été compté à la clôture par cet inventaire.",
+                        "%(n)s articles ont été comptés à la clôture par cet inventaire."),
+        "cy_adjustments": ("Ajustements acceptés : %(n)s ligne, valeur nette %(value)s.",
+                           "Ajustements acceptés : %(n)s lignes, valeur nette %(value)s."),
+        "cy_neither": "Articles comptés par aucune des deux parties : %(list)s.",
+        "c_class": "Classe",
+        "c_counted_once": "Comptées",
+        "c_coverage_rate": "Couverture",
+        "c_overdue": "En retard",
+        "c_counts": "Comptages",
+        "c_accuracy": "Exactitude",
+        "c_net_value": "Net",
         "s_entries": "Écritures comptables",
         "e_intro": ("Journal INV, au %(date)s. Par catégorie\u202f: la variation de stock (stock initial − valeur brute "
                     "finale), puis la reprise de la dépréciation de l’exercice précédent et la dépréciation de "

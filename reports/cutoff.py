@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frames import Book, Movements, day
+from .frames import Book, Movements, day, isin
 
 EVIDENCE_COLUMNS = (
     "site", "zone", "count_date", "direction",
@@ -22,37 +22,54 @@ def direction(count_date, closing_date) -> str:
     return "forward" if count_date < closing_date else "back" if count_date > closing_date else "none"
 
 
+def _first_of(codes: np.ndarray, n: int) -> np.ndarray:
+    """For each code 0..n-1, the position of its first occurrence (a hash pass, no sort)."""
+    out = np.full(n, len(codes), np.int64)
+    np.minimum.at(out, codes, np.arange(len(codes), dtype=np.int64))
+    return out
+
+
 def evidence(book: Book, moves: Movements, settings) -> pd.DataFrame:
     """One row per zone of the book, with its count date, the direction and the four documents."""
     if not len(book.ids):
         return pd.DataFrame({name: [] for name in EVIDENCE_COLUMNS})
-    places = pd.DataFrame({"location": book.location, "zone": book.zone, "site": book.site})
-    zones = places.drop_duplicates("zone")[["site", "zone"]].sort_values(["site", "zone"], kind="stable")
-    zones = zones.reset_index(drop=True)
-    dates = [settings.date_of(zone, site) for site, zone in zones.itertuples(index=False)]
+    zone_code, zone_values = pd.factorize(book.zone)
+    zone_values = np.asarray(zone_values, dtype=object)
+    zone_site = book.site[_first_of(zone_code, len(zone_values))]
+    order = np.lexsort((zone_values, zone_site)) if len(zone_values) else np.zeros(0, np.int64)
+    zones = pd.DataFrame({"site": zone_site[order], "zone": zone_values[order]})
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    dates = [settings.date_of(zone, site) for site, zone in zip(zones["site"], zones["zone"])]
     zone_day = np.array([day(d) for d in dates], dtype=np.int64)
-    # Each movement's zone (by its location's zone in the book; -1 when the book does not know it).
-    location_zone = places.drop_duplicates("location").set_index("location")["zone"]
-    zone_index = pd.Index(zones["zone"])
-    move_zone = zone_index.get_indexer(pd.Series(moves.location).map(location_zone))
-    known = move_zone >= 0
-    t = np.where(known, zone_day[np.maximum(move_zone, 0)], 0)
-    frame = pd.DataFrame({"zone": move_zone, "day": moves.day, "seq": np.arange(len(moves.day)),
-                          "document": moves.document, "kind": moves.kind,
-                          "before": moves.day <= t})[known]
-    frame = frame[frame["kind"].isin(("receipt", "issue"))].sort_values(["zone", "day", "seq"], kind="stable")
     out = pd.DataFrame({"site": zones["site"], "zone": zones["zone"], "count_date": dates,
                         "direction": [direction(d, settings.closing_date) for d in dates]})
-    for name, kind, before, last in (("last_receipt_before", "receipt", True, True),
-                                     ("last_issue_before", "issue", True, True),
-                                     ("first_receipt_after", "receipt", False, False),
-                                     ("first_issue_after", "issue", False, False)):
-        chosen = frame[(frame["kind"] == kind) & (frame["before"] == before)]
-        picked = chosen.groupby("zone").tail(1) if last else chosen.groupby("zone").head(1)
+
+    # Only receipts and issues are evidence; each finds its zone by its location's first book line.
+    rows = np.flatnonzero(isin(moves.kind, ("receipt", "issue")))
+    location_code, location_values = pd.factorize(book.location)
+    location_zone = rank[zone_code[_first_of(location_code, len(location_values))]]
+    found = pd.Index(location_values).get_indexer(moves.location[rows]) if len(rows) else np.zeros(0, np.int64)
+    rows, found = rows[found >= 0], found[found >= 0]
+    move_zone = location_zone[found]
+    move_day = moves.day[rows]
+    before = move_day <= zone_day[move_zone]
+    receipt = moves.kind[rows] == "receipt"
+    for name, kind, is_before, last in (("last_receipt_before", True, True, True),
+                                        ("last_issue_before", False, True, True),
+                                        ("first_receipt_after", True, False, False),
+                                        ("first_issue_after", False, False, False)):
+        chosen = np.flatnonzero((receipt == kind) & (before == is_before))
         documents = np.full(len(zones), "", dtype=object)
         when = np.full(len(zones), None, dtype=object)
-        where = picked["zone"].to_numpy(np.int64)
-        documents[where] = [d or "-" for d in picked["document"]]
-        when[where] = picked["day"].to_numpy(np.int64).astype("datetime64[D]").astype(object)
+        if len(chosen):
+            # By zone, then date, then file order: the last (or first) of each zone's run.
+            chosen = chosen[np.lexsort((rows[chosen], move_day[chosen], move_zone[chosen]))]
+            zone_of = move_zone[chosen]
+            edge = np.r_[zone_of[1:] != zone_of[:-1], True] if last else np.r_[True, zone_of[1:] != zone_of[:-1]]
+            picked = chosen[edge]
+            where = move_zone[picked]
+            documents[where] = [d or "-" for d in moves.document[rows[picked]]]
+            when[where] = move_day[picked].astype("datetime64[D]").astype(object)
         out[name], out[f"{name}_date"] = documents, when
     return out[list(EVIDENCE_COLUMNS)]

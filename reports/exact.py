@@ -43,6 +43,39 @@ def _one_to_decimal(value) -> Decimal | None:
     return Decimal(text) if text else None
 
 
+def from_scaled(values, given: int, digits: int, field: str, *, nullable: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A column already held as whole units of 10**-given (the loader's), as units of 10**-digits.
+
+    No Decimal is built: the database scaled the numbers, so only their scale may need changing
+    (a finer scale than ``digits`` is refused where it would lose a digit).
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    n = len(series)
+    if not (pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+            or n == 0 or series.isna().all()):
+        raise CountappError(N_("%(column)s is not a whole number of units."), field=field, column=field)
+    missing = series.isna().to_numpy(dtype=bool)
+    ints = series.to_numpy(dtype=np.int64, na_value=0) if missing.any() else series.to_numpy(dtype=np.int64)
+    if missing.any() and not nullable:
+        row = int(np.flatnonzero(missing)[0]) + 1
+        raise CountappError(N_("%(column)s is missing on row %(row)s."), field=field, row=row, column=field)
+    if given < digits:
+        factor = 10**(digits - given)
+        if n and np.abs(ints).max() >= _INT64_MAX // factor:
+            raise CountappError(N_("%(column)s holds a number too large."), field=field, column=field)
+        ints = ints * factor
+    elif given > digits:
+        factor = 10**(given - digits)
+        if (ints % factor != 0).any():
+            row = int(np.flatnonzero(ints % factor != 0)[0]) + 1
+            raise CountappError(N_("%(column)s on row %(row)s has more than %(digits)s decimals: %(value)s."),
+                                field=field, row=row, digits=digits, column=field,
+                                value=str(Decimal(int(ints[row - 1])).scaleb(-given)))
+        ints = ints // factor
+    return np.where(missing, 0, ints) if missing.any() else ints, missing
+
+
 def to_scaled(values, digits: int, field: str, *, nullable: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A column as int64 units of 10**-digits, and its missing mask; refuses extra decimals."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)

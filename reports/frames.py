@@ -26,6 +26,10 @@ cent is ever lost. Dates are ``datetime.date`` objects, ISO strings or datetime6
     ``date`` · ``reference`` · ``location`` (nullable) · ``lot`` · ``quantity`` (signed: + in, − out)
     · ``unit_cost`` (receipts and opening; nullable) · ``kind`` (``opening`` | ``receipt`` | ``issue`` |
     ``transfer`` | ``adjustment``) · ``document`` (optional).
+
+**Numbers already scaled** (what the loader hands over): ``df.attrs["scaled"]`` may map a number
+column to ``d``, meaning the column holds whole numbers of 10⁻ᵈ (int64, or nullable ``Int64``);
+they are taken as they are, without a Decimal per cell (``reports.exact.from_scaled``).
 """
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ COUNTS_REQUIRED = ("ticket", "book_line_id", "counted_qty")
 MOVEMENTS_REQUIRED = ("date", "reference", "quantity")
 STATE_BITS = {"good": 0, "damaged": 1, "obsolete": 2, "expired": 4}
 NO_DATE = np.iinfo(np.int64).min  # days since epoch for a missing date
+_STATE_BITS = np.array([STATE_BITS[s] for s in STATES], dtype=np.int8)   # in the order of STATES
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], frame: str) -> None:
@@ -59,7 +64,10 @@ def text(df: pd.DataFrame, name: str, default: str = "") -> np.ndarray:
     """A text column as an object array of str, missing values as ``default``."""
     if name not in df.columns:
         return np.full(len(df), default, dtype=object)
-    values = df[name].to_numpy(dtype=object)
+    column = df[name]
+    if isinstance(column.dtype, pd.StringDtype):   # pandas' str columns: no cell to inspect
+        return column.to_numpy(dtype=object, na_value=default)
+    values = column.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
         return values
     missing = pd.isna(values)
@@ -91,6 +99,15 @@ def days(values, field: str) -> np.ndarray:
 
 def day(value) -> int:
     return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def number(df: pd.DataFrame, name: str, digits: int, *, nullable: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A number column as int64 units of 10**-digits and its missing mask (``exact.to_scaled``),
+    read without Decimals when ``df.attrs["scaled"]`` says the column is already scaled."""
+    given = (df.attrs.get("scaled") or {}).get(name)
+    if given is not None:
+        return exact.from_scaled(df[name], int(given), digits, name, nullable=nullable)
+    return exact.to_scaled(df[name], digits, name, nullable=nullable)
 
 
 def _check_values(values: np.ndarray, allowed: tuple[str, ...], field: str, frame: str) -> None:
@@ -138,12 +155,12 @@ def prepare_book(df: pd.DataFrame) -> Book:
     owner = text(df, "owner", "own")
     owner = np.where(owner == "", "own", owner)
     _check_values(owner, OWNERS, "owner", "book")
-    qty, _ = exact.to_scaled(df["book_qty"], exact.QTY, "book_qty")
-    cost, _ = exact.to_scaled(df["unit_cost"], exact.COST, "unit_cost")
+    qty, _ = number(df, "book_qty", exact.QTY)
+    cost, _ = number(df, "unit_cost", exact.COST)
     if (cost < 0).any():
         raise CountappError(N_("A unit cost cannot be negative."), field="unit_cost")
     if "market_price" in df.columns:
-        market, market_missing = exact.to_scaled(df["market_price"], exact.COST, "market_price", nullable=True)
+        market, market_missing = number(df, "market_price", exact.COST, nullable=True)
     else:
         market, market_missing = np.zeros(len(df), np.int64), np.ones(len(df), bool)
     last = days(df["last_movement_date"], "last_movement_date") if "last_movement_date" in df.columns \
@@ -153,7 +170,7 @@ def prepare_book(df: pd.DataFrame) -> Book:
                 designation=text(df, "designation"), unit=text(df, "unit"), site=text(df, "site"),
                 zone=text(df, "zone"), qty=qty, cost=cost, last_day=last, market=market,
                 market_missing=market_missing)
-    if len(np.unique(ids)) != len(ids):
+    if not pd.Index(ids).is_unique:
         raise CountappError(N_("A book_line_id appears twice in the book stock."), field="book_line_id")
     return book
 
@@ -183,7 +200,7 @@ def prepare_counts(df: pd.DataFrame | None) -> Counts:
         df = pd.DataFrame({c: [] for c in COUNTS_REQUIRED})
     _require(df, COUNTS_REQUIRED, "counts")
     ids = pd.to_numeric(df["book_line_id"], errors="coerce")
-    qty, missing = exact.to_scaled(df["counted_qty"], exact.QTY, "counted_qty", nullable=True)
+    qty, missing = number(df, "counted_qty", exact.QTY, nullable=True)
     if (qty < 0).any():
         raise CountappError(N_("A counted quantity cannot be negative."), field="counted_qty")
     state = text(df, "state", "good")
@@ -197,7 +214,7 @@ def prepare_counts(df: pd.DataFrame | None) -> Counts:
     return Counts(ticket=text(df, "ticket"), book_line_id=ids.fillna(-1).to_numpy(dtype=np.int64),
                   reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
                   qty=qty, counted=~missing & ~voided,
-                  state_bits=np.array([STATE_BITS[s] for s in state], dtype=np.int8) if len(state)
+                  state_bits=_STATE_BITS[pd.Index(STATES).get_indexer(state)] if len(state)
                   else np.zeros(0, np.int8),
                   voided=voided, category=categories(text(df, "category"), "counts"),
                   designation=text(df, "designation"), unit=text(df, "unit"), owner=owner, site=text(df, "site"),
@@ -244,9 +261,9 @@ def prepare_movements(df: pd.DataFrame | None) -> Movements:
     d = days(df["date"], "date")
     if (d == NO_DATE).any():
         raise CountappError(N_("Every movement needs a date."), field="date")
-    qty, _ = exact.to_scaled(df["quantity"], exact.QTY, "quantity")
+    qty, _ = number(df, "quantity", exact.QTY)
     if "unit_cost" in df.columns:
-        cost, cost_missing = exact.to_scaled(df["unit_cost"], exact.COST, "unit_cost", nullable=True)
+        cost, cost_missing = number(df, "unit_cost", exact.COST, nullable=True)
     else:
         cost, cost_missing = np.zeros(len(df), np.int64), np.ones(len(df), bool)
     if (cost[~cost_missing] < 0).any():

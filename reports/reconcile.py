@@ -11,7 +11,10 @@ the statuses). Quantities are at the count date except ``rollforward_qty`` and `
 - every value is its quantity × ``unit_cost`` rounded half up to the cent (``reports.valuation``
   for the cost, ``reports.depreciation`` for the write-down); ``third_party`` rows carry no value.
 
-Numbers come out as ``Decimal`` (None where empty); totals are sums of the rounded lines.
+Numbers come out as ``Decimal`` (None where empty); totals are sums of the rounded lines. Inside,
+every figure is a scaled int64 (``reports.exact``; Python integers for rows past int64), from the
+frames (``reports.frames``: the loader hands scaled integers) to ``Reconciliation.numbers``; a
+``Decimal`` is built only at the edge, when ``lines`` or ``rows`` is asked for (pages, exports).
 """
 from __future__ import annotations
 
@@ -49,9 +52,14 @@ _STATE_TEXT = np.array([",".join(s for s, bit in (("damaged", 1), ("obsolete", 2
 
 @dataclass
 class Reconciliation:
-    """The reconciliation's rows, its totals, and the warnings to show."""
+    """The reconciliation's rows, its totals, and the warnings to show.
 
-    lines: pd.DataFrame
+    The engine works in scaled integers (``numbers``) and only turns them into ``Decimal`` at the
+    edge: ``lines`` (every row, built on first use and then kept) and ``rows(positions)`` (only
+    those rows, for a page). ``frame`` holds the same rows without the number and date columns.
+    """
+
+    frame: pd.DataFrame
     by_category: pd.DataFrame
     by_owner: pd.DataFrame
     warnings: list[Notice]
@@ -65,18 +73,73 @@ class Reconciliation:
     # Each numeric column of ``lines`` as exact scaled integers and a missing mask (reports.exact
     # units: QTY, COST or MONEY digits), for callers that sort, filter and sum (the review page).
     numbers: dict = field(default_factory=dict, repr=False)
+    # ``count_date`` and ``last_movement_date`` as days since 1970-01-01 (NO_DATE where empty).
+    days: dict = field(default_factory=dict, repr=False)
+    _lines: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _base: "Reconciliation | None" = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        """Every row with its numbers as ``Decimal`` (None where empty) and its dates as dates."""
+        if self._lines is None:
+            if self._base is not None:   # the same figures under other causes: reuse the base's Decimals
+                self._lines = _laid(self._base.lines, self.frame["cause"].to_numpy(dtype=object),
+                                    self.frame["exception"].to_numpy(dtype=object))
+            else:
+                self._lines = self.rows(None)
+        return self._lines
+
+    @lines.setter
+    def lines(self, lines: pd.DataFrame) -> None:
+        # Text columns may be replaced (tests do); the numbers stay those of ``numbers``.
+        self._lines, self._base = lines, None
+        self.frame = lines.drop(columns=[c for c in lines.columns if c in self.numbers or c in self.days])
+
+    def rows(self, positions: np.ndarray | None) -> pd.DataFrame:
+        """The rows at ``positions`` (all when None), as ``lines`` gives them, built for them only."""
+        frame = self.frame if positions is None else self.frame.iloc[positions]
+        data = {}
+        for name in COLUMNS:
+            if name in self.numbers:
+                values, missing = self.numbers[name]
+                if positions is not None:
+                    values, missing = values[positions], missing[positions]
+                data[name] = _decimals(name, values, missing)
+            elif name in self.days:
+                data[name] = _dates(self.days[name] if positions is None else self.days[name][positions])
+            else:
+                data[name] = frame[name].to_numpy(dtype=object) if name != "book_line_id" else frame[name].array
+        return _frame(data, list(COLUMNS), frame.index)
+
+    def __getstate__(self) -> dict:
+        # Kept results are pickled (the service's cache): the Decimals are rebuilt, not stored.
+        return {**self.__dict__, "_lines": None}
 
     @property
     def exceptions(self) -> pd.DataFrame:
-        return self.lines[self.lines["exception"] != ""]
+        return self.rows(np.flatnonzero(self.frame["exception"].to_numpy(dtype=object) != ""))
 
     @property
     def not_counted(self) -> pd.DataFrame:
-        return self.lines[self.lines["status"] == "not_counted"]
+        return self.rows(np.flatnonzero(self.frame["status"].to_numpy(dtype=object) == "not_counted"))
 
     @property
     def third_party(self) -> pd.DataFrame:
-        return self.lines[self.lines["owner"] == "third_party"]
+        return self.rows(np.flatnonzero(self.frame["owner"].to_numpy(dtype=object) == "third_party"))
+
+
+def _decimals(name: str, values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    if name in QTY_COLUMNS:
+        return exact.to_decimal(values, missing, exact.QTY, min_digits=0)
+    if name in COST_COLUMNS:
+        return exact.to_decimal(values, missing, exact.COST, min_digits=2)
+    return exact.to_decimal(values, missing, exact.MONEY)
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    dates = days.astype("datetime64[D]").astype(object)
+    dates[days == NO_DATE] = None
+    return dates
 
 
 def _lookup_causes(book_line_id: np.ndarray, tickets: np.ndarray, causes) -> np.ndarray:
@@ -124,7 +187,7 @@ def with_causes(result: Reconciliation, causes: dict | None) -> Reconciliation:
     Causes change no figure, so a caller may keep one reconciliation and lay the newest causes
     over it (the review page does, at 100,000 lines). Voided rows never take a cause.
     """
-    lines = result.lines
+    lines = result.frame
     ids = lines["book_line_id"].to_numpy(dtype=np.float64, na_value=-1).astype(np.int64)
     status = lines["status"].to_numpy(dtype=object)
     cause = _lookup_causes(ids, lines["ticket"].to_numpy(dtype=object), causes)
@@ -135,12 +198,27 @@ def with_causes(result: Reconciliation, causes: dict | None) -> Reconciliation:
     diff, diff_missing = result.numbers["diff_qty"]
     lacking = _difference_without_cause(~diff_missing & (diff != 0), cause)
     exception[open_rows] = np.where(lacking[open_rows], "difference_without_cause", "")
-    return dataclasses.replace(result, lines=lines.assign(cause=cause, exception=exception))
+    out = dataclasses.replace(result, frame=_laid(lines, cause, exception))
+    out._base = result if result._base is None else result._base
+    return out
+
+
+def _laid(frame: pd.DataFrame, cause: np.ndarray, exception: np.ndarray) -> pd.DataFrame:
+    """The frame with other causes and exceptions (object columns, as the engine builds them)."""
+    return frame.assign(cause=pd.Series(cause, dtype=object, index=frame.index),
+                        exception=pd.Series(exception, dtype=object, index=frame.index))
 
 
 def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
-    return np.select([c for c, _ in conditions], [v for _, v in conditions], default="").astype(object) \
-        if n else np.zeros(0, dtype=object)
+    """The text of each row's first true condition ("" when none), every row sharing one str per text."""
+    labels = np.array([v for _, v in conditions] + [""], dtype=object)
+    choice = np.full(n, len(conditions), np.int8)
+    for i in range(len(conditions) - 1, -1, -1):
+        choice[conditions[i][0]] = i
+    return labels[choice]
+
+
+_CUTOFF_TEXT = np.array(["forward", "none", "back"], dtype=object)
 
 
 def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.DataFrame | None,
@@ -154,6 +232,7 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     if outside:
         m = m.take(inside)
     p = build_places(b, c, m, settings)
+    del c   # at 1M lines every column is 8 MB: what is no longer needed goes as soon as it can
     n, n_items = len(p.kind), len(p.item_refs)
 
     at_third = p.owner == "at_third_party"
@@ -210,10 +289,8 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
              "category": p.category, "owner": p.owner, "status": status, "cause": cause,
              "depreciation_reason": reason, "exception": exception, "state": _STATE_TEXT[p.state_bits],
              "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone,
-             "cutoff": np.where(p.count_day < closing_day, "forward",
-                                np.where(p.count_day > closing_day, "back", "none")).astype(object),
+             "cutoff": _CUTOFF_TEXT[np.sign(p.count_day - closing_day) + 1],
              "cutoff_documents": p.documents}
-    lines, numbers = _lines_frame(ints, texts, p)
     by_category, by_owner, own_totals = totals.summarise(ints, texts, p.kind, valued)
 
     notices = [Notice("lifo")] if settings.method == "lifo" else []
@@ -225,45 +302,54 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
                        ("outside_window", outside)):
         if count:
             notices.append(Notice(key, {"n": count}))
-    return Reconciliation(lines=lines, by_category=by_category, by_owner=by_owner, warnings=notices,
-                          settings=settings, own_totals=own_totals, numbers=numbers,
-                          cutoff=cutoff_evidence.evidence(b, every_move, settings), outside_window=outside)
+    evidence = cutoff_evidence.evidence(b, every_move, settings)
+    # The rows' columns now live in ``ints`` and ``texts`` only, which _lines_frame empties as it
+    # goes: the columns with their voided rows never coexist with all the columns without them.
+    rows = (p.voided, p.book_line_id, p.count_day, p.last_day)
+    del b, m, every_move, p, book_value, counted_value, diff_value, closing_value, depreciation, net_value, diff, \
+        diff_missing, closing, closing_missing, cost, reason, cause, status, exception, at_third, third, rf_only, valued
+    frame, numbers, days = _lines_frame(ints, texts, *rows)
+    return Reconciliation(frame=frame, by_category=by_category, by_owner=by_owner, warnings=notices,
+                          settings=settings, own_totals=own_totals, numbers=numbers, days=days,
+                          cutoff=evidence, outside_window=outside)
 
 
-def _lines_frame(ints: dict, texts: dict, p: Places) -> tuple[pd.DataFrame, dict]:
-    voided = p.voided
+def _lines_frame(ints: dict, texts: dict, voided: pd.DataFrame, book_line_id: np.ndarray, count_day: np.ndarray,
+                 last_day: np.ndarray) -> tuple[pd.DataFrame, dict, dict]:
+    """The rows' text columns as a frame; their numbers and dates as arrays (voided rows appended).
+
+    Empties ``ints`` and ``texts``, so that each column without its voided rows can go once copied.
+    """
     nv = len(voided)
-    empty = np.full(nv, None, dtype=object)
     data: dict[str, object] = {}
     numbers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    days: dict[str, np.ndarray] = {}
     for name in COLUMNS:
         if name in ints:
-            values, missing = ints[name]
+            values, missing = ints.pop(name)
             numbers[name] = (np.concatenate([values, np.zeros(nv, np.int64)]) if nv else values,
                              np.concatenate([missing, np.ones(nv, bool)]) if nv else missing)
-            if name in QTY_COLUMNS:
-                column = exact.to_decimal(values, missing, exact.QTY, min_digits=0)
-            elif name in COST_COLUMNS:
-                column = exact.to_decimal(values, missing, exact.COST, min_digits=2)
-            else:
-                column = exact.to_decimal(values, missing, exact.MONEY)
-            data[name] = np.concatenate([column, empty]) if nv else column
+            del values, missing
         elif name in texts:
             tail = voided[name].to_numpy(dtype=object) if name in voided.columns else np.full(nv, "", object)
-            data[name] = np.concatenate([texts[name], tail]) if nv else texts[name]
+            head = texts.pop(name)
+            data[name] = np.concatenate([head, tail]) if nv else head
+            del head
         elif name == "book_line_id":
-            ids = np.concatenate([p.book_line_id, voided["book_line_id"].to_numpy(np.int64)])
-            data[name] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
-            data[name][ids < 0] = pd.NA
-        elif name == "count_date":
-            dates = p.count_day.astype("datetime64[D]").astype(object)
-            data[name] = np.concatenate([dates, empty]) if nv else dates
-        elif name == "last_movement_date":
-            dates = p.last_day.astype("datetime64[D]").astype(object)
-            dates[p.last_day == NO_DATE] = None
-            data[name] = np.concatenate([dates, empty]) if nv else dates
+            ids = np.concatenate([book_line_id, voided["book_line_id"].to_numpy(np.int64)])
+            data[name] = pd.arrays.IntegerArray(np.where(ids >= 0, ids, 0), ids < 0)
+        elif name in ("count_date", "last_movement_date"):
+            source = count_day if name == "count_date" else last_day
+            days[name] = np.concatenate([source, np.full(nv, NO_DATE, np.int64)]) if nv else source
     texts_tail = {"status": "voided", "exception": "voided"}
     for name, value in texts_tail.items():
         if nv:
             data[name][-nv:] = value
-    return pd.DataFrame(data, columns=list(COLUMNS)), numbers
+    return _frame(data, [c for c in COLUMNS if c in data]), numbers, days
+
+
+def _frame(data: dict, columns: list[str], index: pd.Index | None = None) -> pd.DataFrame:
+    """A frame over the arrays as they are: object columns stay object, nothing is copied
+    (letting pandas infer ``str`` columns scans and copies every text: a tenth of the engine)."""
+    return pd.DataFrame({name: pd.Series(data[name], dtype=object if isinstance(data[name], np.ndarray) else None,
+                                         index=index, copy=False) for name in columns}, columns=columns, copy=False)

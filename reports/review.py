@@ -136,13 +136,13 @@ class Selector:
         self._search: pd.Series | None = None
 
     def __len__(self) -> int:
-        return len(self.result.lines)
+        return len(self.result.frame)
 
     # -- building blocks ------------------------------------------------------------------------
     def codes(self, name: str, lines: pd.DataFrame | None = None) -> tuple[np.ndarray, pd.Index]:
         """A text column as sorted codes (case-insensitive order) and its distinct values."""
         if name in LIVE_COLUMNS or name not in self._codes:
-            source = (lines if lines is not None else self.result.lines)[name].to_numpy(dtype=object)
+            source = (lines if lines is not None else self.result.frame)[name].to_numpy(dtype=object)
             values = np.array(["" if v is None else str(v) for v in source], dtype=object) \
                 if pd.isna(source).any() else source
             codes, uniques = pd.factorize(values)
@@ -184,7 +184,7 @@ class Selector:
             order = np.lexsort((np.arange(n), key_values, missing))
         else:
             codes, _ = self.codes(sort, lines)
-            is_empty = (lines if lines is not None else self.result.lines)[sort].to_numpy(dtype=object) == ""
+            is_empty = (lines if lines is not None else self.result.frame)[sort].to_numpy(dtype=object) == ""
             order = np.lexsort((np.arange(n), -codes if descending else codes, is_empty))
         if sort not in LIVE_COLUMNS:
             self._orders[key] = order
@@ -192,23 +192,32 @@ class Selector:
 
     def _text_mask(self, needle: str) -> np.ndarray:
         if self._search is None:
-            lines = self.result.lines
+            lines = self.result.frame
             joined = lines[SEARCHED[0]].astype(str)
             for name in SEARCHED[1:]:
                 joined = joined + "\u0001" + lines[name].astype(str)
             self._search = joined.str.casefold()
         return self._search.str.contains(needle.casefold(), regex=False).to_numpy(dtype=bool)
 
+    def _rows(self, lines: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+        """The page's rows: numbers as Decimals built for these rows only, texts from ``lines``."""
+        rows = self.result.rows(positions)
+        for name in rows.columns:
+            if name in lines.columns and name not in self.result.numbers and name not in self.result.days:
+                rows[name] = lines[name].iloc[positions].to_numpy(dtype=object) if name != "book_line_id" \
+                    else lines[name].iloc[positions].array
+        return rows
+
     # -- the one public operation ---------------------------------------------------------------
     def select(self, query: Query, lines: pd.DataFrame | None = None) -> Page:
         """Filter, order and cut one page; ``lines`` may lay newer causes over the result's lines."""
-        lines = self.result.lines if lines is None else lines
+        lines = self.result.frame if lines is None else lines
         n = len(self)
         mask = np.ones(n, bool)
         for name in ("category", "zone", "status"):
             value = getattr(query, name)
             if value:
-                mask &= self.result.lines[name].to_numpy(dtype=object) == value
+                mask &= self.result.frame[name].to_numpy(dtype=object) == value
         if query.cause == NO_CAUSE:
             mask &= lines["cause"].to_numpy(dtype=object) == ""
         elif query.cause:
@@ -235,5 +244,5 @@ class Selector:
             values, missing = self._number(name)
             total = int(np.where(missing, 0, values)[mask].sum(dtype=np.int64))
             sums[name] = Decimal(total).scaleb(-exact.MONEY)
-        return Page(rows=lines.iloc[positions], positions=positions, matched=matched, page=page, pages=pages,
+        return Page(rows=self._rows(lines, positions), positions=positions, matched=matched, page=page, pages=pages,
                     per_page=query.per_page, sums=sums, exceptions=int((exception & mask).sum()))

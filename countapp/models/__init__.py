@@ -3,6 +3,7 @@ from .audit import AuditEvent
 from . import audit_work  # noqa: F401  (the auditor's own work: samples, audit round, confirmations)
 from .campaigns import Campaign, OpeningBalance
 from .counts import Count
+from .cycles import CycleAdjustment, CycleCount, CycleItem, CycleLine, CycleMovement, CyclePlan, CycleProgramme
 from .decisions import RecountSheet, TicketDecision, recount_sheet_ticket
 from .documents import (CampaignText, InstructionsAck, InstructionsDraft, InstructionsVersion, LineCause,
                         ReportArchive, SignOff)
@@ -28,7 +29,8 @@ from .users import User
 __all__ = [
     "AuditEvent", "BookLine", "CampaignText", "InstructionsAck", "InstructionsDraft", "InstructionsVersion", "Job", "JobFile",
     "LineCause", "RecountSheet", "ReportArchive", "SignOff", "TicketDecision", "recount_sheet_ticket", "CATEGORY_ACCOUNTS", "Campaign", "CampaignStatus", "Category", "Count",
-    "CountMethod", "CountSource", "Item", "Location", "Movement", "MovementKind", "OpeningBalance", "Owner",
+    "CountMethod", "CountSource", "CycleAdjustment", "CycleCount", "CycleItem", "CycleLine", "CycleMovement",
+    "CyclePlan", "CycleProgramme", "Item", "Location", "Movement", "MovementKind", "OpeningBalance", "Owner",
     "PhysicalState", "Role", "Site", "Team", "Ticket", "TicketRange", "TicketReturn", "TicketStatus",
     "TicketVoid", "User", "Valuation", "Zone", "team_member", "team_zone", "zone_storekeeper",
 ]

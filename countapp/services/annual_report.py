@@ -37,7 +37,7 @@ from tickets.errors import CountappError, Forbidden, N_
 from .. import campaign_settings
 from ..extensions import db
 from ..models import Campaign, CampaignText, OpeningBalance, ReportArchive, Role, Team, User
-from . import audit
+from . import audit, cycle_reports
 from . import campaigns as campaign_service
 
 TEXT_MAX = 20_000
@@ -325,7 +325,8 @@ def gather(campaign: Campaign, *, closing: ClosingInfo | None = None,
         third_counts=annual_stats.third_count_rows(tickets, entries_, decisions, flags),
         indicators=annual_stats.indicators(result, opening, receipts_by_category(campaign), campaign.closing_date,
                                            DORMANT_DAYS),
-        dormant_days=DORMANT_DAYS, texts=texts(campaign), sign_off=_sign_off(campaign), closing=closing)
+        dormant_days=DORMANT_DAYS, texts=texts(campaign), sign_off=_sign_off(campaign), closing=closing,
+        cycles=cycle_reports.annual_section(campaign))
     return report
 
 

@@ -17,12 +17,12 @@ from tickets.errors import CountappError, N_
 
 from ..extensions import db
 
-# The tables the triggers of migrations b1c0ffee0001, audit0001 and sec0001 guard: rows are added, never
+# The tables the triggers of migrations b1c0ffee0001, audit0001, sec0001 and cycle0001 guard: rows are added, never
 # changed or deleted (tests/web/test_audit_append_only.py checks this list against the triggers).
 INSERT_ONLY = ("ticket_void", "count", "audit_event", "ticket_range", "ticket_return", "ticket_decision",
                "instructions_version", "instructions_ack", "line_cause", "sign_off", "report_archive",
                "audit_sample", "audit_sample_line", "audit_count", "audit_floor_record", "audit_confirmation",
-               "audit_seal")
+               "audit_seal", "cycle_count", "cycle_adjustment")
 # Never deleted; a ticket's status changes (its identity does not: a trigger sees to that).
 NEVER_DELETED = ("ticket",)
 # Written by migrations only.

@@ -112,7 +112,18 @@ def facts(campaign: Campaign) -> Facts:
 
 def check(campaign: Campaign) -> list[Missing]:
     """What is missing before the campaign may start counting."""
-    return missing(facts(campaign))
+    found = missing(facts(campaign))
+    from .cycles import year_end_missing
+
+    # Combined with a cycle-count programme (issue 21): the items left to year end must be in this stock.
+    items = year_end_missing(campaign)
+    if items:
+        found.append(Missing("cycle_items", Nn_("%(num)s item the cycle-count programme leaves to the year-end "
+                                                "count is not in the book stock: %(items)s.",
+                                                "%(num)s items the cycle-count programme leaves to the year-end "
+                                                "count are not in the book stock: %(items)s."),
+                             {"num": len(items), "items": _examples(items[:EXAMPLES], len(items))}))
+    return found
 
 
 # --- the campaign's steps, for its home page -----------------------------------------------------

@@ -55,7 +55,7 @@ ACTION_PREFIX = "reconciliation."
 FIGURE_NEUTRAL_PREFIXES = (ACTION_PREFIX, "audit.", "report.", "instructions.", "tickets.print", "campaign.close",
                            "campaign.reopen")
 # Bump when the kept result's shape changes, so that old cache files are never read.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _MEMORY_SLOTS = 4
 
 
@@ -144,10 +144,11 @@ class _Columns:
             values = np.where(missing, 0, values)
         return values.astype(np.int64), missing
 
-    def decimals(self, name: str, digits: int) -> np.ndarray:
-        """A column the query scaled to whole units of 10**-digits, back as exact Decimals (None if empty)."""
+    def scaled(self, name: str) -> pd.arrays.IntegerArray:
+        """A column the query scaled to whole units (``_scaled``), as nullable int64: no Decimal per
+        cell; the frame's ``attrs["scaled"]`` tells the engine the scale (``reports.frames``)."""
         values, missing = self.ints(name)
-        return exact.to_decimal(values, missing, digits, min_digits=0)
+        return pd.arrays.IntegerArray(values, missing)
 
     def objects(self, name: str) -> np.ndarray:
         return self[name].copy()
@@ -215,10 +216,11 @@ def load_frames(campaign: Campaign) -> Frames:
     book = pd.DataFrame({"book_line_id": rows.ints("book_line_id")[0],
                          **{name: rows.text(name) for name in ("reference", "designation", "category", "unit",
                                                                "site", "zone", "location", "lot", "owner")},
-                         "book_qty": rows.decimals("book_qty", exact.QTY),
-                         "unit_cost": rows.decimals("unit_cost", exact.COST),
+                         "book_qty": rows.scaled("book_qty"),
+                         "unit_cost": rows.scaled("unit_cost"),
                          "last_movement_date": rows.objects("last_movement_date"),
-                         "market_price": rows.decimals("market_price", exact.COST)})
+                         "market_price": rows.scaled("market_price")})
+    book.attrs["scaled"] = {"book_qty": exact.QTY, "unit_cost": exact.COST, "market_price": exact.COST}
 
     rows = _read(TICKETS_SQL, campaign)
     ticket_ids = rows.ints("ticket_id")[0]
@@ -231,7 +233,7 @@ def load_frames(campaign: Campaign) -> Frames:
         "ticket": labels,
         "book_line_id": pd.arrays.IntegerArray(line_ids, blank),
         "status": status,
-        "counted_qty": exact.to_decimal(np.where(counted, final, 0), ~counted, exact.QTY, min_digits=0),
+        "counted_qty": pd.arrays.IntegerArray(np.where(counted, final, 0), ~counted),
         "state": _final_states(campaign, ticket_ids),
         **{name: rows.text(name) for name in ("reference", "location", "lot", "designation", "unit", "category",
                                               "zone", "site")},
@@ -241,8 +243,10 @@ def load_frames(campaign: Campaign) -> Frames:
     movements = pd.DataFrame({"date": rows.objects("date"),
                               **{name: rows.text(name) for name in ("reference", "location", "lot", "kind",
                                                                     "document")},
-                              "quantity": rows.decimals("quantity", exact.QTY),
-                              "unit_cost": rows.decimals("unit_cost", exact.COST)})
+                              "quantity": rows.scaled("quantity"),
+                              "unit_cost": rows.scaled("unit_cost")})
+    counts.attrs["scaled"] = {"counted_qty": exact.QTY}
+    movements.attrs["scaled"] = {"quantity": exact.QTY, "unit_cost": exact.COST}
     return Frames(book, counts, movements, dict(zip(labels.tolist(), ticket_ids.tolist())))
 
 
@@ -294,8 +298,8 @@ def compute(campaign: Campaign, version: int | None = None) -> "Kept":
     version = data_version(campaign) if version is None else version
     frames = load_frames(campaign)
     result = reconcile(frames.book, frames.counts, frames.movements, reconcile_settings(campaign))
-    unknown = result.lines["status"].to_numpy(dtype=object) == "unknown_to_book"
-    firsts = result.lines.loc[unknown, "ticket"].str.split(", ").str[0]
+    unknown = result.frame["status"].to_numpy(dtype=object) == "unknown_to_book"
+    firsts = result.frame.loc[unknown, "ticket"].str.split(", ").str[0]
     ticket_ids = {label: frames.ticket_ids[label] for label in firsts if label in frames.ticket_ids}
     return Kept(result=result, selector=Selector(result), ticket_ids=ticket_ids, version=version)
 
@@ -531,7 +535,7 @@ def _record_cause(campaign: Campaign, line_key: str, cause: str, note: str, by: 
 
 def _totals(result: Reconciliation) -> dict:
     totals = {name: str(value) for name, value in result.own_totals.items()}
-    lines = result.lines
+    lines = result.frame
     totals.update(rows=len(lines), exceptions=int((lines["exception"] != "").sum()),
                   not_counted=int((lines["status"] == "not_counted").sum()))
     return totals

@@ -11,7 +11,7 @@ AREAS = (
     ("auth", ""), ("main", ""), ("campaigns", "/campaigns"), ("setup", "/campaigns"),
     ("tickets", "/campaigns"), ("counting", "/count"), ("api", "/api"), ("centralisation", "/campaigns"),
     ("instructions", "/campaigns"), ("review", "/campaigns"), ("audit", "/campaigns"), ("report", "/campaigns"),
-    ("users", ""), ("welcome", ""),
+    ("users", ""), ("welcome", ""), ("cycles", "/cycles"),
 )
 
 

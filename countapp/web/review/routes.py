@@ -98,9 +98,9 @@ def _index_url(code: str, back: str = "") -> str:
 def index(code):
     campaign = campaign_service.get(code)
     kept, result = service.current(campaign)
-    status_counts = {str(k): int(v) for k, v in result.lines["status"].value_counts().items()}
+    status_counts = {str(k): int(v) for k, v in result.frame["status"].value_counts().items()}
     query = Query.from_args(opening_args(request.args, status_counts))
-    page = kept.selector.select(query, result.lines)
+    page = kept.selector.select(query, result.frame)
     rows = page.rows.to_dict("records")
     for row in rows:
         row["line_key"] = kept.line_key(row)
@@ -123,7 +123,7 @@ def index(code):
         no_cause=NO_CAUSE, diff_on=DIFF_ON, per_page_choices=PER_PAGE, labels=labels, unit_cost=unit_cost,
         warnings=[w.message(str(get_locale()) if str(get_locale()) in ("fr", "en") else "en")
                   for w in result.warnings],
-        exceptions_total=int((result.lines["exception"] != "").sum()))
+        exceptions_total=int((result.frame["exception"] != "").sum()))
 
 
 @bp.post("/<code>/review/cause")

@@ -1,0 +1,362 @@
+"""``countapp cycle ...``: cycle counting (inventaire tournant, issue 21) from the command line.
+
+The commands call the services the web calls (``services.cycles``, ``cycle_counts``, ``cycle_reports``).
+Like the other commands they speak English; refusals come in COUNTAPP_LANGUAGE (cli.fail).
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from .cli import DATE, command, fail, root
+from .cli_output import counted
+
+cycle_cli = AppGroup("cycle", help="Cycle counting (inventaire tournant): programmes, plan, counts, adjustments.")
+root.add_command(cycle_cli)
+
+
+def _user(login):
+    if not login:
+        return None
+    from .services import users
+
+    return users.find_user(login)
+
+
+def _refused(refused) -> None:
+    for error in getattr(refused, "errors", []):
+        click.echo(error.render(), err=True)
+    fail(refused)
+
+
+def _money(amount_cents: int) -> str:
+    from cycles.money import text
+
+    return text(amount_cents)
+
+
+def _write_to(out: Path | None, write) -> int:
+    """``write(stream)`` to the terminal, or to ``out`` through a temporary file moved over it."""
+    if out is None:
+        buffer = io.StringIO()
+        n = write(buffer)
+        click.echo(buffer.getvalue(), nl=False)
+        return n
+    handle, temporary = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            n = write(stream)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return n
+
+
+@command(cycle_cli, "create")
+@click.argument("code")
+@click.option("--year", required=True, type=int, help="Fiscal year (exercice).")
+@click.option("--start", type=DATE, help="First day of the fiscal year (default 1 January).")
+@click.option("--end", type=DATE, help="Closing date (default 31 December).")
+@click.option("--campaign", "campaign_code", help="Combined mode: the year-end campaign counting the chosen items.")
+@click.option("--name", default="")
+@click.option("--by", "by_login", help="Login of the manager (default: system).")
+def cycle_create(code, year, start, end, campaign_code, name, by_login):
+    """A cycle-count programme for a fiscal year."""
+    from .services import cycles
+
+    programme = cycles.create(code, year=year, start=start, end=end, name=name, campaign_code=campaign_code,
+                              by=_user(by_login))
+    mode = f", combined with campaign {campaign_code}" if campaign_code else ""
+    click.echo(f"Programme {programme.code} created ({programme.start_date} to {programme.end_date}{mode}).")
+
+
+@command(cycle_cli, "configure")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def cycle_configure(code, file):
+    """Settings from a TOML file: abc, frequency, daily_lines, holidays, weekdays, year_end, [tolerance]."""
+    from . import campaign_settings
+    from .services import cycles
+
+    with open(file, encoding="utf-8-sig") as handle:
+        given = campaign_settings.parse_toml(handle.read(), filename=file)
+    given = given.get("cycle", given)
+    cycles.configure(code, given)
+    click.echo(f"Programme {code} configured.")
+
+
+@command(cycle_cli, "import")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", type=DATE, help="The date the file's quantities are at (default today).")
+def cycle_import(code, file, as_of):
+    """The programme's items and places from a stock file (a campaign's stock format)."""
+    from .filecheck import ImportRefused
+    from .services import cycles
+
+    try:
+        result = cycles.import_stock(code, file, as_of=as_of)
+    except ImportRefused as refused:
+        _refused(refused)
+    click.echo(f"{counted(result.lines, 'line')} imported at {result.as_of} ({result.inserted} new, "
+               f"{result.updated} updated, {result.zeroed} gone to 0); {counted(result.items, 'item')}, "
+               f"{counted(result.places, 'place')}" + (f"; {result.skipped} not own stock on site, left out."
+                                                       if result.skipped else "."))
+
+
+@command(cycle_cli, "import-movements")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def cycle_import_movements(code, file):
+    """Movements since the stock file (a campaign's movements format); they replace the ones imported before."""
+    from .filecheck import ImportRefused
+    from .services import cycles
+
+    try:
+        n = cycles.import_movements(code, file)
+    except ImportRefused as refused:
+        _refused(refused)
+    click.echo(f"{counted(n, 'movement')} imported.")
+
+
+@command(cycle_cli, "classify")
+@click.argument("code")
+def cycle_classify(code):
+    """Classes A, B, C by share of annual consumption value (classes set by hand are kept)."""
+    from .services import cycles
+
+    summary = cycles.classify(code)
+    basis = "annual consumption value" if summary.basis == "consumption" else "stock value (no issue imported)"
+    click.echo(f"Classes by {basis}:")
+    for abc_class in ("A", "B", "C"):
+        click.echo(f"  {abc_class}: {counted(summary.items[abc_class], 'item')}, "
+                   f"{_money(summary.value_cents[abc_class])}")
+    if summary.by_hand:
+        click.echo(f"  {counted(summary.by_hand, 'item')} kept the class set by hand.")
+    if summary.year_end:
+        click.echo(f"  {counted(summary.year_end, 'item')} counted at year end by the campaign, not in cycles.")
+
+
+@command(cycle_cli, "set-class")
+@click.argument("code")
+@click.argument("reference")
+@click.argument("abc_class", metavar="A|B|C")
+def cycle_set_class(code, reference, abc_class):
+    """Set an item's class by hand."""
+    from .services import cycles
+
+    item = cycles.set_class(code, reference, abc_class)
+    click.echo(f"Item {item.reference} is class {item.abc_class}.")
+
+
+@command(cycle_cli, "plan")
+@click.argument("code")
+@click.option("--start", type=DATE, help="Plan from this day (default the first day of the year).")
+@click.option("--replace", is_flag=True, help="Plan again the counts nothing was counted on.")
+def cycle_plan(code, start, replace):
+    """Spread the counts of the lines not planned yet over the working days."""
+    from .services import cycles
+
+    s = cycles.plan(code, start=start, replace=replace)
+    click.echo(f"{counted(s.entries, 'count')} planned for {counted(s.lines, 'line')} over "
+               f"{counted(s.working_days, 'working day')}: {s.needed_per_day} lines a day, busiest day "
+               f"{s.busiest_day}" + (f", {s.dropped} former entries dropped." if s.dropped else "."))
+    if s.capacity and s.overloaded_days:
+        click.echo(f"warning: {counted(s.overloaded_days, 'day')} above the capacity of {s.capacity} lines a day.",
+                   err=True)
+
+
+@command(cycle_cli, "replan")
+@click.argument("code")
+@click.option("--date", "today", type=DATE, help="Today (default the real today).")
+def cycle_replan(code, today):
+    """Move the missed counts onto the next working days."""
+    from .services import cycles
+
+    n = cycles.replan(code, today=today)
+    click.echo(f"{counted(n, 'missed count')} re-planned.")
+
+
+@command(cycle_cli, "due")
+@click.argument("code")
+@click.option("--date", "day", type=DATE, help="The day (default today).")
+@click.option("--place", help="Only this site, zone or location.")
+@click.option("--no-overdue", is_flag=True, help="Only the counts due that day, not the late ones.")
+def cycle_due(code, day, place, no_overdue):
+    """The counts due on a day, in walking order (blind: no book quantity)."""
+    from .services import cycles
+
+    lines = cycles.due(code, day, overdue=not no_overdue, place=place)
+    for line in lines:
+        late = f" late since {line.due_date}" if line.overdue else ""
+        click.echo(f"{line.plan_id}\tround {line.round}\t{line.site}/{line.zone}/{line.location}\t{line.reference}"
+                   f"\t{line.lot}\t{line.designation} ({line.unit}){late}")
+    click.echo(f"{counted(len(lines), 'count')} due.", err=True)
+
+
+@command(cycle_cli, "count")
+@click.argument("code")
+@click.argument("plan_id", type=int)
+@click.argument("quantity")
+@click.option("--round", "round_", type=click.IntRange(1, 3), default=1, show_default=True)
+@click.option("--by", "by_login", required=True, help="Login of the person who counted (or of the office "
+                                                      "member entering a paper sheet, with --counted-by).")
+@click.option("--counted-by", default="", help="Name written on the paper sheet (entered by the office).")
+@click.option("--date", "day", type=DATE, help="The day counted (default today).")
+@click.option("--state", default="good", type=click.Choice(["good", "damaged", "obsolete", "expired"]))
+def cycle_count(code, plan_id, quantity, round_, by_login, counted_by, day, state):
+    """Enter one round of a planned count."""
+    from .services import cycle_counts
+
+    given = cycle_counts.CycleCountInput(plan_id, round_, quantity, state, day, None, counted_by)
+    outcome = cycle_counts.record_count(code, given, by=_user(by_login),
+                                        source="import" if counted_by else "tablet")
+    if outcome.next_round:
+        click.echo(f"Count {plan_id} round {round_} recorded; a round {outcome.next_round} count by another "
+                   "person is needed.")
+    else:
+        click.echo(f"Count {plan_id} round {round_} recorded.")
+
+
+@command(cycle_cli, "import-counts")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "by_login", help="Login of the manager or centraliser entering the sheets (default: system).")
+def cycle_import_counts(code, file, by_login):
+    """Counts from count sheets (columns plan, round, quantity, counted_by, [state, counted_on]), all or nothing."""
+    from .filecheck import ImportRefused
+    from .services import cycle_counts
+
+    try:
+        result = cycle_counts.import_counts(code, file, by=_user(by_login))
+    except ImportRefused as refused:
+        _refused(refused)
+    click.echo(f"{counted(result['counts'], 'count')} imported: {result['settled']} settled, "
+               f"{result['difference']} with a difference, {result['round2']} needing a second count, "
+               f"{result['recount']} a third.")
+
+
+@command(cycle_cli, "differences")
+@click.argument("code")
+def cycle_differences(code):
+    """Counts done with a difference to book waiting to be accepted."""
+    from .services import cycle_counts
+
+    rows = cycle_counts.differences(code)
+    for d in rows:
+        click.echo(f"{d.plan_id}\t{d.counted_on}\t{d.location}\t{d.reference}\t{d.lot}\tbook {d.book_qty.normalize():f}"
+                   f"\tcounted {d.final_qty.normalize():f}\tdifference {d.difference.normalize():f}"
+                   f"\t{_money(d.value_cents)}")
+    click.echo(f"{counted(len(rows), 'difference')} waiting.", err=True)
+
+
+@command(cycle_cli, "accept")
+@click.argument("code")
+@click.argument("plan_ids", type=int, nargs=-1)
+@click.option("--cause", required=True, help="unbilled_delivery, supplier_error, unit_error, mislocation, breakage, "
+                                             "shrinkage, counting_error, book_error or other.")
+@click.option("--note", default="")
+@click.option("--all", "all_", is_flag=True, help="Every difference waiting.")
+@click.option("--by", "by_login", help="Login of the manager or centraliser (default: system).")
+def cycle_accept(code, plan_ids, cause, note, all_, by_login):
+    """Accept differences with a cause: they become adjustments for the ERP and the accounts."""
+    from .services import cycle_counts
+
+    ids = list(plan_ids)
+    if all_:
+        ids += [d.plan_id for d in cycle_counts.differences(code)]
+    n = cycle_counts.accept(code, ids, cause=cause, note=note, by=_user(by_login))
+    click.echo(f"{counted(n, 'adjustment')} accepted.")
+
+
+@command(cycle_cli, "export-adjustments")
+@click.argument("code")
+@click.option("--start", type=DATE)
+@click.option("--end", type=DATE)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv (default: the terminal).")
+@click.option("--excel", is_flag=True, help="UTF-8 with BOM, ';' and decimal comma.")
+def cycle_export_adjustments(code, start, end, out, excel):
+    """Adjustment lines for the ERP: one per item × place × lot, valued at the item's cost."""
+    from .services import cycle_counts
+
+    n = _write_to(out, lambda s: cycle_counts.write_adjustments_csv(code, s, start=start, end=end, excel=excel))
+    click.echo(f"{counted(n, 'adjustment line')} written" + (f" to {out}." if out else "."), err=True)
+
+
+@command(cycle_cli, "entries")
+@click.argument("code")
+@click.option("--start", type=DATE)
+@click.option("--end", type=DATE)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv (default: the terminal).")
+@click.option("--excel", is_flag=True, help="UTF-8 with BOM, ';' and decimal comma.")
+def cycle_entries(code, start, end, out, excel):
+    """Accounting entries of the accepted adjustments (journal INV)."""
+    from .services import cycle_counts
+
+    n = _write_to(out, lambda s: cycle_counts.write_entries_csv(code, s, start=start, end=end, excel=excel))
+    click.echo(f"{counted(n, 'entry line')} written" + (f" to {out}." if out else "."), err=True)
+
+
+@command(cycle_cli, "coverage")
+@click.argument("code")
+@click.option("--date", "today", type=DATE, help="Overdue as of this day (default today).")
+def cycle_coverage(code, today):
+    """Coverage and accuracy per class and place."""
+    from .services import cycle_reports
+
+    c = cycle_reports.coverage(code, today=today)
+
+    def pct(value):
+        return "-" if value is None else f"{value}%"
+
+    click.echo("class\tsite\tzone\tlines\tcounted\tcoverage\toverdue\tcounts\twithin\taccuracy\tdifferences\tnet")
+    for row in [*c.rows, *c.by_class, c.total]:
+        click.echo(f"{row.abc_class or 'all'}\t{row.site}\t{row.zone}\t{row.lines}\t{row.counted_once}\t"
+                   f"{pct(row.coverage_pct)}\t{row.overdue}\t{row.counts}\t{row.within}\t{pct(row.accuracy_pct)}\t"
+                   f"{_money(row.difference_cents)}\t{_money(row.net_cents)}")
+    click.echo(f"Items counted at least once: {c.items_counted}/{c.items_total} ({pct(c.items_pct)})"
+               + (f"; {counted(c.year_end_items, 'item')} counted at year end." if c.year_end_items else "."))
+    if not c.combined.ok:
+        click.echo("warning: items counted by neither part: "
+                   + ", ".join((c.combined.missing_from_campaign + c.combined.not_planned)[:20]), err=True)
+
+
+@command(cycle_cli, "check")
+@click.argument("code")
+def cycle_check(code):
+    """Combined mode: every item is counted by the year-end campaign or in cycles (exit 1 naming the others)."""
+    from .services import cycles
+
+    check = cycles.combined_check(code)
+    if check.missing_from_campaign:
+        click.echo("Year-end items not in the campaign's stock: " + ", ".join(check.missing_from_campaign), err=True)
+    if check.not_planned:
+        click.echo("Cycle items with no planned count: " + ", ".join(check.not_planned), err=True)
+    if not check.ok:
+        raise SystemExit(1)
+    click.echo("Every item is counted by the year-end campaign or in cycles.")
+
+
+@command(cycle_cli, "sample")
+@click.argument("code")
+@click.option("--size", type=int, required=True)
+@click.option("--seed", type=int)
+@click.option("--by", "by_login", help="Login of the auditor (default: system).")
+def cycle_sample(code, size, seed, by_login):
+    """Draw lines for the auditor's test counts (class A first)."""
+    from .services import cycle_reports
+
+    for s in cycle_reports.draw_test_sample(code, size=size, seed=seed, by=_user(by_login)):
+        last = f"last counted {s.last_counted_on}: {s.last_final_qty.normalize():f}" if s.last_counted_on else \
+            "not counted yet"
+        click.echo(f"{s.site}/{s.zone}/{s.location}\t{s.reference}\t{s.lot}\t{s.abc_class}\t{last}")
+
+
+# `cycle adjust` says what accepting does: the difference becomes an adjustment.
+cycle_cli.add_command(cycle_accept, "adjust")

@@ -1,0 +1,359 @@
+"""A cycle counting programme through the browser only: created, stocked, classed, planned, counted on the
+tablet over three simulated days, a difference recounted by a second person and accepted, the adjustments
+downloaded and coverage at 100 %.
+
+The app runs as in production (``served.Served``: ``countapp serve`` and ``countapp worker`` in their own
+processes, on the test's database: SQLite, or PostgreSQL with COUNTAPP_TEST_DB=postgresql); the stock file
+is imported by the worker. The days are simulated the way a user would catch up on them: the tablet's day
+picker (``?day=``) counts the lines due on the day chosen, dated that day. The programme is FY2025 (its
+days are past), the 30 lines of the French stock file each counted once, planned from 29 December: ten
+lines on each of the last three working days.
+
+Each step leaves a screenshot ``NN-step.png`` in COUNTAPP_WALK_SHOTS (a temporary folder when unset); with
+COUNTAPP_WALK_SHOTS set, the main pages are also shot in French and English at 1280 and 768 px.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from .chromium import executable, playwright_or_skip
+from .scanner import scan
+from .served import Served
+
+pytestmark = pytest.mark.browser
+
+sync_api = playwright_or_skip()
+expect = sync_api.expect
+
+STOCK = Path(__file__).resolve().parent.parent / "fixtures" / "stock_fr_cp1252.csv"
+CODE = "CC2025"
+DAYS = ("2025-12-29", "2025-12-30", "2025-12-31")
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
+PASSWORD = "Tournesol-bleu-4821"
+JOB_WAIT = 90_000
+PEOPLE = [("paul", "Paul Petit", "counter", "fr"), ("sam", "Sam Jones", "counter", "en"),
+          ("claire", "Claire Martin", "centraliser", "en"), ("odile", "Odile Roux", "auditor", "fr")]
+
+
+def book() -> dict[tuple[str, str, str], Decimal]:
+    rows = csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";")
+    return {(r["Référence"], r["Emplacement"], r["Lot"]):
+            Decimal(r["Quantité théorique"].replace(" ", "").replace(",", ".")) for r in rows}
+
+
+def plain(text: str) -> str:
+    return re.sub(r"[\s\u202f\xa0]+", " ", text)
+
+
+class Walk:
+    def __init__(self, browser, served: Served, shots: Path, extra: bool):
+        self.browser, self.served, self.shots, self.extra = browser, served, shots, extra
+        self.url = served.url
+        self.step = 0
+        self.started = time.monotonic()
+        self.errors: list[str] = []
+
+    def shot(self, page, name: str) -> None:
+        self.step += 1
+        print(f"{time.monotonic() - self.started:6.1f} s  {self.step:02d}-{name}")
+        page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def context(self, language: str, viewport=DESKTOP, tablet: bool = False):
+        context = self.browser.new_context(viewport=viewport, has_touch=tablet, accept_downloads=True,
+                                           locale="fr-FR" if language == "fr" else "en-GB")
+        context.set_default_timeout(20_000)
+        context.on("page", lambda page: page.on("pageerror", lambda e: self.errors.append(f"{page.url}: {e}")))
+        return context
+
+    def log_in(self, context, login: str):
+        page = context.new_page()
+        page.goto(self.url + "/login")
+        page.fill("#login", login)
+        page.fill("#password", PASSWORD)
+        page.click("form:has(#login) button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    def download(self, page, selector: str) -> bytes:
+        with page.expect_download() as info:
+            page.click(selector)
+        return Path(info.value.path()).read_bytes()
+
+
+def tablet_lines(page) -> list[dict]:
+    return json.loads(page.inner_text("#cycle-data"))["lines"]
+
+
+def count_day(walk: Walk, page, day: str, expected: dict, wrong: dict, *, shot: str | None = None,
+              offline: int = 0) -> list[dict]:
+    """Count every line the tablet offers on ``day``: the first by scanning its barcode, the others by a tap;
+    the quantity on the keypad (or typed) and OK. ``wrong`` (plan id -> quantity) are counted off the book.
+    The first ``offline`` lines are counted with the network down: they wait on the tablet, then go."""
+    page.goto(f"{walk.url}/cycles/{CODE}/count?day={day}")
+    expect(page.locator("#cycle-tablet")).to_be_visible()
+    lines = tablet_lines(page)
+    for index, line in enumerate(lines):
+        if offline and index == 0:
+            page.context.set_offline(True)
+        if offline and index == offline:
+            expect(page.locator("#pending-count")).to_have_text(str(offline))
+            expect(page.locator("#net")).to_have_class(re.compile(r"\boffline\b"))
+            walk.shot(page, "tablet-offline")
+            page.context.set_offline(False)
+            expect(page.locator("#pending-count")).to_have_text("0", timeout=15_000)
+        location = line["location"]
+        quantity = wrong.get(line["id"]) or format(expected[(line["reference"], location, line["lot"])].normalize(), "f")
+        if index == 0:
+            scan(page, line["code"])        # the barcode of the printed sheet
+        else:
+            page.click(f".line-button[data-line='{line['id']}']")
+        expect(page.locator("#line-panel")).to_be_visible()
+        expect(page.locator("#l-reference")).to_have_text(line["reference"])
+        if index == 0:  # gloved fingers: the keypad
+            for char in quantity:
+                page.click(f"#keypad button[data-key='{'decimal' if char == '.' else char}']")
+            if shot:
+                walk.shot(page, shot)
+            page.click("#keypad button[data-key='ok']")
+        else:
+            page.fill("#qty", quantity)
+            page.keyboard.press("Enter")
+        expect(page.locator("#line-panel")).to_be_hidden()
+    expect(page.locator("#pending-count")).to_have_text("0", timeout=15_000)
+    expect(page.locator("#left-count")).to_have_text("0")
+    return lines
+
+
+def test_a_cycle_programme_through_the_browser(database_url, tmp_path):
+    wanted = os.environ.get("COUNTAPP_WALK_SHOTS")
+    shots = Path(wanted) / "cycles" if wanted else tmp_path / "shots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    served = Served(database_url, tmp_path).start()
+    started = time.monotonic()
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable(), args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"])
+            try:
+                walk = Walk(browser, served, shots, extra=bool(wanted))
+                try:
+                    run(walk)
+                except BaseException:
+                    for n, page in enumerate(page for context in browser.contexts for page in context.pages):
+                        page.screenshot(path=str(shots / f"failed-{n}.png"), full_page=True)
+                    raise
+                assert walk.errors == []
+            finally:
+                browser.close()
+    except BaseException:
+        print("--- web log ---\n" + served.log("web") + "\n--- worker log ---\n" + served.log("worker"))
+        raise
+    finally:
+        print(f"the walk took {time.monotonic() - started:.0f} s")
+        served.stop()
+
+
+def run(walk: Walk) -> None:
+    url, home = walk.url, f"{walk.url}/cycles/{CODE}"
+    expected = book()
+
+    # 1. The first manager, then the people who count, settle and audit (their passwords given).
+    desk = walk.context("fr")
+    manager = desk.new_page()
+    manager.goto(url + "/login")
+    manager.wait_for_url("**/welcome")
+    manager.fill("#login", "marie")
+    manager.fill("#name", "Marie Durand")
+    manager.select_option("#language", "fr")
+    manager.fill("#password", PASSWORD)
+    manager.fill("#confirm", PASSWORD)
+    manager.click("form:has(#confirm) button[type=submit]")
+    manager.wait_for_url(url + "/")
+    for login, name, role, language in PEOPLE:
+        manager.goto(url + "/users/new")
+        manager.fill("#login", login)
+        manager.fill("#name", name)
+        manager.select_option("#role", role)
+        manager.select_option("#language", language)
+        manager.fill("#password", PASSWORD)
+        manager.uncheck("#must_change")
+        manager.click("form:has(#must_change) button[type=submit]")
+        manager.wait_for_url("**/users/")
+
+    # 2. The programme, from the top bar's link.
+    manager.click(".mainnav a[href='/cycles/']")
+    manager.wait_for_url(url + "/cycles/")
+    walk.shot(manager, "programmes-empty")
+    manager.click("a[href='/cycles/new']")
+    manager.fill("#code", CODE)
+    manager.fill("#name", "Tournant Lyon")
+    manager.fill("#fiscal_year", "2025")
+    manager.fill("#start", "2025-01-01")
+    manager.fill("#end", "2025-12-31")
+    walk.shot(manager, "programme-new")
+    manager.click("form:has(#code) button[type=submit]")
+    manager.wait_for_url(home + "/imports")
+
+    # 3. The stock file, imported by the worker process.
+    manager.select_option("#kind", "stock")
+    manager.set_input_files("#file", str(STOCK))
+    manager.fill("#as_of", "2025-12-01")
+    manager.click("form:has(#file) button[type=submit]")
+    manager.wait_for_url("**/imports/jobs/**")
+    manager.locator("#job[data-state=done], #job[data-state=failed]").wait_for(timeout=JOB_WAIT)
+    assert manager.get_attribute("#job", "data-state") == "done", (manager.inner_text("#job"), served_log(walk))
+    assert re.search(r"\b30\b", plain(manager.inner_text("#job"))), manager.inner_text("#job")
+    walk.shot(manager, "import-done")
+
+    # 4. Classes computed, one set by hand; settings; the plan from 29 December.
+    manager.goto(home)
+    manager.click("form[action$='/classify'] button")
+    expect(manager.locator(".flash-success")).to_be_visible()
+    row = manager.locator("#items-table tr[data-reference='PF-3003']")
+    row.locator("select").select_option("A")
+    row.locator("button").click()
+    expect(manager.locator("#items-table tr[data-reference='PF-3003'] .badge")).to_be_visible()
+    walk.shot(manager, "classes")
+    manager.goto(home + "/settings")
+    for cls in "ABC":
+        manager.fill(f"#freq_{cls}", "1")
+    manager.fill("#daily_lines", "10")
+    manager.fill("#holidays", "2025-05-01\n2025-12-25")
+    manager.fill("#tol__between_counts__pct", "2")
+    manager.fill("#tol__vs_book__pct", "5")
+    manager.click("form:has(#daily_lines) button[type=submit]")
+    expect(manager.locator(".flash-success")).to_be_visible()
+    expect(manager.locator("#daily_lines")).to_have_value("10")
+    walk.shot(manager, "settings")
+    manager.goto(home + "/plan")
+    manager.fill("#start", DAYS[0])
+    manager.click("#plan-button")
+    expect(manager.locator(".flash-success")).to_be_visible()
+    expect(manager.locator("#planned")).to_have_text("30")
+    december = manager.locator(".month").last
+    for day in ("29", "30", "31"):
+        expect(december.locator(f"a.day.has:has(span:text-is('{day}')) .n")).to_have_text("10")
+    walk.shot(manager, "plan-calendar")
+
+    # 5. The first day's due list, by place, and its printed sheet (barcodes, no quantity).
+    december.locator("a.day:has(span:text-is('29'))").click()
+    manager.wait_for_url(f"**/due?day={DAYS[0]}")
+    expect(manager.locator("#due-figures")).to_contain_text("10")
+    expect(manager.locator(".place-group h2").first).to_contain_text("ATELIER")
+    walk.shot(manager, "due-list")
+    if walk.extra:
+        both_languages(walk, ("", "/plan", f"/due?day={DAYS[0]}", "/settings"), tablet_day=DAYS[0])
+    sheet = manager.request.get(url + manager.locator("#sheet-link").get_attribute("href"))
+    assert sheet.ok and sheet.body().startswith(b"%PDF-")
+
+    # 6. Paul counts the three days on his tablet (French, 768 px); one line far off the book.
+    paul_context = walk.context("fr", TABLET, tablet=True)
+    paul = walk.log_in(paul_context, "paul")
+    paul.wait_for_url("**/count/")           # a counter lands on the counting page; no campaign team here
+    paul.click("#cycle-note a")
+    paul.wait_for_url("**/cycles/")
+    walk.shot(paul, "tablet-programmes")
+    paul.click(f"a[href='/cycles/{CODE}/count']")
+    paul.wait_for_url(f"**/cycles/{CODE}/count")
+    first = tablet_lines(walk_day(walk, paul, DAYS[0]))[0]
+    off = first["id"]
+    location = first["location"]
+    far = format((expected[(first["reference"], location, first["lot"])] * Decimal("1.5") + 3).normalize(), "f")
+    walk.shot(paul, "tablet-day1")
+    count_day(walk, paul, DAYS[0], expected, {off: far}, shot="tablet-keypad")
+    walk.shot(paul, "tablet-day1-done")
+    assert paul.locator(f".line-button[data-line='{off}']").count() == 1   # done, greyed: his own 1st count
+    count_day(walk, paul, DAYS[1], expected, {}, offline=3)
+    count_day(walk, paul, DAYS[2], expected, {})
+    walk.shot(paul, "tablet-day3-done")
+
+    # 7. Sam (English) makes the 2nd count of the line Paul found off the book: the same quantity.
+    sam_context = walk.context("en", TABLET, tablet=True)
+    sam = walk.log_in(sam_context, "sam")
+    sam.goto(f"{home}/count?day={DAYS[0]}")
+    lines = tablet_lines(sam)
+    assert [line["id"] for line in lines] == [off] and lines[0]["round"] == 2, lines
+    sam.click(f".line-button[data-line='{off}']")
+    expect(sam.locator("#l-note")).to_be_visible()
+    sam.fill("#qty", far)
+    walk.shot(sam, "tablet-second-count")
+    sam.keyboard.press("Enter")
+    expect(sam.locator("#left-count")).to_have_text("0")
+    expect(sam.locator("#pending-count")).to_have_text("0")
+
+    # 8. The manager accepts the difference with its cause; the adjustments CSV for the ERP.
+    manager.goto(home + "/review")
+    expect(manager.locator(f"input[name=plans][value='{off}']")).to_be_checked()
+    manager.select_option("#cause", "counting_error")
+    walk.shot(manager, "differences")
+    manager.click("#accept-button")
+    expect(manager.locator("#no-difference")).to_be_visible()
+    data = walk.download(manager, "#adjustments-csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(data)))
+    assert len(rows) == 1 and rows[0]["reference"] == first["reference"], data
+    walk.shot(manager, "adjustments")
+    manager.goto(home + "/entries")
+    expect(manager.locator("#entries tbody tr").first).to_contain_text("INV")
+
+    # 9. Coverage reaches 100 % of the items; the auditor reads it and draws a test sample.
+    manager.goto(home + "/coverage")
+    expect(manager.locator("#coverage-total")).to_have_text(re.compile(r"100(,0|\.0)?\s*%"))
+    walk.shot(manager, "coverage")
+    audit_context = walk.context("fr")
+    auditor = walk.log_in(audit_context, "odile")
+    auditor.goto(home + "/coverage")
+    auditor.fill("#size", "5")
+    auditor.click("#sample form button[type=submit]")
+    expect(auditor.locator("#sample-lines tbody tr")).to_have_count(5)
+    walk.shot(auditor, "auditor-sample")
+    assert auditor.locator("#plan-button").count() == 0
+
+    if walk.extra:
+        both_languages(walk, ("/review", "/coverage"))
+
+
+def walk_day(walk: Walk, page, day: str):
+    """The tablet on ``day``, chosen with its day picker as a user catching up would."""
+    page.fill("#day", day)
+    page.click("form.day-picker button[type=submit]")
+    page.wait_for_url(f"**/count?day={day}")
+    return page
+
+
+def both_languages(walk: Walk, pages: tuple[str, ...], tablet_day: str | None = None) -> None:
+    """Pages in French and English, at 1280 and 768 px, for a person to look at (and the tablet on a day)."""
+    for language, login in (("fr", "odile"), ("en", "claire")):
+        for width in (1280, 768):
+            context = walk.context(language, {"width": width, "height": 900 if width > 800 else 1024})
+            page = walk.log_in(context, login)
+            for path in pages:
+                page.goto(f"{walk.url}/cycles/{CODE}{path}")
+                name = path.strip("/").split("?")[0] or "home"
+                page.screenshot(path=str(walk.shots / f"zz-{language}-{width}-{name}.png"), full_page=True)
+            context.close()
+    if tablet_day is None:
+        return
+    for language, login in (("en", "sam"), ("fr", "paul")):
+        for width in (1280, 768):
+            context = walk.context(language, {"width": width, "height": 900 if width > 800 else 1024}, tablet=True)
+            page = walk.log_in(context, login)
+            page.goto(f"{walk.url}/cycles/{CODE}/count?day={tablet_day}")
+            page.screenshot(path=str(walk.shots / f"zz-{language}-{width}-tablet.png"), full_page=True)
+            context.close()
+
+
+def served_log(walk: Walk) -> str:
+    return walk.served.log("worker")

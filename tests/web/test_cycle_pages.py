@@ -1,0 +1,197 @@
+"""Cycle counting in the browser's pages (Flask test client): a programme created, its stock imported
+(as a background job), classed, planned, counted blind on the tablet's endpoint over several days, a
+difference accepted into adjustments, coverage and the auditor's sample; on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+STOCK = Path(__file__).resolve().parent.parent / "fixtures" / "stock_fr_cp1252.csv"
+CODE = "CC2025"
+
+
+@pytest.fixture
+def people(app, make_user, login_as):
+    """One client per role (and two counters), logged in, in English."""
+    clients = {}
+    for login, role in (("marie", "manager"), ("claire", "centraliser"), ("paul", "counter"), ("sam", "counter"),
+                        ("leon", "leader"), ("odile", "auditor")):
+        user = make_user(login, role)
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        login_as(client, user)
+        client.user = user
+        clients[login] = client
+    return clients
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def make_programme(people, *, daily=10) -> None:
+    """CC2025 with the 30 lines of the French stock file, each counted once, planned over the last three
+    working days of the year (29, 30 and 31 December 2025): ten lines a day."""
+    manager = people["marie"]
+    answer = manager.post("/cycles/new", data={"code": CODE, "name": "Lyon", "fiscal_year": "2025",
+                                               "start": "2025-01-01", "end": "2025-12-31", "campaign": ""})
+    assert answer.status_code == 302, text(answer)[:2000]
+    answer = manager.post(f"/cycles/{CODE}/imports", data={"kind": "stock", "as_of": "2025-12-01",
+                                                           "file": (io.BytesIO(STOCK.read_bytes()), STOCK.name)},
+                          content_type="multipart/form-data")
+    assert answer.status_code == 302, text(answer)[:2000]
+    job = manager.get(answer.headers["Location"])
+    assert "Import finished" in text(job) and "30 stock lines imported" in text(job), text(job)[:3000]
+    assert manager.post(f"/cycles/{CODE}/classify").status_code == 302
+    answer = manager.post(f"/cycles/{CODE}/settings", data={
+        "abc_a": "80", "abc_b": "15", "freq_A": "1", "freq_B": "1", "freq_C": "1", "daily_lines": str(daily),
+        "weekdays": ["0", "1", "2", "3", "4"], "holidays": "2025-05-01\n2025-07-14",
+        "tol__between_counts__pct": "2", "tol__vs_book__pct": "5"})
+    assert answer.status_code == 302, text(answer)[:3000]
+    assert manager.post(f"/cycles/{CODE}/plan", data={"start": "2025-12-29"}).status_code == 302
+
+
+def first_days(people, n: int) -> list[date]:
+    """The first ``n`` working days that have lines due, from the plan's calendar."""
+    from countapp.services import cycles
+
+    return [d.day for d in cycles.calendar(CODE) if d.planned][:n]
+
+
+def count(client, line: dict, quantity: str, day: date, client_id: str | None = None):
+    return client.post(f"/cycles/{CODE}/count/{line['id']}",
+                       json={"quantity": quantity, "state": "good", "round": line["round"], "day": day.isoformat(),
+                             "client_id": client_id or uuid.uuid4().hex})
+
+
+def tablet_lines(client, day: date) -> list[dict]:
+    page = client.get(f"/cycles/{CODE}/count?day={day.isoformat()}")
+    assert page.status_code == 200, text(page)[:1000]
+    found = re.search(r'<script type="application/json" id="cycle-data">(.*?)</script>', page.get_data(as_text=True), re.S)
+    import json
+
+    return json.loads(found.group(1))["lines"]
+
+
+def book() -> dict[tuple[str, str], str]:
+    rows = csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";")
+    return {(r["Référence"], r["Emplacement"]): r["Quantité théorique"].replace(" ", "").replace(",", ".")
+            for r in rows}
+
+
+def test_a_programme_from_creation_to_its_plan(people):
+    make_programme(people)
+    manager = people["marie"]
+    home = text(manager.get(f"/cycles/{CODE}"))
+    assert "Classes" in home and "MP-1001" in home
+    plan = text(manager.get(f"/cycles/{CODE}/plan"))
+    assert "Plan the year again" in plan and re.search(r"Counts planned</dt><dd[^>]*>30<", plan), plan[:4000]
+    assert "January 2025" in plan and "December 2025" in plan
+    assert "Cycle counts" in text(manager.get("/"))          # the top bar's link
+
+
+def test_the_due_list_is_grouped_by_place_and_blind(people):
+    make_programme(people)
+    day = first_days(people, 1)[0]
+    page = text(people["paul"].get(f"/cycles/{CODE}/due?day={day.isoformat()}"))
+    assert "Location" in page and "10 lines to count" in page, page[:3000]
+    quantities = set(book().values())
+    shown = set(re.findall(r"<td[^>]*>([0-9][0-9 .,]*)</td>", page))
+    assert not shown & quantities - {"1"}, shown & quantities
+    sheet = people["paul"].get(f"/cycles/{CODE}/due/{day.isoformat()}.pdf")
+    assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF-")
+
+
+def test_counts_on_the_tablet_replay_and_second_count_by_another_person(people):
+    make_programme(people)
+    day = first_days(people, 1)[0]
+    books = book()
+    lines = tablet_lines(people["paul"], day)
+    assert len(lines) == 10 and all("book" not in str(k) for line in lines for k in line)
+    wrong = lines[0]
+    reference, location = wrong["reference"], wrong["location"]
+    quantity = str(round(float(books[(reference, location)]) * 2 + 7))
+    first = count(people["paul"], wrong, quantity, day, client_id="tablet-1-aaa")
+    assert first.status_code == 201 and first.json["recount"] is True and first.json["next_round"] == 2, first.json
+    assert "quantity" not in first.json and "status" not in first.json
+    again = count(people["paul"], wrong, quantity, day, client_id="tablet-1-aaa")
+    assert again.status_code == 200 and again.json["created"] is False
+    # The person of round 1 no longer sees the line; another counter sees it as a 2nd count.
+    assert wrong["id"] not in [line["id"] for line in tablet_lines(people["paul"], day)]
+    theirs = {line["id"]: line for line in tablet_lines(people["sam"], day)}
+    assert theirs[wrong["id"]]["round"] == 2
+    second = count(people["sam"], theirs[wrong["id"]], quantity, day)
+    assert second.status_code == 201 and second.json["recount"] is False
+    refused = count(people["paul"], theirs[wrong["id"]], quantity, day)
+    assert refused.status_code in (403, 409) and refused.json["error"]["message"]
+    for line in lines[1:]:
+        qty = books[(line["reference"], line["location"])]
+        assert count(people["paul"], line, qty, day).status_code == 201
+    assert tablet_lines(people["paul"], day) == []
+
+    review = text(people["claire"].get(f"/cycles/{CODE}/review"))
+    assert reference in review and "Accept the ticked differences" in review
+    differences = re.findall(r'name="plans" value="(\d+)"', people["claire"].get(f"/cycles/{CODE}/review")
+                             .get_data(as_text=True))
+    assert differences == [str(wrong["id"])]
+    answer = people["claire"].post(f"/cycles/{CODE}/review", data={"plans": differences, "cause": "counting_error",
+                                                                    "note": ""})
+    assert answer.status_code == 302
+    exported = people["claire"].get(f"/cycles/{CODE}/adjustments.csv")
+    assert exported.status_code == 200 and reference in exported.get_data(as_text=True)
+    assert "INV" in text(people["claire"].get(f"/cycles/{CODE}/entries"))
+    coverage = text(people["odile"].get(f"/cycles/{CODE}/coverage"))
+    assert "Coverage and accuracy" in coverage and "Draw the sample" in coverage
+
+
+def test_the_auditor_reads_and_draws_a_sample_but_changes_nothing(people):
+    make_programme(people)
+    auditor = people["odile"]
+    for page in ("", "/plan", "/settings", "/imports", "/review", "/coverage", "/due"):
+        assert auditor.get(f"/cycles/{CODE}{page}").status_code == 200, page
+    assert auditor.post(f"/cycles/{CODE}/plan").status_code == 403
+    assert auditor.post(f"/cycles/{CODE}/settings", data={"daily_lines": "3"}).status_code == 403
+    drawn = auditor.post(f"/cycles/{CODE}/sample", data={"size": "5"})
+    sample = drawn.get_data(as_text=True).split('id="sample-lines"')[1].split("</table>")[0]
+    assert drawn.status_code == 200 and sample.count("<tr><td>") == 5
+
+
+def test_counting_teams_count_but_do_not_reach_the_programme_pages(people):
+    make_programme(people)
+    for page in ("", "/plan", "/settings", "/review", "/coverage"):
+        assert people["paul"].get(f"/cycles/{CODE}{page}").status_code == 403, page
+    assert people["paul"].get("/cycles/").status_code == 200
+    assert people["odile"].get(f"/cycles/{CODE}/count").status_code == 403
+
+
+def test_bad_input_gets_a_clear_answer(people):
+    make_programme(people)
+    manager = people["marie"]
+    assert manager.get(f"/cycles/{CODE}/due?day=2025-13-01").status_code == 400
+    unknown = manager.get("/cycles/NOPE", follow_redirects=True)
+    assert "NOPE" in text(unknown) and "flash-error" in text(unknown)
+    bad = manager.post(f"/cycles/{CODE}/settings", data={"holidays": "tomorrow"}, follow_redirects=True)
+    assert "must be a date" in text(bad)
+    line = tablet_lines(people["paul"], first_days(people, 1)[0])[0]
+    answer = count(people["paul"], line, "-3", first_days(people, 1)[0])
+    assert answer.status_code == 400 and answer.json["error"]["message"]
+    assert people["paul"].post(f"/cycles/{CODE}/count/{line['id']}", data="x").status_code == 400
+
+
+def test_missed_counts_are_planned_again_from_the_day_chosen(people):
+    make_programme(people, daily=0)
+    manager = people["marie"]
+    before = text(manager.get(f"/cycles/{CODE}/plan?day=2025-12-30"))
+    assert re.search(r'id="missed"[^>]*>10<', before), before[:3000]
+    assert "Re-plan 10 missed counts" in before
+    answer = manager.post(f"/cycles/{CODE}/replan", data={"day": "2025-12-30"}, follow_redirects=True)
+    assert "10 missed counts moved onto the next working days." in text(answer)
+    assert re.search(r'id="missed"[^>]*>0<', text(manager.get(f"/cycles/{CODE}/plan?day=2025-12-30")))
+    assert people["odile"].post(f"/cycles/{CODE}/replan", data={"day": "2025-12-30"}).status_code == 403
+
