@@ -3,12 +3,12 @@ has an index that starts with campaign_id and serves the same lookups; the secon
 time on every book line written (issue 20: a million-line stock import).
 
 Revision ID: perfimport0001
-Revises: perfaudit0001 (dates0001 in the brief: chained after perfaudit0001 since this branch merged perfaudit)
+Revises: perfaudit0001, cycle0001 (dates0001 in the brief; this branch merged perfaudit and main, whose heads it joins)
 """
 from alembic import op
 
 revision = "perfimport0001"
-down_revision = "perfaudit0001"
+down_revision = ("perfaudit0001", "cycle0001")
 branch_labels = None
 depends_on = None
 
