@@ -614,7 +614,8 @@ def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str 
         campaign = campaign_service.get(code)
         return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises, naming what is wrong
     sequence, year = parts
-    postgresql = dialect() == "postgresql"
+    # A user not saved (no id: the command line's system user) writes to the main chain: its head is read there.
+    postgresql = dialect() == "postgresql" and user.id is not None
     parameters = {"code": code, "sequence": sequence, "user_id": user.id}
     if postgresql:
         parameters["chain"] = audit.user_chain(user.id)   # where count.add goes (audit.SUB_CHAINED)

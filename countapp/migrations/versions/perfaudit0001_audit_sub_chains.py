@@ -13,13 +13,13 @@ sub-chain's head (docs/audit.md).
   the main chain (which keeps it; it now reads the main chain only, see below).
 
 Revision ID: perfaudit0001
-Revises: cycle0001
+Revises: dates0001
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "perfaudit0001"
-down_revision = "cycle0001"   # chained after main's cycle0001 (brief: dates0001; the lead chains)
+down_revision = "dates0001"
 branch_labels = None
 depends_on = None
 
