@@ -236,6 +236,7 @@ OWN_RECORDS = {
     "instructions.acknowledge": {"instructions_ack", "audit_event"},  # "I have read the instructions"
     "auth.change_password": {"user_account", "audit_event"},         # their own password (refused here: no match)
     "welcome.first_manager": set(),                                   # first run: closed once anyone exists
+    "cycles.sample": {"audit_event"},                                 # a cycle programme's test-count sample: logged only
 }
 
 
