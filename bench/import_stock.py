@@ -7,8 +7,9 @@ Each run uses a fresh database (a temporary SQLite file; a throw-away PostgreSQL
 created and dropped on the server of --pg-url), creates a campaign and runs the real command
 in its own process (`countapp import stock CODE FILE`), so the figures are what a user sees:
 wall time, lines/s and the peak resident memory of that process. Then it counts the book
-lines written. Goals (issue 3): 1,000,000 lines in under 30 s on SQLite and under 60 s on
-PostgreSQL, peak memory under 1 GiB.
+lines written. Goals (issue 20): 1,000,000 lines in 20 s or less on SQLite and on PostgreSQL,
+peak memory 400 MiB or less whatever the size. The CPU seconds of the process are printed too: on a
+busy machine they say more than the wall time.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import create_bench_campaign, measure_command, throwaway_database  # noqa: E402
+from bench.common import create_bench_campaign, load_average, measure_command, throwaway_database  # noqa: E402
 from bench.gen_stock import generate_stock_csv  # noqa: E402
 
 COUNTAPP = str(Path(sys.executable).with_name("countapp"))
@@ -47,7 +48,7 @@ def measure(kind: str, stock: Path, lines: int, pg_url: str) -> dict:
             engine.dispose()
         finally:
             drop()
-    return {"db": kind, "lines": lines, "written": written, "seconds": done["seconds"],
+    return {"db": kind, "lines": lines, "written": written, "seconds": done["seconds"], "cpu": done["cpu"],
             "lines_per_s": lines / done["seconds"], "peak_mib": done["peak_mib"]}
 
 
@@ -59,22 +60,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args(argv)
-    goals = {"sqlite": 30.0 * args.lines / 1_000_000, "postgresql": 60.0 * args.lines / 1_000_000}
+    goals = {"sqlite": 20.0 * args.lines / 1_000_000, "postgresql": 20.0 * args.lines / 1_000_000}
     with tempfile.TemporaryDirectory() as folder:
         stock = Path(folder) / f"stock_{args.style}.csv"
         start = time.perf_counter()
         generate_stock_csv(stock, args.lines, style=args.style)
         print(f"generated {args.lines:,} lines ({args.style}, {stock.stat().st_size / 2**20:.0f} MiB) "
               f"in {time.perf_counter() - start:.1f} s", flush=True)
-        print(f"{'database':<11} {'lines':>10} {'written':>10} {'seconds':>8} {'lines/s':>9} {'peak MiB':>9}  goal")
+        print(f"load average before the runs: {load_average()} on {os.cpu_count()} cores")
+        print(f"{'database':<11} {'lines':>10} {'written':>10} {'seconds':>8} {'CPU s':>6} {'lines/s':>9} {'peak MiB':>9}"
+              "  goal")
         failed = False
         for kind in args.db.split(","):
             r = measure(kind, stock, args.lines, args.pg_url)
-            ok = r["seconds"] <= goals[kind] and r["peak_mib"] < 1024 and r["written"] == args.lines
+            ok = r["seconds"] <= goals[kind] and r["peak_mib"] <= 400 and r["written"] == args.lines
             failed |= not ok
-            print(f"{kind:<11} {r['lines']:>10,} {r['written']:>10,} {r['seconds']:>8.1f} {r['lines_per_s']:>9,.0f} "
-                  f"{r['peak_mib']:>9.0f}  {'met' if ok else 'MISSED'} (< {goals[kind]:.0f} s, < 1024 MiB)",
-                  flush=True)
+            print(f"{kind:<11} {r['lines']:>10,} {r['written']:>10,} {r['seconds']:>8.1f} {r['cpu']:>6.1f} "
+                  f"{r['lines_per_s']:>9,.0f} {r['peak_mib']:>9.0f}  {'met' if ok else 'MISSED'} "
+                  f"(<= {goals[kind]:.0f} s, <= 400 MiB)", flush=True)
     sys.exit(1 if failed else 0)
 
 

@@ -29,10 +29,20 @@ def verification_lines(check, anchors: int, *, broken: bool = False) -> list[str
                   num=check.events)]
     if check.seals:
         lines.append(_say(Nn_("%(num)d seal checked.", "%(num)d seals checked."), num=check.seals))
+    if check.sub_chains:
+        lines.append(_say(Nn_("%(num)d sub-chain of count events checked, and every join into the main chain.",
+                              "%(num)d sub-chains of count events checked, and every join into the main chain."),
+                          num=len(check.sub_chains)))
     if check.events:
         lines.append(_say(N_("Head: event #%(seq)s %(hash)s"), seq=check.head_seq, hash=check.head_hash))
     if broken:
         return lines
+    if check.unjoined:
+        lines.append(_say(Nn_("%(num)d count event is not joined into the main chain yet: the head above does not "
+                              "vouch for it. Run countapp audit join %(code)s before noting the head.",
+                              "%(num)d count events are not joined into the main chain yet: the head above does "
+                              "not vouch for them. Run countapp audit join %(code)s before noting the head."),
+                          num=check.unjoined, code=check.campaign))
     if check.keyed_from == 1:
         lines.append(_say(N_("Keyed with this installation's audit key (HMAC-SHA256, key id %(key)s) from the "
                              "first event on."), key=check.key_id))
@@ -68,7 +78,7 @@ def audit_verify(code, anchors):
         found = audit_review.check_anchor(campaign, anchor)
         if found is not None:
             breaks.append(found)
-    breaks.sort(key=lambda b: b.seq)
+    breaks.sort(key=lambda b: b.order)
     if not breaks:
         click.echo(_say(N_("Audit log of %(code)s is intact."), code=campaign.code))
         for line in verification_lines(check, len(anchors)):
@@ -82,6 +92,25 @@ def audit_verify(code, anchors):
     for line in verification_lines(check, len(anchors), broken=True):
         click.echo("  " + line, err=True)
     sys.exit(1)
+
+
+@command(audit_cli, "join")
+@click.argument("code")
+def audit_join(code):
+    """Commit every sub-chain's head (each user's count events) into the campaign's main chain with one audit.join
+    event; then the main chain's head vouches for every count written so far."""
+    from .extensions import db
+    from .services import audit, campaigns
+
+    campaign = campaigns.get(code)
+    row = audit.join(campaign, reason="on demand")
+    db.session.commit()
+    if row is None:
+        click.echo(_say(N_("Nothing to join in %(code)s: every sub-chain is already joined."), code=campaign.code))
+        return
+    click.echo(_say(Nn_("%(num)d sub-chain joined into the main chain of %(code)s: event #%(seq)s %(hash)s",
+                        "%(num)d sub-chains joined into the main chain of %(code)s: event #%(seq)s %(hash)s"),
+                    num=len(row["after"]["chains"]), code=campaign.code, seq=row["seq"], hash=row["hash"]))
 
 
 @command(audit_cli, "export")

@@ -19,8 +19,11 @@ def _run_import(kind: str, code: str, file: str, as_of=None) -> None:
 
     bar = {"bar": None}
 
-    def on_checked(total: int) -> None:
-        click.echo(f"{file}: {counted(total, 'line')} checked, no error; writing...", err=True)
+    def on_checked(total: int | None) -> None:
+        if total is None:   # a stock file is checked and written in one pass
+            click.echo(f"{file}: checking and writing...", err=True)
+        else:
+            click.echo(f"{file}: {counted(total, 'line')} checked, no error; writing...", err=True)
         bar["bar"] = Progress(total, "importing", ("line", "lines"))
 
     def progress(done: int, **_) -> None:

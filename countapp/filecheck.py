@@ -12,13 +12,13 @@ in the right order) are the app's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from tickets.errors import N_
 
 from . import import_columns as cols
-from .imports_check import (Checker, CountCheck, CountRow, FileCheck, FileError, ImportRefused, MovementCheck,
+from .imports_check import (BookLineKeys, Checker, CountCheck, CountRow, FileCheck, FileError, ImportRefused, MovementCheck,
                             MovementRow, OpeningCheck, OpeningRow, Rows, StockCheck, StockRow, paused_gc, text_value)
 from .tabular import Limits, Source, TableError, read_table
 
@@ -47,6 +47,7 @@ STOCK_REQUIRED, STOCK_OPTIONAL = cols.required("stock"), cols.optional("stock")
 MOVEMENT_REQUIRED, MOVEMENT_OPTIONAL = cols.required("movements"), cols.optional("movements")
 OPENING_REQUIRED, OPENING_OPTIONAL = cols.required("opening"), cols.optional("opening")
 COUNT_REQUIRED, COUNT_OPTIONAL = cols.required("counts"), cols.optional("counts")
+STOCK_CHUNK = 20_000   # rows handed to ``check_stock(on_rows=...)`` at a time
 _FRENCH = {kind: {c.name: c.french for c in columns} for kind, columns in cols.COLUMNS.items()}
 
 E_UNKNOWN_CATEGORY = N_("Unknown category '%(value)s': use raw_materials, other_supplies, wip_goods, wip_services, "
@@ -114,23 +115,30 @@ def owner_of(text: str) -> str | None:
 
 @paused_gc
 def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
-                max_errors: int | None = None) -> StockCheck:
+                max_errors: int | None = None, on_rows: Callable[[list], None] | None = None,
+                chunk: int = STOCK_CHUNK) -> StockCheck:
     """Check a stock file into book lines, collecting every error (SPEC.md, Files: stock).
 
     ``keep_rows=False`` checks without keeping rows: a first pass over a huge file in little
     memory. Per key it keeps only an item's first line, a location's first line, and the
     line of each (reference, location, lot).
+
+    ``on_rows`` streams the rows instead of keeping them: it is given each ``chunk`` of checked
+    rows (the same list object, emptied after the call) while the file has no error, and never
+    again after the first one; the caller writes them and undoes its writes when the check ends
+    with errors. Memory then holds one chunk, not the file.
     """
     result = StockCheck(filename)
     c = Checker(result, rows, STOCK_REQUIRED, STOCK_OPTIONAL, max_errors, cols.ALIASES["stock"],
                 _FRENCH["stock"])
     if c.records is None:
         return result
-    book_lines: dict[tuple[str, str, str], int] = {}
+    book_lines = BookLineKeys()
+    pending_keys = book_lines.pending
     items: dict[str, tuple] = {}
     places: dict[str, tuple] = {}
     categories: dict[str, str] = {}
-    out = result.rows if keep_rows else None
+    out = result.rows if keep_rows or on_rows is not None else None
     # Parsed values repeat (an item's cost on each of its lines, a few dates): look them up first.
     quantities, costs, dates = c.numbers(4), c.numbers(6), c.dates
     count = 0
@@ -156,7 +164,7 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
         if ref:
             item = items.get(ref)
             if item is None:
-                items[ref] = (designation, unit, category, line, ref)
+                item = items[ref] = (designation, unit, category, line, ref, len(items))
                 c.lengths(line, reference=ref, designation=designation, unit=unit)
             else:
                 if designation != item[0] or unit != item[1] or category != item[2]:
@@ -165,17 +173,16 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
         if location:
             place = places.get(location)
             if place is None:
-                places[location] = (site, zone, line, location)
+                place = places[location] = (site, zone, line, location, len(places))
                 c.lengths(line, location=location, site=site, zone=zone)
             else:
                 if site != place[0] or zone != place[1]:
                     _location_disagrees(c, line, location, place, site=site, zone=zone)
                 site, zone, location = place[0], place[1], place[3]
             if ref:
-                first = book_lines.setdefault((ref, location, lot), line)
-                if first != line:
-                    c.error(line, "reference", E_DUPLICATE_BOOK_LINE_LOT if lot else E_DUPLICATE_BOOK_LINE,
-                            reference=ref, location=location, lot=lot, first_line=first)
+                pending_keys.append((item[5], place[4], lot, line, ref, location))   # book_lines.add
+        if len(pending_keys) >= chunk:   # compared a chunk at a time, before its rows are handed on
+            _duplicate_lines(c, book_lines)
         if out is not None:
             if result.error_count:
                 out.clear()
@@ -183,9 +190,29 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
             else:
                 out.append(StockRow(ref, designation, unit, category, location, book_qty, unit_cost, lot, zone,
                                     site, owner, last_date, market_price, holder, line))
+                if on_rows is not None and len(out) >= chunk:
+                    on_rows(out)
+                    out.clear()
+    _duplicate_lines(c, book_lines)
+    if result.error_count:
+        result.errors.sort(key=lambda e: e.line or 0)   # book lines given twice are found a chunk at a time
+        if out:
+            out.clear()
+    elif on_rows is not None and out:
+        on_rows(out)
+        out.clear()
     result.lines = count
     result.items, result.locations = len(items), len(places)
     return result
+
+
+def _duplicate_lines(c: Checker, book_lines: BookLineKeys) -> int:
+    """Record an error for each book line given twice among those added since the last call."""
+    found = book_lines.duplicates()
+    for line, first, reference, location, lot in found:
+        c.error(line, "reference", E_DUPLICATE_BOOK_LINE_LOT if lot else E_DUPLICATE_BOOK_LINE,
+                reference=reference, location=location, lot=lot, first_line=first)
+    return len(found)
 
 
 def _category(c: Checker, line: int, raw: str, known: dict[str, str]) -> str | None:

@@ -397,3 +397,92 @@ def _plain_records(rows: Iterable, columns: tuple[str, ...], required: tuple[str
                 yield line, tuple(clean.get(c, "") for c in columns)
 
     return records(), found
+
+
+class BookLineKeys:
+    """Every (item, location, lot) of a stock file, to find a book line given twice, in 12 bytes a line.
+
+    A dict of (reference, location, lot) tuples took about 160 bytes a line (a million-line file:
+    150 MiB). Here a key is three ordinals packed into one 64-bit integer (item and location
+    numbered in order of first appearance by the caller, lots numbered here), kept in sorted
+    numpy arrays with each key's first line. Lines are added as they are read and compared a
+    chunk at a time (``duplicates``), before the chunk's rows are handed on; keys beyond the
+    packing's range fall back to an exact dict, so the answer is always exact.
+    """
+
+    BITS = 21   # up to 2,097,151 items, locations and distinct lots before the fallback
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self._np = np
+        self.keys = np.empty(0, np.uint64)   # sorted
+        self.lines = np.empty(0, np.uint32)   # first line of each key
+        self.lots: dict[str, int] = {"": 0}
+        self.wide: dict[tuple[int, int, str], int] | None = None   # the fallback
+        self.pending: list[tuple] = []   # (item, location, lot, line, reference, location code) of this chunk
+
+    def add(self, item: int, location: int, lot: str, line: int, reference: str, location_code: str) -> None:
+        """Note a book line (``item``, ``location``: the caller's ordinals); compared at ``duplicates``.
+        (A hot loop may append the same tuple to ``pending`` itself.)"""
+        self.pending.append((item, location, lot, line, reference, location_code))
+
+    def duplicates(self) -> list[tuple[int, int, str, str, str]]:
+        """The lines added since the last call whose key came before, in line order:
+        (line, first line, reference, location code, lot)."""
+        pending = self.pending[:]
+        self.pending.clear()
+        if not pending:
+            return []
+        if self.wide is None:
+            found = self._compare(pending)
+            if found is not None:
+                return [(line, first, *pending[index][4:], pending[index][2]) for index, line, first in found]
+            self._widen()
+        found = []
+        for item, location, lot, line, reference, code in pending:
+            first = self.wide.setdefault((item, location, lot), line)
+            if first != line:
+                found.append((line, first, reference, code, lot))
+        return found
+
+    def _compare(self, pending) -> list[tuple[int, int, int]] | None:
+        """(pending index, line, first line) of each repeated key; None when a key does not pack."""
+        np, bits = self._np, self.BITS
+        items, locations, lots, lines = list(zip(*pending))[:4]
+        numbers = self.lots
+        for lot in set(lots).difference(numbers):
+            numbers[lot] = len(numbers)
+        lots = np.array([numbers[lot] for lot in lots], dtype=np.uint64)
+        items, locations = np.array(items, dtype=np.uint64), np.array(locations, dtype=np.uint64)
+        limit = 1 << bits
+        if int(items.max()) >= limit or int(locations.max()) >= limit or len(numbers) > limit:
+            return None
+        keys = (items << np.uint64(2 * bits)) | (locations << np.uint64(bits)) | lots
+        lines = np.array(lines, dtype=np.uint32)
+        order = np.argsort(keys, kind="stable")   # lines come in order: a run's first is its first line
+        keys, lines = keys[order], lines[order]
+        starts = np.ones(len(keys), dtype=bool)
+        starts[1:] = keys[1:] != keys[:-1]
+        first = lines[starts][np.cumsum(starts) - 1]   # each position's run (distinct key) starts at its first line
+        known = np.zeros(len(keys), dtype=bool)
+        if len(self.keys):
+            where = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            known = self.keys[where] == keys
+            first = np.where(known, self.lines[where], first)
+        fresh = starts & ~known
+        if fresh.any():
+            merged_keys = np.concatenate([self.keys, keys[fresh]])
+            merged_lines = np.concatenate([self.lines, lines[fresh]])
+            resort = np.argsort(merged_keys, kind="stable")
+            self.keys, self.lines = merged_keys[resort], merged_lines[resort]
+        repeated = np.flatnonzero(known | ~starts)
+        return sorted((int(order[i]), int(lines[i]), int(first[i])) for i in repeated)
+
+    def _widen(self) -> None:
+        """Past the packing's range: an exact dict of every key seen so far (rare: millions of items)."""
+        bits, mask = self.BITS, (1 << self.BITS) - 1
+        names = {number: lot for lot, number in self.lots.items()}
+        self.wide = {(int(k) >> (2 * bits), (int(k) >> bits) & mask, names[int(k) & mask]): int(line)
+                     for k, line in zip(self.keys, self.lines)}
+        self.keys = self.lines = None

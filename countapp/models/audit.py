@@ -1,4 +1,6 @@
-"""The append-only audit log: each event hashes the previous one (HMAC-SHA256 chain, SHA-256 before it was keyed)."""
+"""The append-only audit log: each event hashes the previous one of its chain (HMAC-SHA256 chain, SHA-256
+before it was keyed). A campaign has a main chain and one sub-chain per user for count events, joined into
+the main chain by ``audit.join`` events (docs/audit.md)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,11 +14,14 @@ from .base import created_at
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
-    __table_args__ = (sa.UniqueConstraint("campaign_id", "seq"),)
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "chain", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null for events outside any campaign (users); those form their own chain.
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"))
+    # "" for the campaign's main chain; "user:<id>" for a user's count events (services.audit.SUB_CHAINED),
+    # numbered from 1 in each chain (migration perfaudit0001).
+    chain: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     seq: Mapped[int]
     at: Mapped[datetime] = created_at()
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))

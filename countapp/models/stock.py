@@ -85,7 +85,8 @@ class BookLine(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    # No index of its own: the unique constraint's index starts with campaign_id (perfimport0001).
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"), index=True)
     location_id: Mapped[int] = mapped_column(sa.ForeignKey("location.id"), index=True)
     lot: Mapped[str] = mapped_column(sa.String(80), default="")

@@ -1,4 +1,9 @@
-"""Append events to the tamper-evident audit log (each event hashes the previous one).
+"""Append events to the tamper-evident audit log (each event hashes the previous one of its chain).
+
+A campaign's log is a main chain plus one sub-chain per user for that user's count events (``SUB_CHAINED``):
+counts of different users never wait for one chain head. ``join`` writes an ``audit.join`` event in the
+main chain that commits every sub-chain's head (at the end of counting, sign-off, closing, sealing and on
+demand); docs/audit.md says what the chains prove.
 
 Each event's hash is an HMAC-SHA256 keyed with the audit key (``countapp.audit_key``), which is kept
 outside the database: whoever holds only the database cannot recompute a valid chain after changing
@@ -24,6 +29,10 @@ from ..extensions import db
 from ..models import AuditEvent, Campaign, User
 
 GENESIS = "0" * 64
+MAIN = ""   # the chain of a campaign's (or of the users') events, other than the sub-chains
+# Written by tablets all at once during counting: chained per user, joined into the main chain by ``join``.
+SUB_CHAINED = frozenset({"count.add"})
+JOIN = "audit.join"
 _KEY = "countapp_audit_key"
 
 
@@ -50,17 +59,30 @@ def _plain(value):
     return value
 
 
+def user_chain(user_id: int) -> str:
+    """The name of a user's sub-chain of count events."""
+    return f"user:{user_id}"
+
+
+def chain_of(action: str, campaign_id: int | None, user_id: int | None) -> str:
+    """The chain an event goes to: its user's sub-chain for a count event in a campaign, else the main chain."""
+    if action in SUB_CHAINED and campaign_id is not None and user_id is not None:
+        return user_chain(user_id)
+    return MAIN
+
+
 def event_digest(prev_hash: str, campaign_id, seq: int, at: datetime, user_login: str, action: str,
-                 entity: str, entity_id: str, before, after, key: bytes | None = None) -> str:
+                 entity: str, entity_id: str, before, after, key: bytes | None = None, chain: str = MAIN) -> str:
     """HMAC-SHA256 with ``key`` (plain SHA-256 without: events written before the chain was keyed) over
-    the previous hash and this event's content, in a canonical JSON form."""
+    the previous hash and this event's content, in a canonical JSON form. A sub-chain's events hash their
+    chain's name too (the main chain's form is unchanged, so its events written before sub-chains verify)."""
     if at.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
         at = at.replace(tzinfo=timezone.utc)
-    body = json.dumps(
-        [campaign_id, seq, at.astimezone(timezone.utc).isoformat(timespec="microseconds"), user_login, action,
-         entity, entity_id, before, after],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
+    content = [campaign_id, seq, at.astimezone(timezone.utc).isoformat(timespec="microseconds"), user_login, action,
+               entity, entity_id, before, after]
+    if chain:
+        content.append(chain)
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     if key is None:
         return hashlib.sha256((prev_hash + body).encode()).hexdigest()
     return hmac.digest(key, (prev_hash + body).encode(), "sha256").hex()
@@ -78,63 +100,74 @@ def digest_of(event: AuditEvent, prev_hash: str | None = None, key=_CURRENT) -> 
         key = current_key().secret if event.key_id is not None else None
     return event_digest(event.prev_hash if prev_hash is None else prev_hash, event.campaign_id, event.seq, event.at,
                         event.user_login, event.action, event.entity, event.entity_id, event.before, event.after,
-                        key)
+                        key, event.chain or MAIN)
 
 
-# Key of the PostgreSQL advisory lock that serialises appends to one campaign's chain ("CNT" + id).
+# Keys of the PostgreSQL advisory locks that serialise appends to one campaign's main chain ("CNT" + id)
+# and to one sub-chain ("CNU" + hash of campaign and chain; migration perfaudit0001).
 CHAIN_LOCK = 0x434E54
+SUB_CHAIN_LOCK = 0x434E55
 
 # Built once, run with parameters: building a statement costs more than running it on this path.
 # PostgreSQL: takes a transaction-level advisory lock on the chain (held in memory, nothing written,
-# released at commit), then reads the last event, in one round trip (migration audit0002).
+# released at commit), then reads the last event, in one round trip (migrations audit0002, perfaudit0001).
 _CHAIN_HEAD_PG = sa.text("SELECT seq, hash FROM countapp_audit_chain_head(:campaign)").bindparams(
     sa.bindparam("campaign", type_=sa.Integer))
-# SQLite allows one writer at a time anyway: the unique (campaign, seq) index is the guarantee there.
+_SUB_CHAIN_HEAD_PG = sa.text("SELECT seq, hash FROM countapp_audit_sub_chain_head(:campaign, :chain)").bindparams(
+    sa.bindparam("campaign", type_=sa.Integer), sa.bindparam("chain", type_=sa.String))
+# SQLite allows one writer at a time anyway: the unique (campaign, chain, seq) index is the guarantee there.
 _LAST_EVENT = {
     within: sa.select(AuditEvent.seq, AuditEvent.hash)
-    .where(AuditEvent.campaign_id == sa.bindparam("campaign") if within else AuditEvent.campaign_id.is_(None))
+    .where(AuditEvent.campaign_id == sa.bindparam("campaign") if within else AuditEvent.campaign_id.is_(None),
+           AuditEvent.chain == sa.bindparam("chain"))
     .order_by(AuditEvent.seq.desc()).limit(1)
     for within in (True, False)
 }
 _INSERT_EVENT = sa.insert(AuditEvent.__table__)
 
 
-def _chain_head(connection: sa.Connection, campaign_id: int | None):
+def _chain_head(connection: sa.Connection, campaign_id: int | None, chain: str = MAIN):
     """The chain's last event (seq, hash) or None, the chain locked until the transaction ends, so two
     writers never take the same place."""
     if connection.dialect.name == "postgresql":
+        if chain:
+            return connection.execute(_SUB_CHAIN_HEAD_PG, {"campaign": campaign_id, "chain": chain}).first()
         return connection.execute(_CHAIN_HEAD_PG, {"campaign": campaign_id}).first()
-    if campaign_id is None:
-        return connection.execute(_LAST_EVENT[False]).first()
-    return connection.execute(_LAST_EVENT[True], {"campaign": campaign_id}).first()
+    return connection.execute(_LAST_EVENT[campaign_id is not None], {"campaign": campaign_id, "chain": chain}).first()
 
 
 def chained_event(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
-                  before: dict | None = None, after: dict | None = None, user: User | None = None) -> dict:
-    """The next event of the campaign's chain, as a row ready to insert in the current transaction.
+                  before: dict | None = None, after: dict | None = None, user: User | None = None,
+                  head: tuple[int, str] | None = None) -> dict:
+    """The next event of its chain (``chain_of``), as a row ready to insert in the current transaction.
 
     The caller's pending changes go out first, then the chain is locked until the transaction ends
     and its last event read: the caller must insert the row (``_INSERT_EVENT`` or with its own
-    statement) before committing, or roll back.
+    statement) before committing, or roll back. ``head``: the chain's last event (seq, hash; (0,
+    GENESIS) for none), when the caller already locked the chain and read it in this transaction.
     """
     campaign_id = campaign.id if campaign is not None else None
+    user_id = user.id if user is not None else None
     login = user.login if user is not None else "system"
     before, after, entity_id = _plain(before), _plain(after), str(entity_id)
+    chain = chain_of(action, campaign_id, user_id)
     key = current_key()
     db.session.flush()
-    last = _chain_head(db.session.connection(), campaign_id)
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    if head is None:
+        last = _chain_head(db.session.connection(), campaign_id, chain)
+        head = (last.seq, last.hash) if last else (0, GENESIS)
+    seq, prev_hash = head[0] + 1, head[1]
     at = datetime.now(timezone.utc)
-    return {"campaign_id": campaign_id, "seq": seq, "at": at, "user_id": user.id if user is not None else None,
+    return {"campaign_id": campaign_id, "chain": chain, "seq": seq, "at": at, "user_id": user_id,
             "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
             "after": after, "prev_hash": prev_hash, "key_id": key.key_id,
             "hash": event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after,
-                                 key.secret)}
+                                 key.secret, chain)}
 
 
 def record(action: str, *, campaign: Campaign | None = None, entity: str = "", entity_id: object = "",
            before: dict | None = None, after: dict | None = None, user: User | None = None) -> dict:
-    """Add one event to the current transaction, chained after the campaign's last one; return its row.
+    """Add one event to the current transaction, chained after the last one of its chain; return its row.
 
     Everything that does not depend on the chain is prepared first, so the lock is held only for
     reading the last event, writing this one and the caller's commit.
@@ -143,3 +176,82 @@ def record(action: str, *, campaign: Campaign | None = None, entity: str = "", e
                         user=user)
     db.session.connection().execute(_INSERT_EVENT, row)
     return row
+
+
+def record_many(events: list[dict]) -> list[dict]:
+    """Add several events to the current transaction with one INSERT, chained in the order given; return their rows.
+
+    Each item of ``events`` is a dict of :func:`record`'s arguments (``action`` and, as needed, ``campaign``,
+    ``entity``, ``entity_id``, ``before``, ``after``, ``user``); each goes to its chain (``chain_of``). Each
+    chain that the events go to is locked and its last event read once, whatever the number of events: a
+    counts file of 100,000 lines costs one head read per chain, not one per line. Nothing is written for an
+    empty list.
+    """
+    if not events:
+        return []
+    key = current_key()
+    db.session.flush()
+    connection = db.session.connection()
+    heads: dict = {}   # (campaign_id, chain) -> (seq, hash) of its last event, as the rows below extend it
+    rows = []
+    at = datetime.now(timezone.utc)
+    for spec in events:
+        spec = dict(spec)
+        action = spec.pop("action")
+        campaign, user = spec.pop("campaign", None), spec.pop("user", None)
+        entity, entity_id = spec.pop("entity", ""), str(spec.pop("entity_id", ""))
+        before, after = _plain(spec.pop("before", None)), _plain(spec.pop("after", None))
+        if spec:
+            raise TypeError(f"record_many: unknown event field(s) {sorted(spec)}")
+        campaign_id = campaign.id if campaign is not None else None
+        user_id = user.id if user is not None else None
+        login = user.login if user is not None else "system"
+        chain = chain_of(action, campaign_id, user_id)
+        if (campaign_id, chain) not in heads:
+            last = _chain_head(connection, campaign_id, chain)
+            heads[campaign_id, chain] = (last.seq, last.hash) if last else (0, GENESIS)
+        seq, prev_hash = heads[campaign_id, chain]
+        seq += 1
+        digest = event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after,
+                              key.secret, chain)
+        heads[campaign_id, chain] = (seq, digest)
+        rows.append({"campaign_id": campaign_id, "chain": chain, "seq": seq, "at": at, "user_id": user_id,
+                     "user_login": login, "action": action, "entity": entity, "entity_id": entity_id,
+                     "before": before, "after": after, "prev_hash": prev_hash, "key_id": key.key_id, "hash": digest})
+    connection.execute(_INSERT_EVENT, rows)
+    return rows
+
+
+# --- joining the sub-chains into the main chain -----------------------------------------------------
+
+_SUB_HEADS = sa.text(
+    "SELECT e.chain, e.seq, e.hash FROM audit_event e JOIN ("
+    " SELECT chain, max(seq) AS seq FROM audit_event WHERE campaign_id = :campaign AND chain <> '' GROUP BY chain"
+    ") h ON e.chain = h.chain AND e.seq = h.seq WHERE e.campaign_id = :campaign ORDER BY e.chain")
+_LAST_JOIN = (sa.select(AuditEvent.after)
+              .where(AuditEvent.campaign_id == sa.bindparam("campaign"), AuditEvent.chain == MAIN,
+                     AuditEvent.action == JOIN)
+              .order_by(AuditEvent.seq.desc()).limit(1))
+
+
+def sub_chain_heads(campaign_id: int) -> dict[str, dict]:
+    """Every sub-chain of the campaign and its last committed event: ``{chain: {"seq": n, "hash": h}}``."""
+    rows = db.session.connection().execute(_SUB_HEADS, {"campaign": campaign_id})
+    return {row.chain: {"seq": row.seq, "hash": row.hash} for row in rows}
+
+
+def join(campaign: Campaign, *, user: User | None = None, reason: str = "") -> dict | None:
+    """Commit every sub-chain's head into the campaign's main chain: one ``audit.join`` event in the current
+    transaction (the caller commits), naming each sub-chain's last event (seq and hash). None, and nothing
+    written, when no sub-chain moved since the last join."""
+    db.session.flush()
+    # The main chain is locked first, so two joins never write the same heads twice.
+    _chain_head(db.session.connection(), campaign.id)
+    heads = sub_chain_heads(campaign.id)
+    if not heads:
+        return None
+    last = db.session.connection().execute(_LAST_JOIN, {"campaign": campaign.id}).scalar()
+    if last is not None and last.get("chains") == heads:
+        return None
+    return record(JOIN, campaign=campaign, entity="audit_event", entity_id=len(heads), user=user,
+                  after={"chains": heads, "reason": reason})

@@ -94,13 +94,15 @@ class Evidence:
 
 # --- the parts -------------------------------------------------------------------------------------
 
-LOG_COLUMNS = ("seq", "at", "user", "action", "entity", "entity_id", "before", "after", "prev_hash", "hash")
+# "chain": "" for the main chain, else the user's sub-chain of count events (docs/audit.md); last, so that
+# the columns before it keep their places.
+LOG_COLUMNS = ("seq", "at", "user", "action", "entity", "entity_id", "before", "after", "prev_hash", "hash", "chain")
 
 
 def log_csv(campaign: Campaign, *, excel: bool = False) -> bytes:
-    """The campaign's audit log as CSV, in chain order."""
+    """The campaign's audit log as CSV, in chain order (the main chain, then each sub-chain)."""
     return _csv(LOG_COLUMNS, ((e.seq, e.at, e.user_login, e.action, e.entity, e.entity_id, e.before, e.after,
-                               e.prev_hash, e.hash) for e in audit_review.iter_events(campaign)),
+                               e.prev_hash, e.hash, e.chain) for e in audit_review.iter_events(campaign)),
                 excel=excel, language=campaign.language)
 
 
@@ -108,9 +110,9 @@ def _log(campaign: Campaign, evidence: Evidence) -> None:
     rows, events = [], []
     for e in audit_review.iter_events(campaign):
         rows.append((e.seq, e.at, e.user_login, e.action, e.entity, e.entity_id, e.before, e.after, e.prev_hash,
-                     e.hash))
+                     e.hash, e.chain))
         events.append(dict(zip(LOG_COLUMNS, (e.seq, _plain(e.at), e.user_login, e.action, e.entity, e.entity_id,
-                                             e.before, e.after, e.prev_hash, e.hash))))
+                                             e.before, e.after, e.prev_hash, e.hash, e.chain))))
     evidence.add("audit_log.csv", _csv(LOG_COLUMNS, rows))
     evidence.add("audit_log.json", _json(events))
 

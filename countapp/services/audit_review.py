@@ -9,12 +9,18 @@ Events are keyed (HMAC-SHA256) from the first one that names a key on: a plain S
 it is a rewritten one, and events keyed with another key than this installation's cannot be checked
 (named once, as a break: "the chain does not verify with this key"). Since migration sec0001 every
 chain ends keyed, so a log with events and none keyed was rewritten whole without the key.
+
+A campaign's log is its main chain and one sub-chain per user for count events (services.audit): each
+is walked the same way, and each ``audit.join`` event of the main chain must name events that are still
+there, unchanged, in the sub-chains it commits (docs/audit.md).
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from operator import attrgetter
 
 import sqlalchemy as sa
 
@@ -49,7 +55,12 @@ BREAK_MESSAGES = {
               "instance folder's audit_key file) to the key it was written with."),
     "unkeyed": N_("No event of this log is keyed with the audit key: it was rewritten whole (plain SHA-256) by "
                   "someone holding the database, or comes from an installation that was never upgraded."),
+    "join_missing": N_("Event #%(seq)s, committed by the join event #%(join)s of the main chain, is missing: the "
+                       "sub-chain was cut short after it."),
+    "join_differs": N_("Event #%(seq)s no longer carries the hash that the join event #%(join)s of the main chain "
+                       "committed: it was replaced."),
 }
+SUB_CHAIN_BREAK = N_("Counts of %(user)s (sub-chain %(chain)s): %(message)s")
 
 
 @dataclass(frozen=True)
@@ -60,9 +71,41 @@ class Break:
     seq: int
     event_id: int | None = None
     params: dict = field(default_factory=dict)
+    chain: str = ""          # "" for the main chain, else the sub-chain's name
+    chain_user: str = ""     # whose counts the sub-chain holds
 
     def render(self, gettext=None) -> str:
-        return translate(BREAK_MESSAGES[self.kind], {"seq": self.seq, **self.params}, gettext)
+        message = translate(BREAK_MESSAGES[self.kind], {"seq": self.seq, **self.params}, gettext)
+        if not self.chain:
+            return message
+        return translate(SUB_CHAIN_BREAK, {"user": self.chain_user or "?", "chain": self.chain, "message": message},
+                         gettext)
+
+    @property
+    def ref(self) -> str:
+        """The broken event as ``chain#seq`` (the log page marks it)."""
+        return f"{self.chain}#{self.seq}"
+
+    @property
+    def order(self) -> tuple:
+        """Main chain first, then each sub-chain; in a chain, by event (a hole before what it explains)."""
+        return (self.chain != "", self.chain, self.seq, self.kind != "missing")
+
+
+@dataclass(frozen=True)
+class SubChain:
+    """One sub-chain as checked: its last event, and the last one a join of the main chain commits."""
+
+    chain: str
+    user: str
+    events: int
+    head_seq: int
+    head_hash: str
+    joined_seq: int = 0
+
+    @property
+    def unjoined(self) -> int:
+        return self.head_seq - self.joined_seq
 
 
 @dataclass(frozen=True)
@@ -76,6 +119,12 @@ class ChainCheck:
     checked_at: datetime
     keyed_from: int | None = None   # the first event sealed with a key (HMAC-SHA256); before it, plain SHA-256
     key_id: str = ""                # this installation's audit key, which checked the keyed events
+    sub_chains: tuple[SubChain, ...] = ()
+
+    @property
+    def unjoined(self) -> int:
+        """Events of the sub-chains after their last join: only a later join (or the chain's links) vouch for them."""
+        return sum(c.unjoined for c in self.sub_chains)
 
     @property
     def ok(self) -> bool:
@@ -90,8 +139,10 @@ class ChainCheck:
                 "head_hash": self.head_hash, "seals_checked": self.seals, "keyed_from_seq": self.keyed_from,
                 "key_id": self.key_id,
                 "checked_at": self.checked_at.isoformat(timespec="seconds"),
-                "breaks": [{"kind": b.kind, "seq": b.seq, "event_id": b.event_id, "message": b.render()}
-                           for b in self.breaks]}
+                "sub_chains": [{"chain": c.chain, "user": c.user, "events": c.events, "head_seq": c.head_seq,
+                                "head_hash": c.head_hash, "joined_seq": c.joined_seq} for c in self.sub_chains],
+                "breaks": [{"kind": b.kind, "chain": b.chain, "seq": b.seq, "event_id": b.event_id,
+                            "message": b.render()} for b in self.breaks]}
 
 
 def _when(value: datetime | None) -> str:
@@ -106,76 +157,143 @@ def _who(event) -> dict:
     return {"action": event.action, "when": _when(event.at), "user": event.user_login or "?"}
 
 
-EVENT_COLUMNS = (AuditEvent.id, AuditEvent.campaign_id, AuditEvent.seq, AuditEvent.at, AuditEvent.user_login,
+EVENT_COLUMNS = (AuditEvent.id, AuditEvent.campaign_id, AuditEvent.chain, AuditEvent.seq, AuditEvent.at, AuditEvent.user_login,
                  AuditEvent.action, AuditEvent.entity, AuditEvent.entity_id, AuditEvent.before, AuditEvent.after,
                  AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.key_id)
 
 
+@dataclass
+class _Walk:
+    """One chain walked in order: what it held, its head, and the hashes of the events asked for."""
+
+    chain: str
+    user: str = ""
+    events: int = 0
+    head_seq: int = 0
+    head_hash: str = ""
+    keyed_from: int | None = None
+    hashes: dict = field(default_factory=dict)
+
+
+def _walk(rows, chain: str, key, breaks: list, wanted, foreign: list) -> _Walk:
+    """Check one chain's events (in seq order): no hole, each hash recomputed, each link; note the
+    hashes of the events in ``wanted`` (sealed or committed by a join). ``foreign``: whether an event
+    keyed with another key was named already (once for the whole log: the key is the installation's)."""
+    walk = _Walk(chain)
+    expected_seq, previous_hash, previous_seq = 1, audit.GENESIS, 0
+    digest_key = None
+
+    def found(kind, seq, event_id, params):
+        breaks.append(Break(kind, seq, event_id, params, chain, walk.user))
+
+    for event in rows:
+        walk.events += 1
+        walk.user = walk.user or event.user_login
+        if event.seq in wanted:
+            walk.hashes[event.seq] = event.hash
+        gap = event.seq > expected_seq
+        if gap:
+            found("missing", expected_seq, None, {"num": event.seq - expected_seq, "last": event.seq - 1})
+        if walk.keyed_from is None and event.key_id is not None:
+            # From here on every event must carry this key's HMAC: a plain one is a rewritten one.
+            walk.keyed_from, digest_key = event.seq, key.secret
+        if event.key_id is not None and event.key_id != key.key_id:
+            if not foreign:  # cannot check its content without its key; the links still hold or not
+                foreign.append(chain)
+                found("key", event.seq, event.id, {"theirs": event.key_id, "ours": key.key_id})
+            if event.prev_hash != previous_hash and not gap:
+                found("link", event.seq, event.id, {**_who(event), "previous": previous_seq})
+        elif audit.digest_of(event, key=digest_key) != event.hash:
+            found("content", event.seq, event.id, _who(event))
+        elif event.prev_hash != previous_hash and not gap:
+            # After a hole the broken link has the same cause, already named as missing events.
+            found("link", event.seq, event.id, {**_who(event), "previous": previous_seq})
+        expected_seq, previous_hash, previous_seq = event.seq + 1, event.hash, event.seq
+        if len(breaks) >= MAX_BREAKS:
+            break
+    walk.head_seq, walk.head_hash = previous_seq, previous_hash if walk.events else ""
+    return walk
+
+
 def verify(campaign: Campaign) -> ChainCheck:
-    """Walk the campaign's events in order: sequence without holes, each hash recomputed, each link, each seal."""
+    """Walk the campaign's chains in order: sequence without holes, each hash recomputed, each link, each seal;
+    then each sub-chain, and each join of the main chain against the sub-chain events it commits."""
     breaks: list[Break] = []
-    expected_seq, previous_hash, previous_seq, events = 1, audit.GENESIS, 0, 0
     key = audit.current_key()
-    keyed_from, digest_key, foreign = None, None, False
-    present: dict[int, str] = {}
     seals = db.session.execute(sa.select(AuditSeal.seq, AuditSeal.hash, AuditSeal.sealed_at, User.login)
                                .outerjoin(User, User.id == AuditSeal.sealed_by_id)
                                .where(AuditSeal.campaign_id == campaign.id).order_by(AuditSeal.seq)).all()
     sealed = {s.seq for s in seals}
-    query = (sa.select(*EVENT_COLUMNS).where(AuditEvent.campaign_id == campaign.id).order_by(AuditEvent.seq)
-             .execution_options(yield_per=2000))
-    for event in db.session.connection().execute(query):
-        events += 1
-        if event.seq in sealed:
-            present[event.seq] = event.hash
-        gap = event.seq > expected_seq
-        if gap:
-            breaks.append(Break("missing", expected_seq, None, {"num": event.seq - expected_seq,
-                                                                 "last": event.seq - 1}))
-        if keyed_from is None and event.key_id is not None:
-            # From here on every event must carry this key's HMAC: a plain one is a rewritten one.
-            keyed_from, digest_key = event.seq, key.secret
-        if event.key_id is not None and event.key_id != key.key_id:
-            if not foreign:  # cannot check its content without its key; the links still hold or not
-                foreign = True
-                breaks.append(Break("key", event.seq, event.id, {"theirs": event.key_id, "ours": key.key_id}))
-            if event.prev_hash != previous_hash and not gap:
-                breaks.append(Break("link", event.seq, event.id, {**_who(event), "previous": previous_seq}))
-        elif audit.digest_of(event, key=digest_key) != event.hash:
-            breaks.append(Break("content", event.seq, event.id, _who(event)))
-        elif event.prev_hash != previous_hash and not gap:
-            # After a hole the broken link has the same cause, already named as missing events.
-            breaks.append(Break("link", event.seq, event.id, {**_who(event), "previous": previous_seq}))
-        expected_seq, previous_hash, previous_seq = event.seq + 1, event.hash, event.seq
+    # What the main chain's joins commit: {chain: [(seq, hash, join seq)]}; read ahead of the walk, which checks
+    # the joins' own content and links.
+    claims: dict[str, list] = {}
+    for join_seq, after in db.session.execute(
+            sa.select(AuditEvent.seq, AuditEvent.after).where(AuditEvent.campaign_id == campaign.id,
+                                                              AuditEvent.chain == audit.MAIN,
+                                                              AuditEvent.action == audit.JOIN)
+            .order_by(AuditEvent.seq)):
+        try:
+            for chain, head in ((after or {}).get("chains") or {}).items():
+                claims.setdefault(chain, []).append((int(head["seq"]), str(head["hash"]), join_seq))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue   # a join whose content was changed: its hash no longer matches, named by the walk
+    query = (sa.select(*EVENT_COLUMNS).where(AuditEvent.campaign_id == campaign.id)
+             .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=2000))
+    main, subs, foreign = _Walk(audit.MAIN), [], []
+    for chain, rows in itertools.groupby(db.session.connection().execute(query), key=attrgetter("chain")):
         if len(breaks) >= MAX_BREAKS:
             break
-    head_seq, head_hash = previous_seq, previous_hash
+        if chain == audit.MAIN:
+            main = _walk(rows, chain, key, breaks, sealed, foreign)
+        else:
+            subs.append(_walk(rows, chain, key, breaks, {seq for seq, _, _ in claims.get(chain, ())}, foreign))
+    # A chain with events and none keyed was rewritten without the key: the whole log said once.
+    walks = [w for w in (main, *subs) if w.events]
+    unkeyed = [w for w in walks if w.keyed_from is None]
+    if unkeyed and len(unkeyed) == len(walks):
+        breaks.append(Break("unkeyed", 1, None, {}))
+    else:
+        breaks.extend(Break("unkeyed", 1, None, {}, w.chain, w.user) for w in unkeyed)
     for seal in seals:
         params = {"user": seal.login or "?", "when": _when(seal.sealed_at)}
-        if seal.seq not in present and seal.seq <= head_seq and len(breaks) < MAX_BREAKS:
+        if seal.seq not in main.hashes and seal.seq <= main.head_seq and len(breaks) < MAX_BREAKS:
             continue  # a hole inside the chain: already named as missing
-        if seal.seq not in present:
+        if seal.seq not in main.hashes:
             breaks.append(Break("seal_missing", seal.seq, None, params))
-        elif present[seal.seq] != seal.hash:
+        elif main.hashes[seal.seq] != seal.hash:
             breaks.append(Break("seal_differs", seal.seq, None, params))
-    if events and keyed_from is None and len(breaks) < MAX_BREAKS:
-        breaks.append(Break("unkeyed", 1, None, {}))
-    breaks.sort(key=lambda b: (b.seq, b.kind != "missing"))
-    return ChainCheck(campaign.code, events, head_seq, head_hash if events else "", len(seals), tuple(breaks),
-                      datetime.now(timezone.utc), keyed_from, key.key_id)
+    walked = {walk.chain: walk for walk in subs}
+    for chain, heads in claims.items():
+        walk = walked.get(chain) or _Walk(chain)
+        for seq, digest, join_seq in heads:
+            if seq not in walk.hashes:
+                if seq <= walk.head_seq:
+                    continue  # a hole inside the sub-chain: already named as missing
+                breaks.append(Break("join_missing", seq, None, {"join": join_seq}, chain, walk.user))
+            elif walk.hashes[seq] != digest:
+                breaks.append(Break("join_differs", seq, None, {"join": join_seq}, chain, walk.user))
+    sub_chains = tuple(SubChain(w.chain, w.user, w.events, w.head_seq, w.head_hash,
+                                max((seq for seq, _, _ in claims.get(w.chain, ())), default=0)) for w in subs)
+    breaks.sort(key=lambda b: b.order)
+    events = main.events + sum(w.events for w in subs)
+    return ChainCheck(campaign.code, events, main.head_seq, main.head_hash, len(seals), tuple(breaks[:MAX_BREAKS]),
+                      datetime.now(timezone.utc), main.keyed_from, key.key_id, sub_chains)
 
 
 def head(campaign: Campaign) -> tuple[int, int, str]:
-    """How many events the log holds, and its newest one (seq, hash), without checking anything."""
+    """How many events the log holds, and the main chain's newest one (seq, hash), without checking anything."""
     events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                                .where(AuditEvent.campaign_id == campaign.id))
-    last = db.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.campaign_id == campaign.id)
+    last = db.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.campaign_id == campaign.id,
+                                                                               AuditEvent.chain == audit.MAIN)
                               .order_by(AuditEvent.seq.desc()).limit(1)).first()
     return events or 0, last.seq if last else 0, last.hash if last else ""
 
 
 def seal(campaign: Campaign, *, by: User) -> AuditSeal:
-    """Note the head of the log (after checking it): events before it can no longer vanish unseen."""
+    """Join the sub-chains, then note the head of the log (after checking it): events before it can no
+    longer vanish unseen."""
+    audit.join(campaign, user=by, reason="seal")
     check = verify(campaign)
     if not check.ok:
         raise CountappError(N_("The audit log is broken (%(first)s): it cannot be sealed."), field="log",
@@ -192,14 +310,15 @@ def seal(campaign: Campaign, *, by: User) -> AuditSeal:
 
 
 def check_anchor(campaign: Campaign, anchor: str) -> Break | None:
-    """``SEQ:HASH`` noted earlier (e.g. from an evidence file's manifest): that event is still there, unchanged."""
+    """``SEQ:HASH`` noted earlier (e.g. from an evidence file's manifest): that event of the main chain is still
+    there, unchanged (the main chain's joins vouch for the sub-chains up to them)."""
     match = re.fullmatch(r"\s*#?(\d+)\s*:\s*([0-9a-fA-F]{64})\s*", anchor or "")
     if match is None:
         raise CountappError(N_("An anchor is written SEQ:HASH, e.g. 42:3f5a... (64 hexadecimal characters)."),
                             field="anchor")
     seq, digest = int(match.group(1)), match.group(2).lower()
     found = db.session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.campaign_id == campaign.id,
-                                                              AuditEvent.seq == seq))
+                                                              AuditEvent.chain == audit.MAIN, AuditEvent.seq == seq))
     params = {"user": "anchor", "when": "?"}
     if found is None:
         return Break("seal_missing", seq, None, params)
@@ -234,7 +353,8 @@ def log_page(campaign: Campaign, *, page: int = 1, per_page: int = 100, action: 
         where.append(AuditEvent.entity_id.contains(text.strip(), autoescape=True))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(*where))
     page = max(1, page)
-    events = db.session.scalars(sa.select(AuditEvent).where(*where).order_by(AuditEvent.seq.desc())
+    # Newest first across the chains (a sub-chain numbers its own events): in the order they were written.
+    events = db.session.scalars(sa.select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
                                 .offset((page - 1) * per_page).limit(per_page)).all()
     return LogPage(list(events), total, page, per_page)
 
@@ -249,9 +369,9 @@ def log_facets(campaign: Campaign) -> tuple[list[str], list[str]]:
 
 
 def iter_events(campaign: Campaign):
-    """Every event of the campaign in chain order (streamed)."""
+    """Every event of the campaign in chain order, the main chain first, then each sub-chain (streamed)."""
     yield from db.session.connection().execute(sa.select(*EVENT_COLUMNS).where(AuditEvent.campaign_id == campaign.id)
-                                  .order_by(AuditEvent.seq).execution_options(yield_per=2000))
+                                  .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=2000))
 
 
 # --- tag control ---------------------------------------------------------------------------------------

@@ -247,6 +247,7 @@ def finish_counting(code: str, *, by: User | None = None, confirm_open: bool = F
                                 "Confirm to end counting anyway."), field="confirm", num=still_open,
                             code=campaign.code)
     set_status(campaign, CampaignStatus.RECONCILING, by=by, commit=False)
+    audit.join(campaign, user=by, reason="end of counting")   # the count sub-chains, committed into the main chain
     audit.record("campaign.finish_counting", campaign=campaign, entity="campaign", entity_id=campaign.code,
                  user=by, before={"status": CampaignStatus.COUNTING},
                  after={"status": CampaignStatus.RECONCILING, "open_tickets": still_open})

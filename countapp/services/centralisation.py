@@ -397,7 +397,7 @@ def ticket_file(campaign: Campaign, number: str | int) -> TicketFile:
         .where(recount_sheet_ticket.c.ticket_id == ticket.id))
     events = list(db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.campaign_id == campaign.id, AuditEvent.entity == "ticket", AuditEvent.entity_id == row["ticket"])
-        .order_by(AuditEvent.seq)))
+        .order_by(AuditEvent.id)))   # across chains (count events are in their users' sub-chains)
     between, vs_book = campaign_settings.tolerance_settings(campaign.settings).for_category(
         category_name(row["category"] or None))
     return TicketFile(row, ticket, history, decision, sheet, events, (between, vs_book))

@@ -165,6 +165,7 @@ def close(code: str, *, by: User | None = None, override_reason: str = "",
     db.session.flush()
     before = campaign.status
     campaign_service.set_status(campaign, CampaignStatus.CLOSED, by=by, commit=False)
+    audit.join(campaign, user=by, reason="close")   # the count sub-chains, committed into the main chain
     audit.record("campaign.close", campaign=campaign, entity="campaign", entity_id=campaign.code, user=by,
                  before={"status": before},
                  after={"status": CampaignStatus.CLOSED, "report_sha256": files.sha256, "report_pages": files.pages,

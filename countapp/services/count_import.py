@@ -5,28 +5,35 @@ nothing is written unless every line is good, and then in one transaction.
 
 1. Shape (``filecheck.check_counts``): columns, ticket numbers, rounds, quantities, states, dates,
    one count per ticket and round in the file.
-2. Rules: each line goes through ``counting.submit_count`` — the very code the tablets use — so the
-   rules cannot drift apart: round order, the team the range was issued to, voided tickets, blank
+2. Rules: each line goes through ``counting.check_count`` — the very rules the tablets' counts pass —
+   so they cannot drift apart: round order, the team the range was issued to, voided tickets, blank
    tickets naming their reference, location and lot, round 3 only for a ticket that needs a third
    count. Lines are applied in round order (all 1st counts, then 2nd, then 3rd), so a file may carry
-   both counts of a ticket and its third count when the first two disagree. The counting service
-   commits each count; here its commits are held back (flushed only) until the whole file has been
-   checked, then the file is committed or rolled back as one.
+   both counts of a ticket and its third count when the first two disagree.
+3. Writes, in bulk: the file's tickets are read (and locked on PostgreSQL) a few thousand at a time,
+   with what a 2nd count's decision needs; each ticket's status follows its counts in memory; then
+   counts, tickets' changes and the audit events (``audit.record_many``: the same ``count.add`` events
+   as the tablets', chained in the same order) go in with a few statements per thousand lines.
 """
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
+from tickets import numbering
 from tickets.errors import CountappError, Forbidden, N_
 
-from .. import filecheck
+from .. import campaign_settings, filecheck
+from ..database import dialect
 from ..extensions import db
 from ..filecheck import CountCheck, FileError, ImportRefused
-from ..models import CountSource, Role, Ticket, TicketStatus, User
+from ..imports_check import paused_gc
+from ..models import BookLine, Count, CountSource, Item, Role, Team, Ticket, TicketStatus, User
 from . import audit
 from . import campaigns as campaign_service
 from . import counting
@@ -35,6 +42,7 @@ from .imports import file_limits
 IMPORTERS = (Role.MANAGER, Role.CENTRALISER)
 E_INTERRUPTED = N_("Counts of these tickets arrived from elsewhere while the file was being imported: nothing was "
                    "imported. Import the file again.")
+BATCH = 5000
 
 
 def _operator(by: User | None) -> User:
@@ -47,29 +55,105 @@ def _operator(by: User | None) -> User:
     return by
 
 
-@contextlib.contextmanager
-def _held_commits() -> Iterator[list]:
-    """Inside, ``db.session.commit()`` only flushes; a rollback by the counting service is noted in the list."""
-    session = db.session()
-    rollbacks: list = []
-
-    def note(*_args) -> None:
-        rollbacks.append(True)
-
-    sa.event.listen(session, "after_soft_rollback", note)
-    session.commit = session.flush  # type: ignore[method-assign]
-    try:
-        yield rollbacks
-    finally:
-        del session.commit
-        sa.event.remove(session, "after_soft_rollback", note)
-
-
 def _input(row) -> counting.CountInput:
     return counting.CountInput(ticket=row.ticket, round=row.round, quantity=row.quantity, state=row.state,
                                method=row.method, counted_at=row.counted_at, reference=row.reference or None,
                                location=row.location or None, lot=row.lot or None, team=row.team,
                                counted_by=row.counted_by, line=row.line)
+
+
+class _Tickets:
+    """The file's tickets, read a few thousand at a time (locked on PostgreSQL, as a tablet's count locks
+    its ticket), with their unit; and what a 2nd count's decision reads, read in bulk too."""
+
+    def __init__(self, campaign, rows) -> None:
+        self.campaign = campaign
+        # Held here: the session keeps loaded objects only while something refers to them.
+        self.teams = list(db.session.scalars(sa.select(Team).where(Team.campaign_id == campaign.id)))
+        teams = {team.id: team for team in self.teams}
+        self.by_sequence: dict[int, tuple[Ticket, str | None]] = {}
+        self.quantities: dict[tuple[int, int], Decimal] = {}   # (ticket id, round) -> current quantity
+        self.bases: dict[int, tuple] = {}                       # ticket id -> book basis
+        sequences = sorted({parts[0] for parts in map(numbering.number_parts, (r.ticket for r in rows))
+                            if parts is not None})
+        line_item = sa.orm.aliased(Item)
+        query = (sa.select(Ticket, sa.func.coalesce(Item.unit, line_item.unit))
+                 .outerjoin(Item, Item.id == Ticket.item_id)
+                 .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
+                 .outerjoin(line_item, line_item.id == BookLine.item_id))
+        if dialect() == "postgresql":
+            query = query.with_for_update(of=Ticket)
+        for start in range(0, len(sequences), BATCH):
+            chunk = sequences[start:start + BATCH]
+            for ticket, unit in db.session.execute(query.where(Ticket.campaign_id == campaign.id,
+                                                               Ticket.sequence.in_(chunk))):
+                # The teams are loaded: the rules read a ticket's teams without a query each.
+                set_committed_value(ticket, "team1", teams.get(ticket.team1_id))
+                set_committed_value(ticket, "team2", teams.get(ticket.team2_id))
+                self.by_sequence[ticket.sequence] = (ticket, unit)
+        self.tolerances = campaign_settings.tolerance_settings(campaign.settings)
+        self._read_for_decisions(rows)
+
+    def _read_for_decisions(self, rows) -> None:
+        """Round-1 quantities already in and book bases of the tickets the file gives a 2nd count."""
+        second = [self.by_sequence[parts[0]][0] for parts in
+                  (numbering.number_parts(r.ticket) for r in rows if r.round == 2)
+                  if parts is not None and parts[0] in self.by_sequence]
+        ids = [t.id for t in second if t.status not in (TicketStatus.CREATED, TicketStatus.ISSUED)]
+        later = sa.orm.aliased(Count)
+        newer = sa.select(later.id).where(later.supersedes_id == Count.id).exists()
+        for start in range(0, len(ids), BATCH):
+            for ticket_id, quantity in db.session.execute(
+                    sa.select(Count.ticket_id, Count.quantity).where(Count.ticket_id.in_(ids[start:start + BATCH]),
+                                                                     Count.round == 1, ~newer)
+                    .order_by(Count.id)):
+                self.quantities[(ticket_id, 1)] = quantity
+        lines = {t.book_line_id: t.id for t in second if t.book_line_id is not None}
+        keys = sorted(lines)
+        for start in range(0, len(keys), BATCH):
+            for line_id, *basis in db.session.execute(
+                    sa.select(BookLine.id, *counting.BOOK_BASIS_COLUMNS).join(Item, Item.id == BookLine.item_id)
+                    .where(BookLine.id.in_(keys[start:start + BATCH]))):
+                self.bases[lines[line_id]] = counting.line_basis(self.campaign, basis)
+
+    def find(self, text) -> tuple[Ticket, str | None]:
+        """The ticket a line names and its unit; what is wrong is named as for a tablet's count."""
+        parts = numbering.number_parts(text)
+        found = self.by_sequence.get(parts[0]) if parts is not None else None
+        if found is None or (parts[1] is not None and parts[1] != self.campaign.fiscal_year):
+            counting.find_ticket(self.campaign, text)   # raises, naming what is wrong
+            raise CountappError(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
+                                ticket=text, code=self.campaign.code)
+        return found
+
+    def decision(self, campaign, ticket: Ticket, known: dict) -> dict | None:
+        """``counting.ticket_decision`` from what was read in bulk (and this file's 1st counts)."""
+        quantity1 = self.quantities.get((ticket.id, 1))
+        if quantity1 is None or ticket.id not in self.bases:   # a blank ticket: its basis as for a tablet's count
+            return counting.ticket_decision(campaign, ticket, {**known, **({1: quantity1} if quantity1 is not None else {})})
+        return counting.decision_for(campaign, quantity1, known[2], self.bases[ticket.id], self.tolerances)
+
+
+def _write(counts: list[dict], changes: dict[int, dict], events: list[dict]) -> None:
+    """Write a batch and empty it: the counts, each ticket's last change, the events, a statement each
+    (inside the import's transaction)."""
+    if not counts:
+        return
+    connection = db.session.connection()
+    try:
+        connection.execute(sa.insert(Count.__table__), counts)
+    except IntegrityError:
+        # A tablet's count of one of these tickets and rounds got in first.
+        raise CountappError(E_INTERRUPTED, field="ticket") from None
+    by_columns: dict[tuple[str, ...], list[dict]] = {}
+    for ticket_id, change in changes.items():
+        by_columns.setdefault(tuple(sorted(change)), []).append({"ticket_id": ticket_id, **change})
+    for columns, batch in by_columns.items():
+        connection.execute(counting._ticket_update(columns), batch)
+    audit.record_many(events)
+    counts.clear()
+    changes.clear()
+    events.clear()
 
 
 def import_counts(code: str, path, *, filename: str | None = None, by: User | None = None,
@@ -85,37 +169,9 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     checked = filecheck.check_file("counts", path, filename=filename, limits=file_limits())
     checked.raise_for_errors()
     rows = sorted(checked.rows, key=lambda r: (r.round, r.line))
-    errors: list[FileError] = []
-    failed: set[int] = set()       # tickets with an error: their later rounds would only repeat it
-    per_round = {1: 0, 2: 0, 3: 0}
-    touched: set[int] = set()
     try:
-        with _held_commits() as rollbacks:
-            for done, row in enumerate(rows, 1):
-                key = filecheck.ticket_key(row.ticket)
-                if key is not None and key[0] in failed:
-                    continue
-                try:
-                    result = counting.submit_count(code, _input(row), user=operator, source=CountSource.IMPORT)
-                except CountappError as error:
-                    if rollbacks:
-                        raise CountappError(E_INTERRUPTED, field="ticket") from None
-                    errors.append(FileError(filename, row.line, error.field or "ticket", error.message,
-                                            dict(error.params)))
-                    if key is not None:
-                        failed.add(key[0])
-                    continue
-                per_round[row.round] += 1
-                touched.add(result.ticket.id)
-                if progress and done % 500 == 0:
-                    progress(done)
-            if rollbacks:
-                raise CountappError(E_INTERRUPTED, field="ticket")
-        if errors:
-            errors.sort(key=lambda e: (e.line or 0, e.column or ""))
-            refused = CountCheck(filename, errors=errors, lines=checked.lines, error_count=len(errors))
-            raise ImportRefused(refused)
-        outcome = _outcome(list(touched))
+        per_round, touched = _apply(campaign, rows, operator, filename, checked.lines, progress)
+        outcome = _outcome(touched)
         audit.record("import.counts", campaign=campaign, entity="file", entity_id=filename[:60],
                      user=by, after={"file": filename, "lines": checked.lines,
                                      "rounds": {str(k): v for k, v in per_round.items()}, **outcome})
@@ -126,6 +182,56 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     if progress:
         progress(len(rows))
     return {"lines": checked.lines, "rounds": per_round, **outcome}
+
+
+@paused_gc   # tens of thousands of loaded tickets: the collector's passes over them cost more than the work
+def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) -> tuple[dict, list[int]]:
+    """Check every line under the tablets' rules and write the good ones ``BATCH`` at a time while no
+    line has failed (the caller rolls back when one does); raise ``ImportRefused`` listing every error."""
+    errors: list[FileError] = []
+    failed: set[int] = set()       # tickets with an error: their later rounds would only repeat it
+    per_round = {1: 0, 2: 0, 3: 0}
+    counts: list[dict] = []
+    events: list[dict] = []
+    changes: dict[int, dict] = {}
+    touched: set[int] = set()
+    tickets = _Tickets(campaign, rows)
+    for done, row in enumerate(rows, 1):
+        key = filecheck.ticket_key(row.ticket)
+        if key is not None and key[0] in failed:
+            continue
+        try:
+            ticket, unit = tickets.find(row.ticket)
+            count = counting.check_count(campaign, ticket, unit, _input(row), user=operator,
+                                         source=CountSource.IMPORT, decision=tickets.decision)
+        except CountappError as error:
+            errors.append(FileError(filename, row.line, error.field or "ticket", error.message,
+                                    dict(error.params)))
+            if key is not None:
+                failed.add(key[0])
+            continue
+        # The ticket moves on in memory, so that its next round in the file is checked against it.
+        for name, value in count.change.items():
+            set_committed_value(ticket, name, value)
+        if "item_id" in count.change:
+            db.session.expire(ticket, ["item", "location"])
+        touched.add(ticket.id)
+        tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
+        per_round[row.round] += 1
+        if errors:
+            continue   # nothing more is written: the file will be refused
+        changes.setdefault(ticket.id, {}).update(count.change)
+        counts.append(count.values)
+        events.append(count.event)
+        if len(counts) >= BATCH:
+            _write(counts, changes, events)
+        if progress and done % BATCH == 0:
+            progress(done)
+    if errors:
+        errors.sort(key=lambda e: (e.line or 0, e.column or ""))
+        raise ImportRefused(CountCheck(filename, errors=errors, lines=lines, error_count=len(errors)))
+    _write(counts, changes, events)
+    return per_round, sorted(touched)
 
 
 def _outcome(ticket_ids: list[int]) -> dict:

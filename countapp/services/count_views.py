@@ -60,6 +60,18 @@ def campaigns_of_member(user: User) -> list[Campaign]:
     return sorted(campaigns, key=lambda c: (_STATUS_RANK[c.status], -c.fiscal_year, -c.id))
 
 
+# Built once (parameter: user_id): the campaign scope runs it on every request of a counting team.
+_MEMBER_CODES = sa.select(Campaign.code).where(Campaign.id.in_(
+    sa.select(Team.campaign_id).where(sa.or_(
+        Team.leader_id == sa.bindparam("user_id"),
+        Team.id.in_(sa.select(team_member.c.team_id).where(team_member.c.user_id == sa.bindparam("user_id")))))))
+
+
+def campaign_codes_of_member(user: User) -> list[str]:
+    """Codes of the campaigns where the user is in a team (codes only: the campaign scope asks on every request)."""
+    return list(db.session.connection().execute(_MEMBER_CODES, {"user_id": user.id}).scalars())
+
+
 def kept_zones(user: User, campaign: Campaign | None = None) -> list[tuple[str, str]]:
     """(campaign code, zone code) of the zones the user keeps as storekeeper, so never counts."""
     query = (sa.select(Campaign.code, Zone.code).join(zone_storekeeper, zone_storekeeper.c.zone_id == Zone.id)

@@ -335,19 +335,24 @@ def ticket_unit(ticket: Ticket) -> str | None:
     return None
 
 
-_BOOK_BASIS = (sa.select(BookLine.book_qty, BookLine.unit_cost, Item.category, BookLine.item_id,
-                         BookLine.location_id, BookLine.lot)
+BOOK_BASIS_COLUMNS = (BookLine.book_qty, BookLine.unit_cost, Item.category, BookLine.item_id, BookLine.location_id,
+                      BookLine.lot)   # what ``line_basis`` takes, from book_line joined to its item
+_BOOK_BASIS = (sa.select(*BOOK_BASIS_COLUMNS)
                .join(Item, Item.id == BookLine.item_id).where(BookLine.id == sa.bindparam("line")))
+
+
+def line_basis(campaign: Campaign, row) -> tuple[Decimal, Decimal, str | None]:
+    """The basis of a ticket on a book line, from the line's ``BOOK_BASIS_COLUMNS``."""
+    book_qty, unit_cost, category, item_id, location_id, lot = row
+    # The book at the line's own count date (issue 18: zones may count on other days than the stock file's).
+    book_qty = count_dates.book_at_count_date(campaign, item_id, location_id, lot, book_qty)
+    return book_qty, unit_cost, category.value
 
 
 def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, str | None]:
     """Book quantity, unit cost and category the tolerances compare with (0 for blank or unknown lines)."""
     if ticket.book_line_id is not None:
-        book_qty, unit_cost, category, item_id, location_id, lot = db.session.execute(
-            _BOOK_BASIS, {"line": ticket.book_line_id}).one()
-        # The book at the line's own count date (issue 18: zones may count on other days than the stock file's).
-        book_qty = count_dates.book_at_count_date(campaign, item_id, location_id, lot, book_qty)
-        return book_qty, unit_cost, category.value
+        return line_basis(campaign, db.session.execute(_BOOK_BASIS, {"line": ticket.book_line_id}).one())
     if ticket.item_id is None:
         return Decimal(0), Decimal(0), None
     # A blank ticket compares with a book quantity of 0 (DOMAIN.md), even where a book line exists for
@@ -374,8 +379,16 @@ def ticket_decision(campaign: Campaign, ticket: Ticket, known: dict[int, Decimal
     quantity2 = known[2] if 2 in known else _current_quantity(ticket.id, 2)
     if quantity1 is None or quantity2 is None:
         return None
-    book_qty, unit_cost, category = _book_basis(campaign, ticket)
-    between, vs_book = campaign_settings.tolerance_settings(campaign.settings).for_category(category)
+    return decision_for(campaign, quantity1, quantity2, _book_basis(campaign, ticket))
+
+
+def decision_for(campaign: Campaign, quantity1: Decimal, quantity2: Decimal,
+                 basis: tuple[Decimal, Decimal, str | None], tolerances=None) -> dict:
+    """The ticket's change once both counts are in, given the book ``basis`` (see ``_book_basis``) and
+    the campaign's ``tolerances`` (read from its settings when not given)."""
+    book_qty, unit_cost, category = basis
+    tolerances = tolerances or campaign_settings.tolerance_settings(campaign.settings)
+    between, vs_book = tolerances.for_category(category)
     decision = decide(quantity1, quantity2, book_qty, unit_cost, between, vs_book)
     if decision.outcome == "agreed":
         return {"status": TicketStatus.FINAL, "final_qty": decision.agreed_qty, "recount_reasons": ""}
@@ -572,7 +585,10 @@ def _replayed(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInp
 
 @functools.cache
 def _count_load_statement(postgresql: bool) -> sa.Select:
-    """Built once (parameters: code, sequence, user_id): building it took longer than running it."""
+    """Built once (parameters: code, sequence, user_id; on PostgreSQL chain too): building it took longer
+    than running it. On PostgreSQL it also locks the user's audit sub-chain and reads its head (the
+    function of migration perfaudit0001, run after the campaign and ticket are found): one round trip
+    fewer per count."""
     line_item = _LINE_ITEM
     query = (sa.select(Campaign, Ticket, sa.func.coalesce(Item.unit, line_item.unit), _USER_TEAM)
              .join(Ticket, sa.and_(Ticket.campaign_id == Campaign.id, Ticket.sequence == sa.bindparam("sequence")))
@@ -581,43 +597,54 @@ def _count_load_statement(postgresql: bool) -> sa.Select:
              .outerjoin(line_item, line_item.id == BookLine.item_id)
              .outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(sa.bindparam("user_id"), Campaign.id))
              .where(Campaign.code == sa.bindparam("code")))
-    return query.with_for_update(of=Ticket) if postgresql else query
+    if not postgresql:
+        return query
+    head = (sa.func.countapp_audit_sub_chain_head(Campaign.id, sa.bindparam("chain", type_=sa.String))
+            .table_valued(sa.column("seq", sa.Integer), sa.column("hash", sa.String)).lateral("chain_head"))
+    return query.add_columns(head.c.seq, head.c.hash).outerjoin(head, sa.true()).with_for_update(of=Ticket)
 
 
-def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None]:
-    """Campaign, ticket (locked on PostgreSQL), unit and the user's team in one query: the hot path
-    of every tablet. Whatever is wrong (campaign, number, year, ticket) is named as elsewhere."""
+def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None, tuple | None]:
+    """Campaign, ticket (locked on PostgreSQL), unit, the user's team and (PostgreSQL) the head of the user's
+    audit sub-chain, locked, in one query: the hot path of every tablet. The head is None where it was
+    not read (SQLite; a number written otherwise), and (0, GENESIS) for an empty sub-chain. Whatever is
+    wrong (campaign, number, year, ticket) is named as elsewhere."""
     parts = numbering.number_parts(text)
     if parts is None:
         campaign = campaign_service.get(code)
-        return (campaign, *_find_ticket_and_unit(campaign, text, user))   # raises, naming what is wrong
+        return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises, naming what is wrong
     sequence, year = parts
-    row = db.session.execute(_count_load_statement(dialect() == "postgresql"),
-                             {"code": code, "sequence": sequence, "user_id": user.id}).first()
+    # A user not saved (no id: the command line's system user) writes to the main chain: its head is read there.
+    postgresql = dialect() == "postgresql" and user.id is not None
+    parameters = {"code": code, "sequence": sequence, "user_id": user.id}
+    if postgresql:
+        parameters["chain"] = audit.user_chain(user.id)   # where count.add goes (audit.SUB_CHAINED)
+    row = db.session.execute(_count_load_statement(postgresql), parameters).first()
     if row is None or (year is not None and year != row[0].fiscal_year):
         campaign = row[0] if row is not None else campaign_service.get(code)   # an unknown campaign first
-        return (campaign, *_find_ticket_and_unit(campaign, text, user))       # raises: wrong year, no such ticket
-    return row[0], row[1], row[2], row[3]
+        return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises: wrong year, no such ticket
+    head = ((row[4], row[5]) if row[4] is not None else (0, audit.GENESIS)) if postgresql else None
+    return row[0], row[1], row[2], row[3], head
 
 
-def submit_count(code: str, data: CountInput, *, user: User, source: CountSource = CountSource.TABLET
-                 ) -> CountResult:
-    """Record one count (one transaction); a replayed ``client_id`` returns the stored count."""
-    try:
-        client_id = _check_client_id(data.client_id)
-        if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
-            raise CountappError(N_("A ticket number is required."), field="ticket")
-        campaign, ticket, unit, users_team = _load_for_count(code, data.ticket, user)
-    except CountappError:
-        campaign_service.get(code)   # an unknown campaign is what the caller hears first
-        raise
-    if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
-        # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
-        # so the same count sent twice at once waits here for the first one. (A first count of an issued
-        # ticket cannot be a replay; a client_id used twice is caught by its unique index below.)
-        replayed = _replayed(campaign, client_id, ticket, data, unit, user)
-        if replayed is not None:
-            return replayed
+@dataclass
+class CheckedCount:
+    """A count that passed every rule: what to write (the count's values, the ticket's change, the audit event)."""
+
+    values: dict
+    change: dict
+    event: dict
+    team: Team | None
+
+
+def check_count(campaign: Campaign, ticket: Ticket, unit: str | None, data: CountInput, *, user: User,
+                source: CountSource, client_id: str | None = None, users_team=_UNKNOWN,
+                decision=None) -> CheckedCount:
+    """Every rule a count passes, tablet or file, and what it writes; reads what it needs, writes nothing.
+
+    ``ticket`` is loaded (and locked on PostgreSQL) by the caller. ``decision(campaign, ticket, known)``
+    gives a 2nd count's outcome (default ``ticket_decision``; the counts-file import passes one that reads
+    in bulk)."""
     campaign_service.check_not_closed(campaign)
     if campaign.status not in (CampaignStatus.COUNTING, CampaignStatus.RECONCILING) and source != CountSource.IMPORT:
         raise CountappError(N_("Campaign %(code)s is not counting yet."), field="ticket", code=campaign.code)
@@ -650,7 +677,8 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
     if round_ == 1:
         change["status"] = TicketStatus.COUNTED_1
     elif round_ == 2:   # decided before anything is written, with this count's quantity
-        change.update(ticket_decision(campaign, ticket, {2: quantity}) or {"status": TicketStatus.COUNTED_2})
+        change.update((decision or ticket_decision)(campaign, ticket, {2: quantity})
+                      or {"status": TicketStatus.COUNTED_2})
     else:
         change.update(status=TicketStatus.FINAL, final_qty=quantity)
     event = {"action": "count.add", "campaign": campaign, "entity": "ticket", "entity_id": label, "user": user,
@@ -658,10 +686,35 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
              "after": {"round": round_, "quantity": quantity, "state": state, "method": method, "source": source,
                        "status": change["status"], "client_id": client_id,
                        **({"packaging": packaging.as_dict()} if packaging else {})}}
+    return CheckedCount(values, change, event, team)
+
+
+def submit_count(code: str, data: CountInput, *, user: User, source: CountSource = CountSource.TABLET
+                 ) -> CountResult:
+    """Record one count (one transaction); a replayed ``client_id`` returns the stored count."""
+    try:
+        client_id = _check_client_id(data.client_id)
+        if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
+            raise CountappError(N_("A ticket number is required."), field="ticket")
+        campaign, ticket, unit, users_team, chain_head = _load_for_count(code, data.ticket, user)
+    except CountappError:
+        campaign_service.get(code)   # an unknown campaign is what the caller hears first
+        raise
+    if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
+        # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
+        # so the same count sent twice at once waits here for the first one. (A first count of an issued
+        # ticket cannot be a replay; a client_id used twice is caught by its unique index below.)
+        replayed = _replayed(campaign, client_id, ticket, data, unit, user)
+        if replayed is not None:
+            return replayed
+    checked = check_count(campaign, ticket, unit, data, user=user, source=source, client_id=client_id,
+                          users_team=users_team)
+    values, change, event, team = checked.values, checked.change, checked.event, checked.team
+    label, round_ = event["entity_id"], values["round"]
     try:
         if dialect() == "postgresql":
             # The chain is locked first (the ticket already is): then one statement writes everything.
-            count = _write_count(values, ticket, change, audit.chained_event(**event))
+            count = _write_count(values, ticket, change, audit.chained_event(**event, head=chain_head))
         else:
             # SQLite: this first write takes the database's write lock, which then guards the chain.
             count = _insert_count(values, ticket)

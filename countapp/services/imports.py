@@ -1,8 +1,9 @@
 """Imports of ERP exports: book stock, movements, opening values.
 
-The whole file is checked first (``countapp.filecheck``) and every error is listed; nothing is
-written unless the whole file is good, and then in one transaction. Files are read twice
-(check, then write) so that memory stays bounded whatever their size.
+The whole file is checked (``countapp.filecheck``) and every error is listed; nothing is written
+unless the whole file is good, and then in one transaction. A stock file is read once: checked and
+written chunk by chunk in that transaction, rolled back whole when a line is bad (even the last), so
+that memory holds one chunk, not the file.
 """
 from __future__ import annotations
 
@@ -21,13 +22,13 @@ from flask_babel import format_decimal, gettext, ngettext
 from tickets.errors import CountappError, N_
 
 from .. import filecheck, tabular
-from ..filecheck import ImportRefused
+from ..filecheck import STOCK_CHUNK, ImportRefused
 from ..extensions import db
 from ..i18n import message_gettext
 from ..models import (BookLine, Campaign, CampaignStatus, Item, Location, Movement, OpeningBalance, Site, Zone)
 from . import audit
 from . import campaigns as campaign_service
-from .stock_writer import write_stock
+from .stock_writer import StockWriter, bulk_writes
 
 KINDS = ("stock", "movements", "opening")
 PREVIEW_ERRORS = 200
@@ -79,14 +80,17 @@ def file_limits() -> tabular.Limits:
     return tabular.Limits(**values) if values else tabular.LIMITS
 
 
-def _check(kind: str, campaign: Campaign, path, filename: str, *, keep_rows: bool = True):
-    """Read and check the whole file; the result lists every error and, when there is none, the rows."""
+def _check(kind: str, campaign: Campaign, path, filename: str, *, keep_rows: bool = True, on_rows=None):
+    """Read and check the whole file; the result lists every error and, when there is none, the rows
+    (for a stock file given ``on_rows``: handed to it chunk by chunk, see ``filecheck.check_stock``)."""
     if kind not in KINDS:
         raise CountappError(N_("Unknown import %(kind)s: choose stock, movements or opening."), field="kind",
                             kind=kind)
     options: dict = {}
     if kind == "stock":
         options["keep_rows"] = keep_rows
+        if on_rows is not None:
+            options.update(on_rows=on_rows, chunk=current_app.config.get("COUNTAPP_IMPORT_CHUNK") or STOCK_CHUNK)
     elif kind == "movements":
         start, end = movement_window(campaign)
         options.update(
@@ -140,12 +144,13 @@ def _write_opening(campaign: Campaign, rows, progress) -> dict:
     return {"categories": n}
 
 
+def _stock_counts(result) -> dict:
+    return {"lines": result.lines, "inserted": result.inserted, "updated": result.updated,
+            "removed": result.removed, "zeroed": result.zeroed, "items": result.items,
+            "locations": result.locations}
+
+
 def _write(kind: str, campaign: Campaign, rows, progress) -> dict:
-    if kind == "stock":
-        result = write_stock(campaign, rows, progress=progress)
-        return {"lines": result.lines, "inserted": result.inserted, "updated": result.updated,
-                "removed": result.removed, "zeroed": result.zeroed, "items": result.items,
-                "locations": result.locations}
     if kind == "movements":
         return _write_movements(campaign, rows, progress)
     return _write_opening(campaign, rows, progress)
@@ -180,12 +185,15 @@ def import_file(kind: str, code: str, path, *, filename: str | None = None, by=N
     _check_campaign_accepts(kind, campaign)
     as_of = _as_of(kind, campaign, as_of)
     filename = filename or Path(str(path)).name
-    checked = _check(kind, campaign, path, filename)
-    checked.raise_for_errors()
-    if on_checked:
-        on_checked(checked.lines)
     try:
-        counts = _write(kind, campaign, checked.rows, progress)
+        if kind == "stock":
+            counts = _import_stock(campaign, path, filename, progress, on_checked)
+        else:
+            checked = _check(kind, campaign, path, filename)
+            checked.raise_for_errors()
+            if on_checked:
+                on_checked(checked.lines)
+            counts = _write(kind, campaign, checked.rows, progress)
         if kind == "movements":
             counts["outside_window"] = checked.outside_window
         after = {"file": filename, **counts}
@@ -198,6 +206,17 @@ def import_file(kind: str, code: str, path, *, filename: str | None = None, by=N
         db.session.rollback()
         raise
     return counts
+
+
+def _import_stock(campaign: Campaign, path, filename: str, progress, on_checked) -> dict:
+    """Check and write the stock file in one pass, chunk by chunk (the caller commits or rolls back)."""
+    if on_checked:
+        on_checked(None)   # the number of lines is known at the end only
+    writer = StockWriter(campaign, progress=progress)
+    with bulk_writes():
+        checked = _check("stock", campaign, path, filename, keep_rows=False, on_rows=writer.write)
+        checked.raise_for_errors()   # chunks already written are rolled back by the caller
+        return _stock_counts(writer.finish())
 
 
 def describe(kind: str, counts: dict) -> str:

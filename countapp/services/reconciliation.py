@@ -326,13 +326,18 @@ class Kept:
 
 
 def data_version(campaign: Campaign) -> int:
-    """The sequence number of the campaign's newest audit event that may move a figure."""
+    """A number that grows with every audit event that may move a figure: the main chain's newest such
+    event, plus the events of the sub-chains (count events, each numbered from 1 in its user's chain)."""
     seq = db.session.scalar(
-        sa.select(AuditEvent.seq).where(AuditEvent.campaign_id == campaign.id,
+        sa.select(AuditEvent.seq).where(AuditEvent.campaign_id == campaign.id, AuditEvent.chain == "",
                                         *[sa.not_(AuditEvent.action.startswith(prefix))
                                           for prefix in FIGURE_NEUTRAL_PREFIXES])
         .order_by(AuditEvent.seq.desc()).limit(1))
-    return int(seq or 0)
+    heads = (sa.select(sa.func.max(AuditEvent.seq).label("seq"))
+             .where(AuditEvent.campaign_id == campaign.id, AuditEvent.chain != "")
+             .group_by(AuditEvent.chain).subquery())
+    counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(heads.c.seq), 0)))
+    return int(seq or 0) + int(counted or 0)
 
 
 _memory: dict[str, Kept] = {}
@@ -428,7 +433,7 @@ def sign_state(campaign: Campaign) -> SignState:
     version = None
     if signed:
         event = db.session.scalar(sa.select(AuditEvent).where(
-            AuditEvent.campaign_id == campaign.id, AuditEvent.action == "reconciliation.sign")
+            AuditEvent.campaign_id == campaign.id, AuditEvent.chain == "", AuditEvent.action == "reconciliation.sign")
             .order_by(AuditEvent.seq.desc()).limit(1))
         version = (event.after or {}).get("data_version") if event is not None else None
     return SignState(signed=signed, last=last, history=history, signed_version=version)
@@ -555,6 +560,7 @@ def sign_off(code: str, *, name: str = "", by: User | None = None) -> SignOff:
     record = SignOff(campaign_id=campaign.id, kind=SIGNED, name=name, by_id=by.id if by else None)
     db.session.add(record)
     db.session.flush()
+    audit.join(campaign, user=by, reason="sign-off")   # the count sub-chains, committed into the main chain
     audit.record("reconciliation.sign", campaign=campaign, entity="reconciliation", entity_id=campaign.code,
                  user=by, after={"name": name, "data_version": found.version, "csv_sha256": digest,
                                  "totals": _totals(signed)})

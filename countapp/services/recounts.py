@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, CountSource, Item, Location, RecountSheet, Role,
                       Team, Ticket, TicketDecision, TicketStatus, User, Zone, recount_sheet_ticket,
                       zone_storekeeper)
+from ..models.users import SessionUser
 from . import audit, count_dates
 from . import campaigns as campaign_service
 from . import centralisation
@@ -115,6 +116,8 @@ def _user(login_or_id, what: str) -> User:
     if isinstance(login_or_id, User):
         return login_or_id
     user = None
+    if isinstance(login_or_id, SessionUser):
+        login_or_id = login_or_id.id
     if isinstance(login_or_id, int) and not isinstance(login_or_id, bool):
         user = db.session.get(User, login_or_id)
     elif isinstance(login_or_id, str) and login_or_id.strip():

@@ -242,11 +242,17 @@ def reset_password(user: User, password: str | None = None, *, must_change: bool
     return generated
 
 
+def own(user) -> User:
+    """The ``User`` itself, for a change: the logged-in user of a request is a read-only ``SessionUser``."""
+    return user if isinstance(user, User) else db.session.get(User, user.id)
+
+
 def change_password(user: User, new: str, confirmation: str, *, current: str | None = None) -> User:
     """The user chooses their own password; ``current`` is asked unless a reset made them choose one now.
 
     Every other session of the user ends (the version changes); the caller logs this one in again.
     """
+    user = own(user)
     if not user.must_change_password and not user.check_password(current or ""):
         raise CountappError(N_("The current password is wrong."), field="current")
     check_new_password(new, confirmation=confirmation, login=user.login,
@@ -285,11 +291,13 @@ def authenticate(login: str, password: str) -> User | None:
 
 def end_sessions(user: User) -> None:
     """Log the user out everywhere: every session and remember-me cookie made before stops working."""
+    user = own(user)
     user.session_version += 1
     db.session.commit()
 
 
 def record_login(user: User) -> None:
+    user = own(user)
     user.last_login_at = utcnow()
     db.session.commit()
 
@@ -297,6 +305,7 @@ def record_login(user: User) -> None:
 def set_language(user: User, language: str) -> None:
     if language not in LANGUAGES:
         raise CountappError(N_("Unknown language %(language)s: choose fr or en."), field="language", language=language)
+    user = own(user)
     user.language = language
     db.session.commit()
 
@@ -304,6 +313,7 @@ def set_language(user: User, language: str) -> None:
 def new_api_token(user: User) -> str:
     """A personal API token for integrations; only its hash is kept."""
     token = secrets.token_urlsafe(32)
+    user = own(user)
     user.api_token_hash = token_hash(token)
     audit.record("user.api_token", entity="user", entity_id=user.id, user=user)
     db.session.commit()

@@ -38,7 +38,7 @@ def campaign_codes(user: User) -> frozenset[str]:
     """Codes of the campaigns where the user is in a team (leader or member), once per request."""
     cache = g.setdefault("_countapp_scope", {})
     if user.id not in cache:
-        cache[user.id] = frozenset(c.code for c in count_views.campaigns_of_member(user))
+        cache[user.id] = frozenset(count_views.campaign_codes_of_member(user))
     return cache[user.id]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import secrets
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,7 @@ from flask_login import current_user, login_user
 
 from ..extensions import csrf, db, login
 from ..models import Role, User
+from ..models.users import SESSION_COLUMNS, SessionUser
 from ..services.users import token_hash
 from .auth import throttle
 
@@ -70,8 +72,13 @@ def log_in(user: User, *, remember: bool = False) -> None:
     session["_user_id"] = f"{user.get_id()}:{secrets.token_urlsafe(12)}"  # Flask-Login's key, signed
 
 
+# Built once: the columns a request needs, as one plain row (no ORM object: issue 20).
+_SESSION_USER = sa.select(*(User.__table__.c[name] for name in SESSION_COLUMNS)).where(
+    User.__table__.c.id == sa.bindparam("id"))
+
+
 @login.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> SessionUser | None:
     """The session and remember-me cookie hold "id:session_version[:nonce]" (log_in): a session made
     before the user logged out, was disabled or changed their password carries an old version."""
     parts = user_id.split(":")
@@ -79,10 +86,10 @@ def load_user(user_id: str) -> User | None:
         ident, version = int(parts[0]), int(parts[1])
     except (ValueError, IndexError):
         return None
-    user = db.session.get(User, ident)
-    if user is None or not user.active or user.session_version != version:
+    row = db.session.connection().execute(_SESSION_USER, {"id": ident}).first()
+    if row is None or not row.active or row.session_version != version:
         return None
-    return user
+    return SessionUser(row)
 
 
 def _bearer_token() -> str | None:

@@ -72,17 +72,22 @@ def _raw(triggers: bool = True):
 
 def _rehash(connection, campaign_id: int, *, key: bytes | None, from_seq: int = 1, to_seq: int | None = None,
             mark_plain: bool = True) -> None:
-    """A forger's work: recompute the hashes of events from_seq..to_seq (plain SHA-256 without the key)."""
+    """A forger's work: recompute the hashes of events from_seq..to_seq of every chain (plain SHA-256 without
+    the key)."""
     table = AuditEvent.__table__
-    keyed = "key_id" in {c["name"] for c in sa.inspect(connection).get_columns("audit_event")}  # not before sec0001
-    columns = [c for c in table.c if keyed or c.name != "key_id"]
+    present = {c["name"] for c in sa.inspect(connection).get_columns("audit_event")}
+    keyed = "key_id" in present       # not before sec0001
+    columns = [c for c in table.c if c.name in present]
+    chained = "chain" in present      # sub-chains: not before perfaudit0001
     rows = connection.execute(sa.select(*columns).where(table.c.campaign_id == campaign_id)
-                              .order_by(table.c.seq)).all()
-    previous = audit.GENESIS
+                              .order_by(*([table.c.chain] if chained else []), table.c.seq)).all()
+    previous, chain = audit.GENESIS, ""
     for row in rows:
+        if chained and row.chain != chain:
+            previous, chain = audit.GENESIS, row.chain
         if row.seq >= from_seq and (to_seq is None or row.seq <= to_seq):
             digest = audit.event_digest(previous, row.campaign_id, row.seq, row.at, row.user_login, row.action,
-                                        row.entity, row.entity_id, row.before, row.after, key)
+                                        row.entity, row.entity_id, row.before, row.after, key, chain)
             values = {"prev_hash": previous, "hash": digest}
             if mark_plain and keyed:
                 values["key_id"] = None
@@ -207,7 +212,7 @@ def test_the_app_role_may_only_insert_and_select(scenario, app_role, runner, dat
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 2
     last = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.campaign_id == _campaign().id)
-                             .order_by(AuditEvent.seq.desc()).limit(1))
+                             .order_by(AuditEvent.id.desc()).limit(1))   # the newest, in cat's sub-chain
     assert last.action == "count.add" and last.user_login == "cat" and last.key_id == audit.current_key().key_id
     assert audit_review.verify(_campaign()).ok
 

@@ -104,10 +104,16 @@ def test_the_log_and_its_check_are_in_the_file(worked, runner, tmp_path):
         events = json.loads(archive.read("audit_log.json"))
         check = json.loads(archive.read("audit_verification.json"))
         readme = archive.read("README.txt").decode()
-    assert [int(r["seq"]) for r in log] == list(range(1, len(log) + 1))
+    # the main chain, then each user's sub-chain of counts (docs/audit.md), each numbered from 1 and linked
+    chains = [r["chain"] for r in log]
+    assert chains == sorted(chains) and chains[0] == "" and len(set(chains)) > 1
+    for chain in set(chains):
+        assert [int(r["seq"]) for r in log if r["chain"] == chain] == list(range(1, chains.count(chain) + 1))
     assert [e["hash"] for e in events] == [r["hash"] for r in log]
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:]))
-    assert check["ok"] and check["head_hash"] == log[-1]["hash"] and "intact" in readme
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:]) if a["chain"] == b["chain"])
+    main = [r for r in log if r["chain"] == ""]
+    assert check["ok"] and check["head_hash"] == main[-1]["hash"] and "intact" in readme
+    assert {c["chain"] for c in check["sub_chains"]} == set(chains) - {""}
     assert {"count.add", "count.correct", "ticket.void", "audit.sample", "audit.count", "audit.floor_record",
             "audit.confirmation"} <= {r["action"] for r in log}
 

@@ -72,9 +72,10 @@ def _check(code="FY2025"):
     return audit_review.verify(_campaign(code))
 
 
-def _rehash_from(connection, campaign_id: int, seq: int) -> None:
-    """What a careful forger does: recompute the hash of ``seq`` and of every later event."""
-    rows = connection.execute(sa.select(AuditEvent.__table__).where(AuditEvent.campaign_id == campaign_id)
+def _rehash_from(connection, campaign_id: int, seq: int, chain: str = "") -> None:
+    """What a careful forger does: recompute the hash of ``seq`` and of every later event of its chain."""
+    rows = connection.execute(sa.select(AuditEvent.__table__).where(AuditEvent.campaign_id == campaign_id,
+                                                                    AuditEvent.chain == chain)
                               .order_by(AuditEvent.seq)).all()
     previous = audit.GENESIS
     for row in rows:
@@ -100,7 +101,7 @@ def test_a_real_campaign_log_is_intact(scenario):
 
 def test_every_change_is_an_event_with_who_before_and_after(scenario):
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.campaign_id == _campaign().id)
-                                .order_by(AuditEvent.seq)).all()
+                                .order_by(AuditEvent.chain, AuditEvent.seq)).all()
     actions = [e.action for e in events]
     for expected in ("campaign.create", "tickets.generate", "tickets.issue", "campaign.status", "count.add",
                      "ticket.void"):
@@ -108,7 +109,9 @@ def test_every_change_is_an_event_with_who_before_and_after(scenario):
     void = next(e for e in events if e.action == "ticket.void")
     assert void.user_login == "manager" and void.before["status"] == "issued"
     assert void.after == {"status": "voided", "reason": "torn in two"}
-    assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:]))
+    # each chain links its own events: the main chain, and each user's sub-chain of count events
+    assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:]) if e.chain == p.chain)
+    assert {e.chain for e in events if e.action == "count.add"} == {f"user:{scenario.users[u].id}" for u in ("ann", "cat")}
 
 
 def test_verify_command_exits_0_on_an_intact_log(scenario, runner):
@@ -266,7 +269,7 @@ def test_a_log_rehashed_from_end_to_end_is_found_by_a_seal(scenario):
     campaign = _campaign()
     audit_review.seal(campaign, by=scenario.users["auditor"])
     with triggers_off("audit_event") as connection:
-        connection.execute(sa.text("UPDATE audit_event SET after = :a WHERE campaign_id = :c AND seq = 2"),
+        connection.execute(sa.text("UPDATE audit_event SET after = :a WHERE campaign_id = :c AND chain = '' AND seq = 2"),
                            {"a": json.dumps({"forged": True}), "c": campaign.id})
         _rehash_from(connection, campaign.id, 2)
     check = _check()

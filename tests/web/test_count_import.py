@@ -319,27 +319,98 @@ def test_only_those_who_settle_import_counts(s, app, login_as):
 
 
 def test_counts_arriving_from_elsewhere_during_the_import_abort_it_whole(s, runner, tmp_path, monkeypatch):
-    from tickets.errors import Conflict
+    import sqlalchemy as sa
 
-    real = counting.submit_count
+    from countapp.models import Count
+
+    real = counting.check_count
     calls = {"n": 0}
 
-    def racing(code, data, **kwargs):
+    def racing(campaign, ticket, unit, data, **kwargs):
+        checked = real(campaign, ticket, unit, data, **kwargs)
         calls["n"] += 1
         if calls["n"] == 2:
-            # what submit_count does when a tablet's count of the same ticket wins the database's race
-            db.session.rollback()
-            raise Conflict("Ticket %(ticket)s already has its count for round %(round)s.", field="ticket",
-                           ticket=data.ticket, round=data.round)
-        return real(code, data, **kwargs)
+            # a tablet's count of the same ticket and round gets in between the check and the file's write
+            db.session.connection().execute(sa.insert(Count.__table__), dict(checked.values))
+        return checked
 
-    monkeypatch.setattr(counting, "submit_count", racing)
+    monkeypatch.setattr(counting, "check_count", racing)
     before = snapshot()
     path = write(tmp_path, [f"{number(s, 'A-1@L-01')};1;1200;;;;;;;", f"{number(s, 'A-1@L-02')};1;30;;;;;;;",
                             f"{number(s, 'D-4@L-04')};1;10;;;;;;;"])
     result = run(runner, path)
     assert result.exit_code == 1 and "arrived from elsewhere" in result.output
     assert snapshot() == before
-    monkeypatch.setattr(counting, "submit_count", real)
+    monkeypatch.setattr(counting, "check_count", real)
     assert run(runner, path).exit_code == 0     # the session works normally afterwards
     assert snapshot()[0] == before[0] + 3
+
+
+def _twin(tmp_path, code: str) -> None:
+    """A second campaign like the scenario's (same stock, teams, tickets), sharing its users."""
+    from countapp.services import imports, teams
+    from tests.scenario import STOCK
+
+    campaigns.create(code, year=2025, count_date=s_date(28), closing_date=s_date(31))
+    stock = tmp_path / f"{code}-stock.csv"
+    stock.write_text(STOCK, encoding="utf-8")
+    imports.import_file("stock", code, stock)
+    teams.add_team(code, 1, round=1, leader="lead1", zones=["Z1", "Z2"])
+    teams.add_team(code, 2, round=2, leader="lead2", zones=["Z1", "Z2"])
+    made = tickets.generate(code, blank=2)
+    tickets.issue(code, team=1, first=made["first"], last=made["last"])
+    tickets.issue(code, team=2, first=made["first"], last=made["last"])
+    tickets.start_counting(code)
+
+
+def s_date(day: int):
+    from datetime import date
+
+    return date(2025, 12, day)
+
+
+def _state(code: str) -> tuple[list, list, list]:
+    """A campaign's tickets, counts and count events, without ids, times or the campaign itself."""
+    from countapp.models import Campaign, Item, Team
+
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    ticket_rows = sorted((t.sequence, t.status.value, t.final_qty, t.recount_reasons, t.lot,
+                          t.item.reference if t.item else None)
+                         for t in db.session.scalars(sa.select(Ticket).where(Ticket.campaign_id == campaign.id)))
+    count_rows = sorted((c.ticket.sequence, c.round, c.quantity, c.state.value, c.method.value, c.source,
+                         c.counted_by_name, db.session.get(Team, c.team_id).number if c.team_id else None,
+                         db.session.get(Item, c.item_id).reference if c.item_id else None, c.lot)
+                        for c in db.session.scalars(sa.select(Count).join(Ticket, Ticket.id == Count.ticket_id)
+                                                    .where(Ticket.campaign_id == campaign.id)))
+    events = [(e.action, e.entity_id, e.before, e.after, e.user_login) for e in db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.campaign_id == campaign.id, AuditEvent.action.like("count.%"))
+        .order_by(AuditEvent.seq))]
+    return ticket_rows, count_rows, events
+
+
+def test_a_file_imported_in_bulk_ends_as_the_same_counts_entered_one_by_one(s, runner, tmp_path):
+    """The bulk path and the tablets' path (``submit_count``, one count at a time) give the same
+    tickets, counts and audit events for the same lines, round 3 and a blank ticket included."""
+    from countapp import filecheck
+    from countapp.services import count_import
+
+    _twin(tmp_path, "TWIN")
+    a1, a2, c3 = number(s, "A-1@L-01"), number(s, "A-1@L-02"), number(s, "C-3@L-03")
+    lines = [f"{a1};1;1200;good;1;Ann;2025-12-28 09:00;;;", f"{a1};2;1200;good;2;Cat;2025-12-28 10:00;;;",
+             f"{a2};1;30;;1;Ann;2025-12-28 09:05;;;", f"{a2};2;28;damaged;2;Cat;2025-12-28 10:05;;;",
+             f"{a2};3;29;;;Lea;2025-12-28 11:00;;;", f"{c3};1;4;;;;2025-12-28 09:10;;;",
+             f"{s.blanks[0]};1;7;;1;;2025-12-28 09:15;B-2;L-01;LOT7",
+             f"{s.blanks[0]};2;7;;2;;2025-12-28 10:15;;;"]
+    path = write(tmp_path, lines)
+    result = run(runner, path, "--by", "centraliser")
+    assert result.exit_code == 0, result.output
+    rows = sorted(filecheck.check_file("counts", path).rows, key=lambda r: (r.round, r.line))
+    operator = count_import._operator(s.users["centraliser"])
+    for row in rows:
+        counting.submit_count("TWIN", count_import._input(row), user=operator, source=CountSource.IMPORT)
+    bulk, one_by_one = _state(CODE), _state("TWIN")
+    assert bulk == one_by_one
+    statuses = {sequence: status for sequence, status, *_ in bulk[0]}
+    assert statuses[int(a1.split("/")[0])] == "final" and statuses[int(a2.split("/")[0])] == "final"
+    assert statuses[int(c3.split("/")[0])] == "counted_1"
+    assert [event[0] for event in bulk[2]] == ["count.add"] * 8

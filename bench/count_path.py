@@ -1,0 +1,189 @@
+"""What a count waits on in PostgreSQL: bench/count_load.py run as it is, with pg_stat_activity sampled beside it.
+
+    python bench/count_path.py [--every 0.01] [count_load.py's own arguments, e.g. --db postgresql --workers 4]
+
+While count_load.py runs (its own figures are printed as they come), every ``--every`` seconds the sessions of
+the database it made (``countapp_load_*``, new since this script started) are read from pg_stat_activity.
+Printed at the end, for the whole run (the bare insert's yardstick, saturation and shift together):
+
+- the share of session samples waiting on ``Lock:advisory`` (the audit chain's head lock), of all sessions and
+  of the sessions not idle;
+- the other wait events seen, by share of the samples not idle;
+- how many sessions the server opened (pg_stat_database.sessions), against the counts posted: a connection kept
+  across requests opens a few per worker, not one per request.
+
+Nothing is asserted; SQLite runs pass through (no sampling).
+
+    python bench/count_path.py --in-process 2000 [--db sqlite,postgresql]
+
+measures instead, in this one process with Flask's test client (no server, no network: CPU time, so a
+busy machine changes it little), the CPU of a count posted to ``POST /api/v1/counts`` by four logged-in
+tablets in turn, against the bare Flask + Flask-SQLAlchemy insert (bench/bare_insert.py) posted the same
+way, and the SQL statements a count sends (round trips, besides BEGIN and COMMIT). CSRF is off for both.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PREFIX = "countapp_load_"
+
+
+def _cpu_per_post(client_for, count: int, body) -> float:
+    """CPU seconds per POST of ``body(i)`` through ``client_for(i)`` (after 20 not measured)."""
+    for i in range(20):
+        response = client_for(i).post("/api/v1/counts", json=body(i))
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    start = time.process_time()
+    for i in range(20, 20 + count):
+        response = client_for(i).post("/api/v1/counts", json=body(i))
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    return (time.process_time() - start) / count
+
+
+CODE, PASSWORD = "PATH", "path-bench-password"
+
+
+def prepare(url: str, work: Path, lines: int) -> tuple[list[str], list[int]]:
+    """A campaign counting, one round-1 team of four tablets; returns their logins and the ticket numbers."""
+    os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
+    from datetime import date
+
+    from bench.gen_stock import generate_stock_csv
+    from countapp import create_app
+    from countapp.extensions import db
+    from countapp.models import Ticket
+    from countapp.services import campaigns, imports, schema, teams, tickets, users
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32})
+    with app.app_context():
+        schema.upgrade()
+        campaigns.create(CODE, year=2025, count_date=date(2025, 12, 28), closing_date=date(2025, 12, 31))
+        imports.import_file("stock", CODE, generate_stock_csv(work / "stock.csv", lines))
+        logins = [f"tab{i}" for i in range(4)]
+        for login in ["lead", *logins]:
+            users.add_user(login, "leader" if login == "lead" else "counter", PASSWORD)
+        teams.add_team(CODE, 1, round=1, leader="lead", members=logins)
+        made = tickets.generate(CODE)
+        tickets.issue(CODE, team=1, first=made["first"], last=made["last"])
+        tickets.start_counting(CODE)
+        numbers = list(db.session.scalars(sa.select(Ticket.sequence).order_by(Ticket.sequence)))
+        db.session.remove()
+        db.engine.dispose()
+    return logins, numbers
+
+
+def in_process(kind: str, pg_url: str, count: int) -> None:
+    import tempfile
+
+    from bench.common import throwaway_database
+
+    with tempfile.TemporaryDirectory(prefix="countapp-path-") as tmp:
+        work = Path(tmp)
+        url, drop = throwaway_database(kind, pg_url, work, "countapp_path")
+        try:
+            logins, numbers = prepare(url, work, count + 200)
+            from countapp import create_app
+            from countapp.extensions import db
+
+            app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32,
+                              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+            clients = []
+            for login in logins[:4]:
+                client = app.test_client()
+                response = client.post("/login", data={"login": login, "password": PASSWORD})
+                assert response.status_code in (302, 303), response.status_code
+                clients.append(client)
+            statements: list[str] = []
+            with app.app_context():
+                engine = db.engine
+            sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+            app_cpu = _cpu_per_post(lambda i: clients[i % 4], count, lambda i: {
+                "campaign": CODE, "ticket": numbers[i], "round": 1, "quantity": "3", "client_id": f"path-{i}"})
+            per_count = len(statements) / (count + 20)
+            from bench import bare_insert
+
+            bare_insert.create_table(url)
+            os.environ["COUNTAPP_DATABASE_URL"] = url
+            bare = bare_insert.create_app().test_client()
+            bare_cpu = _cpu_per_post(lambda i: bare, count, lambda i: {
+                "ticket": str(i), "quantity": "3", "client_id": f"bare-{i}"})
+            print(f"-- {kind}, in process ({count} posts each): a count {app_cpu * 1000:.2f} ms of CPU, the bare "
+                  f"insert {bare_cpu * 1000:.2f} ms ({app_cpu / bare_cpu:.2f}x); {per_count:.1f} SQL statements "
+                  "per count (BEGIN and COMMIT not counted)", flush=True)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], add_help=False)
+    parser.add_argument("--every", type=float, default=0.01)
+    parser.add_argument("--in-process", type=int, default=0)
+    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args, rest = parser.parse_known_args()
+    if args.in_process:
+        db_arg = rest[rest.index("--db") + 1] if "--db" in rest else "sqlite,postgresql"
+        for kind in [k.strip() for k in db_arg.split(",") if k.strip()]:
+            in_process(kind, args.pg_url, args.in_process)
+        return
+    engine = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        before = set(connection.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                        {"p": PREFIX + "%"}).scalars())
+    samples: collections.Counter = collections.Counter()
+    sessions: dict[str, int] = {}
+    done = threading.Event()
+
+    def sample():
+        with engine.connect() as connection:
+            while not done.is_set():
+                rows = connection.execute(sa.text(
+                    "SELECT datname, state, coalesce(wait_event_type, '') || ':' || coalesce(wait_event, '') "
+                    "FROM pg_stat_activity WHERE datname LIKE :p AND pid <> pg_backend_pid()"), {"p": PREFIX + "%"})
+                for datname, state, wait in rows:
+                    if datname in before:
+                        continue
+                    samples["all"] += 1
+                    if state != "idle":
+                        samples["busy"] += 1
+                        samples["wait " + (wait if wait != ":" else "CPU (no wait)")] += 1
+                for datname, count in connection.execute(sa.text(
+                        "SELECT datname, sessions FROM pg_stat_database WHERE datname LIKE :p"), {"p": PREFIX + "%"}):
+                    if datname not in before:
+                        sessions[datname] = count
+                time.sleep(args.every)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        code = subprocess.call([sys.executable, str(ROOT / "bench" / "count_load.py"), "--pg-url", args.pg_url, *rest])
+    finally:
+        done.set()
+        sampler.join(5)
+    if samples["all"]:
+        advisory = samples["wait Lock:advisory"]
+        print(f"pg_stat_activity ({samples['all']} session samples, {samples['busy']} not idle): "
+              f"Lock:advisory {advisory / samples['all']:.1%} of all samples, "
+              f"{advisory / max(1, samples['busy']):.1%} of the busy ones")
+        waits = sorted(((k[5:], v) for k, v in samples.items() if k.startswith("wait ")), key=lambda kv: -kv[1])
+        print("  busy samples by wait: " + ", ".join(f"{k} {v / max(1, samples['busy']):.1%}" for k, v in waits[:8]))
+        print(f"  sessions opened by the server: {sum(sessions.values())} (pg_stat_database.sessions)")
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
