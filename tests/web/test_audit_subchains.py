@@ -4,8 +4,6 @@ one INSERT (audit.record_many). Tampering in a sub-chain is named, and so is a s
 rewritten after a join."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,6 +13,7 @@ from countapp.services import audit, audit_review, campaigns, counting
 
 from ..scenario import build_scenario
 from .test_audit_log import triggers_off
+from .test_counting_concurrency import race
 
 
 def _campaign(code="FY2025"):
@@ -186,28 +185,17 @@ def test_verify_after_concurrent_counts_by_several_users(app, tmp_path):
     counters = ["ann", "ben", "lead1"]
     ids = {login: s.users[login].id for login in counters}
     db.session.commit()
-    barrier = threading.Barrier(len(counters))
-    errors: list = []
 
-    def counter(i, login):
-        with app.app_context():
-            try:
-                user = db.session.get(User, ids[login])
-                barrier.wait()
-                for number in numbers[i::len(counters)]:
-                    counting.submit_count("FY2025", counting.CountInput(ticket=number, round=1, quantity="4"),
-                                          user=user)
-            except Exception as error:  # noqa: BLE001 - the test shows what each thread got
-                errors.append(error)
-            finally:
-                db.session.remove()
+    def counter(login):
+        def job():
+            user = db.session.get(User, ids[login])
+            for number in numbers[counters.index(login)::len(counters)]:
+                counting.submit_count("FY2025", counting.CountInput(ticket=number, round=1, quantity="4"),
+                                      user=user)
+        return job
 
-    threads = [threading.Thread(target=counter, args=(i, login)) for i, login in enumerate(counters)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    results = race(app, [counter(login) for login in counters])
+    assert not [r for r in results if isinstance(r, Exception)], results
     db.session.expire_all()
     check = audit_review.verify(_campaign())
     assert check.ok, [b.render() for b in check.breaks]
