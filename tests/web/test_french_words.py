@@ -106,6 +106,17 @@ def test_every_known_action_has_its_own_sentence(app):
         issued = event_sentence(Event("tickets.issue", {"round": 1, "first": "000001/2025", "last": "000001/2025",
                                                         "tickets": 1}, entity_id=3))
         unknown = event_sentence(Event("something.new"))
+        joined = event_sentence(Event("audit.join", {"chains": {"user:1": {}, "user:2": {}}, "reason": "close"}))
+        cycle = {action: event_sentence(Event(action, after, entity_id="CC2026")) for action, after in (
+            ("cycle.create", {"fiscal_year": 2026}), ("cycle.configure", {}), ("cycle.import.stock", {"file": "s.csv"}),
+            ("cycle.import.movements", {"file": "m.csv"}), ("cycle.import.counts", {"file": "c.csv"}),
+            ("cycle.classify", {}), ("cycle.set_class", {"abc_class": "A"}), ("cycle.plan", {}),
+            ("cycle.replan", {"moved": 3}), ("cycle.count", {"round": 2, "quantity": "12.5000"}),
+            ("cycle.accept", {"cause": "breakage", "difference": "-2"}), ("cycle.sample", {"size": 10}))}
+    assert joined == "Comptages de 2 compteurs rattachés à la chaîne de la campagne."
+    assert not [text for text in cycle.values() if text.startswith("Événement")], cycle
+    assert cycle["cycle.replan"] == "3 comptages tournants manqués replanifiés."
+    assert cycle["cycle.count"] == f"Inventaire tournant, 2e comptage{NNBSP}: 12,5."
     assert added.startswith(f"2e comptage enregistré{NNBSP}: 136 (") and "136.0000" not in added
     assert issued == "1 ticket (000001/2025 à 000001/2025) remis à l’équipe 3 pour le 1er comptage."
     assert unknown == "Événement something.new."
