@@ -118,6 +118,14 @@ def _check_person(entry: CyclePlan, round_: int, by: User | None, name: str, sou
                             field="counted_by", round=round_)
 
 
+def countable(lines: list[programmes.DueLine], user: User) -> list[programmes.DueLine]:
+    """The due lines ``user`` may count (what ``_check_person`` accepts): rounds 1 and 2 by the counting teams,
+    round 3 by a leader or the office, never a later round of one's own 1st count."""
+    return [line for line in lines
+            if user.role in (COUNTERS if line.round < 3 else THIRD)
+            and not (line.round > 1 and line.counted_by_round1 == user.id)]
+
+
 def book_at_count(line: CycleLine, stock_date: dt.date, day: dt.date) -> Decimal:
     """The line's book quantity at the cut-off of ``day``."""
     moves = db.session.execute(sa.select(CycleMovement.date, CycleMovement.quantity)

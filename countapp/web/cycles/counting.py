@@ -18,7 +18,6 @@ from flask_login import current_user
 from tickets.cycle_sheet import CycleSheetView, SheetLineView, write_cycle_sheet
 from tickets.errors import CountappError
 
-from ...models import Role
 from ...services import cycle_counts
 from ...services import cycles as cycle_service
 from ..errors import error_message
@@ -82,17 +81,6 @@ def sheet(programme, day):
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-# Who may count round 3 (services.cycle_counts refuses the others; the tablet does not offer it to them).
-THIRD_COUNTERS = (Role.LEADER, Role.MANAGER, Role.CENTRALISER)
-
-
-def for_tablet(lines, user) -> list:
-    """The due lines this person may count: not a 2nd count of their own 1st, not a 3rd unless allowed."""
-    return [line for line in lines
-            if not (line.round == 2 and line.counted_by_round1 == user.id)
-            and not (line.round == 3 and (user.role not in THIRD_COUNTERS or line.counted_by_round1 == user.id))]
-
-
 def _note(line) -> str | None:
     if line.round == 2:
         return _("2nd count: someone else counted this line first. Count it again, on your own.")
@@ -117,7 +105,7 @@ def tablet_texts() -> dict[str, str]:
 def tablet(programme):
     found = cycle_service.get(programme)
     day = day_arg()
-    lines = for_tablet(cycle_service.due(found.code, day, user=current_user, limit=PAGE_LINES), current_user)
+    lines = cycle_counts.countable(cycle_service.due(found.code, day, user=current_user, limit=PAGE_LINES), current_user)
     data = {"programme": found.code, "user": current_user.login, "day": day.isoformat(),
             "count_url": url_for(".count", programme=found.code, plan_id=0),
             "lines": [{"id": line.plan_id, "code": line_code(line.plan_id), "reference": line.reference,
