@@ -69,9 +69,10 @@ def is_manager() -> bool:
     return current_user.role == Role.MANAGER
 
 
-def day_arg(default: date | None = None) -> date:
-    """The day a page is about (``?day=YYYY-MM-DD``), today when absent; 400 for a date that is not one."""
-    text = request.args.get("day", "").strip()
+def day_arg(default: date | None = None, source=None) -> date:
+    """The day a page is about (``?day=YYYY-MM-DD``, or the form's ``day`` with ``source=request.form``),
+    today when absent; 400 for a date that is not one."""
+    text = (request.args if source is None else source).get("day", "").strip()
     if not text:
         return default or date.today()
     try:
@@ -257,18 +258,11 @@ def make_plan(programme):
 @requires(Role.MANAGER)
 def replan(programme):
     if ActionForm().validate_on_submit():
-        today = _form_day() if request.form.get("day") else date.today()
+        today = day_arg(source=request.form)
         moved = cycle_service.replan(programme, today=today, by=current_user)
         flash(ngettext("%(num)d missed count moved onto the next working days.",
                        "%(num)d missed counts moved onto the next working days.", moved), "success")
     return redirect(url_for(".plan", programme=programme, day=request.form.get("day") or None))
-
-
-def _form_day() -> date:
-    try:
-        return date.fromisoformat(request.form.get("day", "").strip())
-    except ValueError:
-        abort(400, _("%(day)s is not a date: use YYYY-MM-DD.", day=request.form.get("day", "")[:20]))
 
 
 def _months(start: date, end: date, days: dict, today: date, holidays: set) -> list[dict]:

@@ -1,11 +1,9 @@
 """Between the programme's settings form and the ``[cycle]`` table that ``countapp cycle configure`` reads."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import gettext as _
 
-from tickets.errors import CountappError, N_
+from cycles.settings import date_value
 
 from ..campaigns.forms import SIDES, THRESHOLDS
 from .forms import SettingsForm, tolerance_field
@@ -27,14 +25,8 @@ def fill_settings(form: SettingsForm, settings) -> None:
 
 def holidays_of(text: str) -> list[str]:
     """The holidays typed one a line (or separated by commas or spaces), each checked as a date."""
-    days = []
-    for word in (text or "").replace(",", " ").split():
-        try:
-            days.append(date.fromisoformat(word).isoformat())
-        except ValueError:
-            raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD)."), field="holidays",
-                                key=f"{_('Holidays')} « {word[:20]} »") from None
-    return days
+    words = (text or "").replace(",", " ").split()
+    return [date_value(word, f"{_('Holidays')} « {word[:20]} »").isoformat() for word in words]
 
 
 def given_settings(form: SettingsForm) -> dict:
