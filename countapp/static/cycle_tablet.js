@@ -186,8 +186,7 @@
     if (q === null) { qtyError.textContent = T.bad_quantity; qtyError.hidden = false; qty.focus(); return; }
     var state = (document.querySelector("input[name=state]:checked") || {}).value || "good";
     var entry = { line: current.id, url: DATA.count_url.replace(/\/0$/, "/" + current.id),
-                  body: { quantity: q, state: state, round: current.round, day: DATA.day, client_id: newClientId(),
-                           counted_at: new Date().toISOString() } };
+                  body: { quantity: q, state: state, round: current.round, day: DATA.day, client_id: newClientId() } };
     queue.push(entry);
     save("queue", queue);
     mark(current.id, "sent-later");
