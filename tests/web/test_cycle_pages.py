@@ -185,6 +185,10 @@ def test_bad_input_gets_a_clear_answer(people):
     answer = count(people["paul"], line, "-3", first_days(people, 1)[0])
     assert answer.status_code == 400 and answer.json["error"]["message"]
     assert people["paul"].post(f"/cycles/{CODE}/count/{line['id']}", data="x").status_code == 400
+    for given, field in (({"day": "29/12/2025"}, "day"), ({"round": "second"}, "round")):
+        answer = people["paul"].post(f"/cycles/{CODE}/count/{line['id']}", json={"quantity": "1", **given})
+        assert answer.status_code == 400 and answer.json["error"]["field"] == field, answer.json
+        assert list(given.values())[0] in answer.json["error"]["message"]
 
 
 def test_missed_counts_are_planned_again_from_the_day_chosen(people):

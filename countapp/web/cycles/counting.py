@@ -125,9 +125,14 @@ def count(programme, plan_id):
         return jsonify(error={"message": _("Send the count as JSON."), "field": None}), 400
     try:
         day = date.fromisoformat(str(body.get("day") or date.today().isoformat()))
+    except ValueError:
+        return jsonify(error={"message": _("%(day)s is not a date: use YYYY-MM-DD.", day=str(body.get("day"))[:20]),
+                              "field": "day"}), 400
+    try:
         rnd = int(body.get("round") or 1)
     except (TypeError, ValueError):
-        return jsonify(error={"message": _("The day or the round is not valid."), "field": "day"}), 400
+        return jsonify(error={"message": _("The round must be 1, 2 or 3, not '%(value)s'.",
+                                           value=str(body.get("round"))[:20]), "field": "round"}), 400
     given = cycle_counts.CycleCountInput(plan_id=plan_id, round=rnd, quantity=body.get("quantity"),
                                          state=str(body.get("state") or "good"), counted_on=day,
                                          client_id=body.get("client_id"))
