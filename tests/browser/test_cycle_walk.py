@@ -205,7 +205,8 @@ def run(walk: Walk) -> None:
     walk.shot(paul, "tablet-day1")
     count_day(walk, paul, DAYS[0], expected, {off: far}, shot="tablet-keypad")
     walk.shot(paul, "tablet-day1-done")
-    assert paul.locator(f".line-button[data-line='{off}']").count() == 1   # done, greyed: his own 1st count
+    # Done, greyed: his own 1st count, not offered again for the 2nd.
+    expect(paul.locator(f".line-button[data-line='{off}']")).to_have_class(re.compile(r"\bdone\b"))
     count_day(walk, paul, DAYS[1], expected, {}, offline=3)
     count_day(walk, paul, DAYS[2], expected, {})
     walk.shot(paul, "tablet-day3-done")
@@ -249,6 +250,8 @@ def run(walk: Walk) -> None:
     auditor.click("#sample form button[type=submit]")
     expect(auditor.locator("#sample-lines tbody tr")).to_have_count(5)
     walk.shot(auditor, "auditor-sample")
+    auditor.goto(home + "/plan")          # the auditor reads the plan but cannot make it
+    expect(auditor.locator("#calendar")).to_be_visible()
     assert auditor.locator("#plan-button").count() == 0
 
     if walk.extra:
