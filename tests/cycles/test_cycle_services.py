@@ -232,3 +232,19 @@ def test_the_calendar_lists_every_working_day_with_its_counts(make_programme, pe
     days = cycles.calendar("CC2025")
     assert len(days) == 261 and sum(d.planned for d in days) == 12
     assert sum(d.done for d in days) == 1 and sum(d.open for d in days) == 11
+
+
+def test_the_tablet_offers_each_person_only_the_rounds_they_may_count():
+    """countable: rounds 1 and 2 to the counting teams, round 3 to a leader or the office, never one's own 1st."""
+    from types import SimpleNamespace
+
+    from countapp.models import Role
+
+    def line(plan_id, round_, first=None):
+        return cycles.DueLine(plan_id, round_, dt.date(2025, 12, 29), False, "R", "", "", "", "", "L", "", "A", first)
+
+    due = [line(1, 1), line(2, 2, first=7), line(3, 2, first=8), line(4, 3, first=7), line(5, 3, first=9)]
+    offered = {role: [entry.plan_id for entry in cycle_counts.countable(due, SimpleNamespace(id=7, role=role))]
+               for role in (Role.COUNTER, Role.LEADER, Role.MANAGER, Role.CENTRALISER, Role.AUDITOR)}
+    assert offered == {Role.COUNTER: [1, 3], Role.LEADER: [1, 3, 5], Role.MANAGER: [5], Role.CENTRALISER: [5],
+                       Role.AUDITOR: []}
