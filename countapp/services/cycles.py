@@ -552,6 +552,10 @@ class DayLoad:
     open: int = 0
     done: int = 0
 
+    def missed(self, today: dt.date) -> int:
+        """The entries of this day still open once it is past: what ``replan`` moves."""
+        return self.open if self.day < today else 0
+
 
 def calendar(code: str, start: dt.date | None = None, end: dt.date | None = None) -> list[DayLoad]:
     """Every working day of the span (default the programme's year) with its entries: all, open, done."""

@@ -10,7 +10,7 @@ Programme codes travel as ``<programme>``, never ``<code>``: ``web.scope`` reads
 from __future__ import annotations
 
 import calendar as month_calendar
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -126,7 +126,7 @@ def home(programme):
                                 search=request.args.get("q", "").strip()[:120] or None, limit=200)
     days = cycle_service.calendar(found.code)
     # The steps' ticks: counts done, counts due up to today still open, differences waiting, coverage.
-    still_due = sum(d.open for d in days if d.day <= date.today())
+    still_due = sum(d.missed(date.today() + timedelta(days=1)) for d in days)
     waiting = len(cycle_counts.differences(found.code, by=current_user))
     covered = cycle_reports.coverage(found.code).total.coverage_pct == 100
     return render_template("cycles/home.html", programme=found, summary=summary, items=items,
@@ -228,7 +228,7 @@ def plan(programme):
     today = day_arg(date.today())
     days = {d.day: d for d in cycle_service.calendar(found.code)}
     months = _months(found.start_date, found.end_date, days, today, set(cycle_service.settings_of(found).holidays))
-    missed = sum(d.open for d in days.values() if d.day < today)
+    missed = sum(d.missed(today) for d in days.values())
     return render_template("cycles/plan.html", programme=found, months=months, action=ActionForm(), plan_form=PlanForm(),
                            can_edit=is_manager(), planned=sum(d.planned for d in days.values()),
                            done=sum(d.done for d in days.values()), missed=missed, today=today,
@@ -278,7 +278,7 @@ def _months(start: date, end: date, days: dict, today: date, holidays: set) -> l
                 cells.append(None if day.month != month else {
                     "day": day, "work": load is not None, "planned": load.planned if load else 0,
                     "open": load.open if load else 0, "done": load.done if load else 0,
-                    "missed": bool(load and load.open and day < today), "today": day == today,
+                    "missed": bool(load and load.missed(today)), "today": day == today,
                     "holiday": day in holidays,
                     "in_year": start <= day <= end})
             weeks.append(cells)
