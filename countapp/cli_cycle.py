@@ -6,8 +6,6 @@ Like the other commands they speak English; refusals come in COUNTAPP_LANGUAGE (
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -15,6 +13,7 @@ from flask.cli import AppGroup
 
 from .cli import DATE, command, fail, read_toml, root
 from .cli_output import counted
+from .cli_reports import write_atomically
 
 cycle_cli = AppGroup("cycle", help="Cycle counting (inventaire tournant): programmes, plan, counts, adjustments.")
 root.add_command(cycle_cli)
@@ -47,15 +46,16 @@ def _write_to(out: Path | None, write) -> int:
         n = write(buffer)
         click.echo(buffer.getvalue(), nl=False)
         return n
-    handle, temporary = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            n = write(stream)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return n
+    written = []
+
+    def text(handle) -> None:
+        stream = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        written.append(write(stream))
+        stream.flush()
+        stream.detach()   # the handle is write_atomically's to close
+
+    write_atomically(out, text)
+    return written[0]
 
 
 @command(cycle_cli, "create")
