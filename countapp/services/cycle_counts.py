@@ -349,14 +349,6 @@ def accept(code: str, plan_ids: list[int], *, cause: str, note: str = "", by: Us
     return written
 
 
-def counts_of(code: str, plan_id: int, *, by: User | None = None) -> list[CycleCount]:
-    """Every round of a planned count (not blind: the office and auditors only)."""
-    programmes.require(by, SEEING, N_("You may not see the counts of other rounds."))
-    entry = programmes.plan_entry(code, plan_id)
-    return list(db.session.scalars(sa.select(CycleCount).where(CycleCount.plan_id == entry.id)
-                                   .order_by(CycleCount.round)))
-
-
 def adjustment_lines(code: str, *, start=None, end=None) -> list[adjustment_rules.AdjustmentLine]:
     """Accepted adjustments counted in the span, one per item × place × lot."""
     programme = programmes.get(code)
