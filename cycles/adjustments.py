@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from reports.model import CATEGORY_ACCOUNTS, JOURNAL
+from reports.texts import category_name
 
 ADJUSTMENT_COLUMNS = ("reference", "designation", "site", "zone", "location", "lot", "unit", "category",
                       "counted_on", "book_qty", "counted_qty", "difference", "unit_cost", "value", "cause")
-ENTRY_LABEL = {"en": "Cycle count adjustments %(category)s", "fr": "Ajustements d'inventaire tournant %(category)s"}
+ENTRY_LABEL = {"en": "Cycle count adjustments – %(category)s", "fr": "Ajustements d’inventaire tournant – %(category)s"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def entries(values_by_category: dict[str, int], date: dt.date, language: str = "
         number += 1
         amount = Decimal(abs(net)).scaleb(-2)
         debit, credit = (stock, variation) if net > 0 else (variation, stock)
-        label = ENTRY_LABEL.get(language, ENTRY_LABEL["en"]) % {"category": category}
+        label = ENTRY_LABEL.get(language, ENTRY_LABEL["en"]) % {"category": category_name(category, language)}
         out.append({"journal": JOURNAL, "date": date, "account": debit, "label": label, "debit": amount,
                     "credit": None, "entry": number})
         out.append({"journal": JOURNAL, "date": date, "account": credit, "label": label, "debit": None,

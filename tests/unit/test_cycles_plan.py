@@ -98,3 +98,8 @@ def test_entries_balance_and_book_a_loss_on_the_variation_account():
     assert (loss[0]["account"], loss[0]["debit"]) == ("6031", D("10.50")) and loss[1]["account"] == "31"
     gain = [r for r in rows if r["entry"] == 2]
     assert gain[0]["account"] == "37" and gain[1]["account"] == "6037"
+
+
+def test_entry_labels_name_the_category_in_the_language():
+    [debit, _] = entries({"raw_materials": -100}, dt.date(2026, 6, 30), "fr")
+    assert debit["label"] == "Ajustements d’inventaire tournant – matières premières et fournitures"
