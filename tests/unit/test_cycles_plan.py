@@ -74,6 +74,7 @@ def test_coverage_per_class_and_place_and_items_counted():
     figures = coverage(facts)
     assert figures.total.lines == 3 and figures.total.counted_once == 2
     assert figures.items_counted == 1 and figures.items_total == 2
+    assert (figures.total.items, figures.by_class[0].items, figures.rows[0].items) == (2, 1, 1)
     assert figures.by_class[0].accuracy_pct == D("50.0")
     assert figures.total.coverage_pct == D("66.7")
     assert [(r.abc_class, r.zone) for r in figures.rows] == [("A", "Z1"), ("A", "Z2"), ("C", "Z1")]
