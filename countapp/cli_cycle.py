@@ -1,23 +1,27 @@
 """``countapp cycle ...``: cycle counting (inventaire tournant, issue 21) from the command line.
 
 The commands call the services the web calls (``services.cycles``, ``cycle_counts``, ``cycle_reports``).
-Like the other commands they speak English; refusals come in COUNTAPP_LANGUAGE (cli.fail).
+Their sentences come in COUNTAPP_LANGUAGE as cli_audit's do (``_say``); the tab-separated lists stay as data.
 """
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from .cli import DATE, command, fail, read_toml, root
-from .cli_output import counted
+from tickets.errors import N_, Nn_, translate
+
+from .cli import DATE, _gettext_for_cli, command, fail, read_toml, root
+from .cli_reports import write_atomically
 
 cycle_cli = AppGroup("cycle", help="Cycle counting (inventaire tournant): programmes, plan, counts, adjustments.")
 root.add_command(cycle_cli)
+
+
+def _say(message: str, **params) -> str:
+    return translate(message, params, _gettext_for_cli)
 
 
 def _user(login):
@@ -47,15 +51,16 @@ def _write_to(out: Path | None, write) -> int:
         n = write(buffer)
         click.echo(buffer.getvalue(), nl=False)
         return n
-    handle, temporary = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            n = write(stream)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return n
+    written = []
+
+    def text(handle) -> None:
+        stream = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        written.append(write(stream))
+        stream.flush()
+        stream.detach()   # the handle is write_atomically's to close
+
+    write_atomically(out, text)
+    return written[0]
 
 
 @command(cycle_cli, "create")
@@ -72,8 +77,13 @@ def cycle_create(code, year, start, end, campaign_code, name, by_login):
 
     programme = cycles.create(code, year=year, start=start, end=end, name=name, campaign_code=campaign_code,
                               by=_user(by_login))
-    mode = f", combined with campaign {campaign_code}" if campaign_code else ""
-    click.echo(f"Programme {programme.code} created ({programme.start_date} to {programme.end_date}{mode}).")
+    if campaign_code:
+        click.echo(_say(N_("Programme %(code)s created (%(start)s to %(end)s), combined with campaign %(campaign)s."),
+                        code=programme.code, start=programme.start_date, end=programme.end_date,
+                        campaign=campaign_code))
+    else:
+        click.echo(_say(N_("Programme %(code)s created (%(start)s to %(end)s)."), code=programme.code,
+                        start=programme.start_date, end=programme.end_date))
 
 
 @command(cycle_cli, "configure")
@@ -86,7 +96,7 @@ def cycle_configure(code, file):
     given = read_toml(file)
     given = given.get("cycle", given)
     cycles.configure(code, given)
-    click.echo(f"Programme {code} configured.")
+    click.echo(_say(N_("Programme %(code)s configured."), code=code))
 
 
 @command(cycle_cli, "import")
@@ -102,10 +112,14 @@ def cycle_import(code, file, as_of):
         result = cycles.import_stock(code, file, as_of=as_of)
     except ImportRefused as refused:
         _refused(refused)
-    click.echo(f"{counted(result.lines, 'line')} imported at {result.as_of} ({result.inserted} new, "
-               f"{result.updated} updated, {result.zeroed} gone to 0); {counted(result.items, 'item')}, "
-               f"{counted(result.places, 'place')}" + (f"; {result.skipped} not own stock on site, left out."
-                                                       if result.skipped else "."))
+    click.echo(_say(Nn_("%(num)d line imported at %(day)s (%(new)s new, %(updated)s updated, %(zeroed)s gone to 0).",
+                        "%(num)d lines imported at %(day)s (%(new)s new, %(updated)s updated, %(zeroed)s gone to 0)."),
+                    num=result.lines, day=result.as_of, new=result.inserted, updated=result.updated,
+                    zeroed=result.zeroed))
+    click.echo(_say(N_("Items: %(items)s; places: %(places)s."), items=result.items, places=result.places))
+    if result.skipped:
+        click.echo(_say(Nn_("%(num)d line of stock not own or not on site left out.",
+                            "%(num)d lines of stock not own or not on site left out."), num=result.skipped))
 
 
 @command(cycle_cli, "import-movements")
@@ -120,7 +134,7 @@ def cycle_import_movements(code, file):
         n = cycles.import_movements(code, file)
     except ImportRefused as refused:
         _refused(refused)
-    click.echo(f"{counted(n, 'movement')} imported.")
+    click.echo(_say(Nn_("%(num)d movement imported.", "%(num)d movements imported."), num=n))
 
 
 @command(cycle_cli, "classify")
@@ -130,15 +144,19 @@ def cycle_classify(code):
     from .services import cycles
 
     summary = cycles.classify(code)
-    basis = "annual consumption value" if summary.basis == "consumption" else "stock value (no issue imported)"
-    click.echo(f"Classes by {basis}:")
+    click.echo(_say(N_("Classes by annual consumption value:") if summary.basis == "consumption" else
+                    N_("Classes by stock value (no issue imported):")))
     for abc_class in ("A", "B", "C"):
-        click.echo(f"  {abc_class}: {counted(summary.items[abc_class], 'item')}, "
-                   f"{_money(summary.value_cents[abc_class])}")
+        click.echo("  " + _say(Nn_("%(class)s: %(num)d item, %(value)s", "%(class)s: %(num)d items, %(value)s"),
+                               num=summary.items[abc_class], value=_money(summary.value_cents[abc_class]),
+                               **{"class": abc_class}))
     if summary.by_hand:
-        click.echo(f"  {counted(summary.by_hand, 'item')} kept the class set by hand.")
+        click.echo("  " + _say(Nn_("%(num)d item kept the class set by hand.",
+                                   "%(num)d items kept the class set by hand."), num=summary.by_hand))
     if summary.year_end:
-        click.echo(f"  {counted(summary.year_end, 'item')} counted at year end by the campaign, not in cycles.")
+        click.echo("  " + _say(Nn_("%(num)d item counted at year end by the campaign, not in cycles.",
+                                   "%(num)d items counted at year end by the campaign, not in cycles."),
+                               num=summary.year_end))
 
 
 @command(cycle_cli, "set-class")
@@ -150,7 +168,8 @@ def cycle_set_class(code, reference, abc_class):
     from .services import cycles
 
     item = cycles.set_class(code, reference, abc_class)
-    click.echo(f"Item {item.reference} is class {item.abc_class}.")
+    click.echo(_say(N_("Item %(reference)s is class %(class)s."), reference=item.reference,
+                    **{"class": item.abc_class}))
 
 
 @command(cycle_cli, "plan")
@@ -162,12 +181,17 @@ def cycle_plan(code, start, replace):
     from .services import cycles
 
     s = cycles.plan(code, start=start, replace=replace)
-    click.echo(f"{counted(s.entries, 'count')} planned for {counted(s.lines, 'line')} over "
-               f"{counted(s.working_days, 'working day')}: {s.needed_per_day} lines a day, busiest day "
-               f"{s.busiest_day}" + (f", {s.dropped} former entries dropped." if s.dropped else "."))
+    click.echo(_say(Nn_("%(num)d count planned for %(lines)s lines over %(days)s working days: %(per_day)s lines a "
+                        "day, busiest day %(busiest)s.",
+                        "%(num)d counts planned for %(lines)s lines over %(days)s working days: %(per_day)s lines a "
+                        "day, busiest day %(busiest)s."), num=s.entries, lines=s.lines, days=s.working_days,
+                    per_day=s.needed_per_day, busiest=s.busiest_day))
+    if s.dropped:
+        click.echo(_say(Nn_("%(num)d former entry dropped.", "%(num)d former entries dropped."), num=s.dropped))
     if s.capacity and s.overloaded_days:
-        click.echo(f"warning: {counted(s.overloaded_days, 'day')} above the capacity of {s.capacity} lines a day.",
-                   err=True)
+        click.echo(_say(Nn_("warning: %(num)d day above the capacity of %(capacity)s lines a day.",
+                            "warning: %(num)d days above the capacity of %(capacity)s lines a day."),
+                        num=s.overloaded_days, capacity=s.capacity), err=True)
 
 
 @command(cycle_cli, "replan")
@@ -178,7 +202,7 @@ def cycle_replan(code, today):
     from .services import cycles
 
     n = cycles.replan(code, today=today)
-    click.echo(f"{counted(n, 'missed count')} re-planned.")
+    click.echo(_say(Nn_("%(num)d missed count re-planned.", "%(num)d missed counts re-planned."), num=n))
 
 
 @command(cycle_cli, "due")
@@ -195,7 +219,7 @@ def cycle_due(code, day, place, no_overdue):
         late = f" late since {line.due_date}" if line.overdue else ""
         click.echo(f"{line.plan_id}\tround {line.round}\t{line.site}/{line.zone}/{line.location}\t{line.reference}"
                    f"\t{line.lot}\t{line.designation} ({line.unit}){late}")
-    click.echo(f"{counted(len(lines), 'count')} due.", err=True)
+    click.echo(_say(Nn_("%(num)d count due.", "%(num)d counts due."), num=len(lines)), err=True)
 
 
 @command(cycle_cli, "count")
@@ -216,10 +240,10 @@ def cycle_count(code, plan_id, quantity, round_, by_login, counted_by, day, stat
     outcome = cycle_counts.record_count(code, given, by=_user(by_login),
                                         source="import" if counted_by else "tablet")
     if outcome.next_round:
-        click.echo(f"Count {plan_id} round {round_} recorded; a round {outcome.next_round} count by another "
-                   "person is needed.")
+        click.echo(_say(N_("Count %(plan)s round %(round)s recorded; a round %(next)s count by another person is "
+                           "needed."), plan=plan_id, round=round_, next=outcome.next_round))
     else:
-        click.echo(f"Count {plan_id} round {round_} recorded.")
+        click.echo(_say(N_("Count %(plan)s round %(round)s recorded."), plan=plan_id, round=round_))
 
 
 @command(cycle_cli, "import-counts")
@@ -235,9 +259,12 @@ def cycle_import_counts(code, file, by_login):
         result = cycle_counts.import_counts(code, file, by=_user(by_login))
     except ImportRefused as refused:
         _refused(refused)
-    click.echo(f"{counted(result['counts'], 'count')} imported: {result['settled']} settled, "
-               f"{result['difference']} with a difference, {result['round2']} needing a second count, "
-               f"{result['recount']} a third.")
+    click.echo(_say(Nn_("%(num)d count imported: %(settled)s settled, %(difference)s with a difference, %(round2)s "
+                        "needing a second count, %(recount)s a third.",
+                        "%(num)d counts imported: %(settled)s settled, %(difference)s with a difference, "
+                        "%(round2)s needing a second count, %(recount)s a third."),
+                    num=result["counts"], settled=result["settled"], difference=result["difference"],
+                    round2=result["round2"], recount=result["recount"]))
 
 
 @command(cycle_cli, "differences")
@@ -251,7 +278,7 @@ def cycle_differences(code):
         click.echo(f"{d.plan_id}\t{d.counted_on}\t{d.location}\t{d.reference}\t{d.lot}\tbook {d.book_qty.normalize():f}"
                    f"\tcounted {d.final_qty.normalize():f}\tdifference {d.difference.normalize():f}"
                    f"\t{_money(d.value_cents)}")
-    click.echo(f"{counted(len(rows), 'difference')} waiting.", err=True)
+    click.echo(_say(Nn_("%(num)d difference waiting.", "%(num)d differences waiting."), num=len(rows)), err=True)
 
 
 @command(cycle_cli, "accept")
@@ -270,7 +297,7 @@ def cycle_accept(code, plan_ids, cause, note, all_, by_login):
     if all_:
         ids += [d.plan_id for d in cycle_counts.differences(code)]
     n = cycle_counts.accept(code, ids, cause=cause, note=note, by=_user(by_login))
-    click.echo(f"{counted(n, 'adjustment')} accepted.")
+    click.echo(_say(Nn_("%(num)d adjustment accepted.", "%(num)d adjustments accepted."), num=n))
 
 
 def _export_options(function):
@@ -286,9 +313,10 @@ def _export_options(function):
     return function
 
 
-def _export(out: Path | None, noun: str, write) -> None:
+def _export(out: Path | None, said, write) -> None:
+    """``said``: the sentence without a file and the one with it (``%(file)s``), each a plural message."""
     n = _write_to(out, write)
-    click.echo(f"{counted(n, noun)} written" + (f" to {out}." if out else "."), err=True)
+    click.echo(_say(said[1], num=n, file=out) if out else _say(said[0], num=n), err=True)
 
 
 @command(cycle_cli, "export-adjustments")
@@ -297,7 +325,8 @@ def cycle_export_adjustments(code, start, end, out, excel):
     """Adjustment lines for the ERP: one per item × place × lot, valued at the item's cost."""
     from .services import cycle_counts
 
-    _export(out, "adjustment line",
+    _export(out, (Nn_("%(num)d adjustment line written.", "%(num)d adjustment lines written."),
+                  Nn_("%(num)d adjustment line written to %(file)s.", "%(num)d adjustment lines written to %(file)s.")),
             lambda s: cycle_counts.write_adjustments_csv(code, s, start=start, end=end, excel=excel))
 
 
@@ -307,7 +336,9 @@ def cycle_entries(code, start, end, out, excel):
     """Accounting entries of the accepted adjustments (journal INV)."""
     from .services import cycle_counts
 
-    _export(out, "entry line", lambda s: cycle_counts.write_entries_csv(code, s, start=start, end=end, excel=excel))
+    _export(out, (Nn_("%(num)d entry line written.", "%(num)d entry lines written."),
+                  Nn_("%(num)d entry line written to %(file)s.", "%(num)d entry lines written to %(file)s.")),
+            lambda s: cycle_counts.write_entries_csv(code, s, start=start, end=end, excel=excel))
 
 
 @command(cycle_cli, "coverage")
@@ -327,11 +358,14 @@ def cycle_coverage(code, today):
         click.echo(f"{row.abc_class or 'all'}\t{row.site}\t{row.zone}\t{row.lines}\t{row.counted_once}\t"
                    f"{pct(row.coverage_pct)}\t{row.overdue}\t{row.counts}\t{row.within}\t{pct(row.accuracy_pct)}\t"
                    f"{_money(row.difference_cents)}\t{_money(row.net_cents)}")
-    click.echo(f"Items counted at least once: {c.items_counted}/{c.items_total} ({pct(c.items_pct)})"
-               + (f"; {counted(c.year_end_items, 'item')} counted at year end." if c.year_end_items else "."))
+    click.echo(_say(N_("Items counted at least once: %(counted)s/%(total)s (%(pct)s)."), counted=c.items_counted,
+                    total=c.items_total, pct=pct(c.items_pct)))
+    if c.year_end_items:
+        click.echo(_say(Nn_("%(num)d item counted at year end.", "%(num)d items counted at year end."),
+                        num=c.year_end_items))
     if not c.combined.ok:
-        click.echo("warning: items counted by neither part: "
-                   + ", ".join((c.combined.missing_from_campaign + c.combined.not_planned)[:20]), err=True)
+        click.echo(_say(N_("warning: items counted by neither part: %(items)s"),
+                        items=", ".join((c.combined.missing_from_campaign + c.combined.not_planned)[:20])), err=True)
 
 
 @command(cycle_cli, "check")
@@ -342,12 +376,14 @@ def cycle_check(code):
 
     check = cycles.combined_check(code)
     if check.missing_from_campaign:
-        click.echo("Year-end items not in the campaign's stock: " + ", ".join(check.missing_from_campaign), err=True)
+        click.echo(_say(N_("Year-end items not in the campaign's stock: %(items)s"),
+                        items=", ".join(check.missing_from_campaign)), err=True)
     if check.not_planned:
-        click.echo("Cycle items with no planned count: " + ", ".join(check.not_planned), err=True)
+        click.echo(_say(N_("Cycle items with no planned count: %(items)s"), items=", ".join(check.not_planned)),
+                   err=True)
     if not check.ok:
         raise SystemExit(1)
-    click.echo("Every item is counted by the year-end campaign or in cycles.")
+    click.echo(_say(N_("Every item is counted by the year-end campaign or in cycles.")))
 
 
 @command(cycle_cli, "sample")

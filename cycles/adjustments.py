@@ -11,12 +11,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from reports.model import CATEGORY_ACCOUNTS, JOURNAL
-
-from .money import text
+from reports.texts import category_name
 
 ADJUSTMENT_COLUMNS = ("reference", "designation", "site", "zone", "location", "lot", "unit", "category",
                       "counted_on", "book_qty", "counted_qty", "difference", "unit_cost", "value", "cause")
-ENTRY_LABEL = {"en": "Cycle count adjustments %(category)s", "fr": "Ajustements d'inventaire tournant %(category)s"}
+ENTRY_LABEL = {"en": "Cycle count adjustments – %(category)s", "fr": "Ajustements d’inventaire tournant – %(category)s"}
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,13 @@ def merged(lines: Iterable[AdjustmentLine]) -> list[AdjustmentLine]:
     return [out[key] for key in sorted(out)]
 
 
-def csv_row(line: AdjustmentLine) -> list[str]:
-    """A line as CSV cells (plain decimals with a point; the value in currency units)."""
+def csv_row(line: AdjustmentLine) -> list:
+    """A line's cells in ``ADJUSTMENT_COLUMNS`` order: quantities as normalised Decimals, the value in
+    currency units (a CSV writer gives the decimal mark)."""
     return [line.reference, line.designation, line.site, line.zone, line.location, line.lot, line.unit,
-            line.category, line.counted_on.isoformat(), format(line.book_qty.normalize(), "f"),
-            format(line.counted_qty.normalize(), "f"), format(line.difference.normalize(), "f"),
-            format(line.unit_cost.normalize(), "f"), text(line.value_cents), line.cause]
+            line.category, line.counted_on, line.book_qty.normalize(), line.counted_qty.normalize(),
+            line.difference.normalize(), line.unit_cost.normalize(), Decimal(line.value_cents).scaleb(-2),
+            line.cause]
 
 
 def entries(values_by_category: dict[str, int], date: dt.date, language: str = "en") -> list[dict]:
@@ -75,7 +75,7 @@ def entries(values_by_category: dict[str, int], date: dt.date, language: str = "
         number += 1
         amount = Decimal(abs(net)).scaleb(-2)
         debit, credit = (stock, variation) if net > 0 else (variation, stock)
-        label = ENTRY_LABEL.get(language, ENTRY_LABEL["en"]) % {"category": category}
+        label = ENTRY_LABEL.get(language, ENTRY_LABEL["en"]) % {"category": category_name(category, language)}
         out.append({"journal": JOURNAL, "date": date, "account": debit, "label": label, "debit": amount,
                     "credit": None, "entry": number})
         out.append({"journal": JOURNAL, "date": date, "account": credit, "label": label, "debit": None,

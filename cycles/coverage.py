@@ -38,7 +38,6 @@ class CoverageRow:
     abc_class: str
     site: str = ""
     zone: str = ""
-    items: int = 0
     lines: int = 0
     counted_once: int = 0
     overdue: int = 0
@@ -47,6 +46,10 @@ class CoverageRow:
     difference_cents: int = 0
     net_cents: int = 0
     _items: set = field(default_factory=set, repr=False)
+
+    @property
+    def items(self) -> int:
+        return len(self._items)
 
     @property
     def coverage_pct(self) -> Decimal | None:
@@ -58,7 +61,6 @@ class CoverageRow:
 
     def add(self, line: LineFacts) -> None:
         self._items.add(line.item)
-        self.items = len(self._items)
         self.lines += 1
         self.counted_once += 1 if line.counted else 0
         self.overdue += line.overdue

@@ -37,15 +37,6 @@ class PlanLine(NamedTuple):
     frequency: int
 
 
-class Planned(NamedTuple):
-    """One count of a line on a day: what ``Plan.entries`` holds, as plain ``(line_id, pass_no, day)`` tuples
-    (a year of a large programme makes hundreds of thousands; this names their fields)."""
-
-    line_id: int
-    pass_no: int          # 1 .. frequency
-    day: int              # index in the working days
-
-
 @dataclass(frozen=True)
 class Plan:
     entries: list[tuple[int, int, int]]   # (line_id, pass_no, day index), by day then walking order

@@ -11,8 +11,6 @@ from decimal import Decimal
 
 from tickets.tolerance import Tolerance, is_significant
 
-COUNTED = "counted"
-
 
 @dataclass(frozen=True)
 class Step:

@@ -14,7 +14,6 @@ from tickets.errors import CountappError, N_
 from tickets.tolerance import ToleranceSettings
 
 CLASSES = ("A", "B", "C")
-KEYS = ("abc", "frequency", "daily_lines", "holidays", "weekdays", "year_end", "tolerance")
 
 
 def _percent(value: object, key: str) -> Decimal:

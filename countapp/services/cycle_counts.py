@@ -7,7 +7,6 @@ round 1: the programme's stock-date quantity with the line's movements up to the
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from cycles import adjustments as adjustment_rules
 from cycles import book, rounds
 from cycles.money import cents
+from reports import csv_out
 from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 from tickets.quantities import parse_quantity
 
@@ -357,14 +357,6 @@ def accept(code: str, plan_ids: list[int], *, cause: str, note: str = "", by: Us
     return written
 
 
-def counts_of(code: str, plan_id: int, *, by: User | None = None) -> list[CycleCount]:
-    """Every round of a planned count (not blind: the office and auditors only)."""
-    programmes.require(by, SEEING, N_("You may not see the counts of other rounds."))
-    entry = programmes.plan_entry(code, plan_id)
-    return list(db.session.scalars(sa.select(CycleCount).where(CycleCount.plan_id == entry.id)
-                                   .order_by(CycleCount.round)))
-
-
 def adjustment_lines(code: str, *, start=None, end=None) -> list[adjustment_rules.AdjustmentLine]:
     """Accepted adjustments counted in the span, one per item × place × lot."""
     programme = programmes.get(code)
@@ -383,23 +375,18 @@ def adjustment_lines(code: str, *, start=None, end=None) -> list[adjustment_rule
         for adj, line, item in db.session.execute(query))
 
 
-def _writer(stream, excel: bool):
-    if excel:
-        stream.write("\ufeff")
-    return csv.writer(stream, delimiter=";" if excel else ",", lineterminator="\r\n")
-
-
-def _cell(value: str, excel: bool) -> str:
-    return value.replace(".", ",") if excel and re.fullmatch(r"-?\d+\.\d+", value) else value
+def _writer(code: str, stream, excel: bool) -> csv_out.Writer:
+    """The project's CSV writer (formula guard, Excel dialect with the headers in the campaign's language)."""
+    campaign = programmes.get(code).campaign
+    return csv_out.Writer(stream, csv_out.dialect(excel), campaign.language if campaign is not None else "en")
 
 
 def write_adjustments_csv(code: str, stream, *, start=None, end=None, excel: bool = False) -> int:
     """The adjustment lines as CSV for the ERP; returns how many lines."""
     lines = adjustment_lines(code, start=start, end=end)
-    out = _writer(stream, excel)
-    out.writerow(adjustment_rules.ADJUSTMENT_COLUMNS)
-    for line in lines:
-        out.writerow([_cell(v, excel) for v in adjustment_rules.csv_row(line)])
+    out = _writer(code, stream, excel)
+    out.header(adjustment_rules.ADJUSTMENT_COLUMNS)
+    out.rows(adjustment_rules.csv_row(line) for line in lines)
     return len(lines)
 
 
@@ -416,14 +403,13 @@ def entries(code: str, *, start=None, end=None, language: str | None = None) -> 
     return adjustment_rules.entries(by_category, day, language)
 
 
+ENTRY_COLUMNS = ("journal", "date", "account", "label", "debit", "credit", "entry")
+
+
 def write_entries_csv(code: str, stream, *, start=None, end=None, excel: bool = False) -> int:
     rows = entries(code, start=start, end=end)
-    out = _writer(stream, excel)
-    columns = ("journal", "date", "account", "label", "debit", "credit", "entry")
-    out.writerow(columns)
+    out = _writer(code, stream, excel)
+    out.header(ENTRY_COLUMNS)
     for row in rows:
-        cells = [row["journal"], row["date"].isoformat(), row["account"], row["label"],
-                 "" if row["debit"] is None else f"{row['debit']:.2f}",
-                 "" if row["credit"] is None else f"{row['credit']:.2f}", str(row["entry"])]
-        out.writerow([_cell(c, excel) for c in cells])
+        out.dict_row(ENTRY_COLUMNS, row)
     return len(rows)

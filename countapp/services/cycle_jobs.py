@@ -6,11 +6,11 @@ combined mode and none otherwise.
 """
 from __future__ import annotations
 
-from datetime import date
 from types import SimpleNamespace
 
 from flask_babel import format_date, gettext, ngettext
 
+from cycles.settings import date_value
 from tickets.errors import CountappError, N_
 
 from . import cycles as cycle_service
@@ -26,10 +26,7 @@ def start_import_job(kind: str, code: str, upload: str, *, by, as_of: str | None
     if kind not in KINDS:
         raise CountappError(N_("Unknown import %(kind)s: choose stock or movements."), field="kind", kind=kind)
     if as_of:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError:
-            raise CountappError(N_("%(key)s must be a date (YYYY-MM-DD)."), field="as_of", key="as_of") from None
+        date_value(as_of, "as_of")
     if not jobs.upload_stored(upload):
         raise CountappError(N_("This upload is unknown or has expired: send the file again."), field="file")
     owner = SimpleNamespace(id=programme.campaign_id, code=programme.code)

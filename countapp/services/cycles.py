@@ -577,15 +577,6 @@ def calendar(code: str, start: dt.date | None = None, end: dt.date | None = None
     return [days[d] for d in sorted(days)]
 
 
-def plan_entry(code: str, plan_id: int) -> CyclePlan:
-    programme = get(code)
-    entry = db.session.get(CyclePlan, plan_id) if isinstance(plan_id, int) else None
-    if entry is None or entry.programme_id != programme.id:
-        raise NotFound(N_("Count %(plan)s is not planned in programme %(code)s."), field="plan", plan=plan_id,
-                       code=programme.code)
-    return entry
-
-
 # --- combined mode --------------------------------------------------------------------------------
 
 @dataclass

@@ -64,8 +64,10 @@ def test_a_year_counted_day_by_day_reaches_full_coverage(runner, people, files, 
     assert total[3:6] == ["5", "5", "100.0%"] and total[6] == "0"
     csv = invoke(runner, "export-adjustments", "CC2025")
     assert "B1,Valve,S1,Z1,L-01,,pc,raw_materials" in csv and ",-5,10,-50.00,breakage" in csv
+    assert "1 adjustment line written to" in invoke(runner, "export-adjustments", "CC2025", "--out", tmp_path / "a.csv")
+    assert csv.startswith((tmp_path / "a.csv").read_text(encoding="utf-8") + "1 adjustment line written.")   # stderr follows
     entries = invoke(runner, "entries", "CC2025")
-    assert "6031,Cycle count adjustments raw_materials,50.00" in entries
+    assert "6031,Cycle count adjustments – raw materials and supplies,50.00" in entries
 
 
 def test_cli_refusals_say_what_is_wrong(runner, people, files):

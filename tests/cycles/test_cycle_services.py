@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 from decimal import Decimal as D
 
 import pytest
@@ -156,6 +157,24 @@ def test_accepted_differences_become_adjustments_and_entries(make_programme, peo
     rows = cycle_counts.entries("CC2025")
     assert [(r["account"], r["debit"], r["credit"]) for r in rows] == [("6031", D("50.00"), None),
                                                                       ("31", None, D("50.00"))]
+
+
+def test_the_adjustments_csv_guards_formulas_and_speaks_excel(make_programme, people):
+    make_programme()
+    entry = _entry("CC2025", "B1", "L-01")
+    day = dt.date(2025, 2, 3)
+    cycle_counts.record_count("CC2025", Count(entry.id, 1, "95", counted_on=day), by=people["c1"])
+    cycle_counts.record_count("CC2025", Count(entry.id, 2, "95", counted_on=day), by=people["c2"])
+    cycle_counts.accept("CC2025", [entry.id], cause="breakage", by=people["office"])
+    # A designation comes from the ERP's file: a spreadsheet must show it, never run it.
+    entry.line.item.designation = "=HYPERLINK(\"http://x\")"
+    db.session.commit()
+    plain, excel = io.StringIO(), io.StringIO()
+    cycle_counts.write_adjustments_csv("CC2025", plain)
+    cycle_counts.write_adjustments_csv("CC2025", excel, excel=True)
+    row = plain.getvalue().splitlines()[1]
+    assert row.startswith("B1,\"'=HYPERLINK(\"\"http://x\"\")\",") and row.endswith(",100,95,-5,10,-50.00,breakage")
+    assert excel.getvalue().startswith("\ufeff") and ";-5;10;-50,00;breakage" in excel.getvalue()
 
 
 def test_a_counts_file_is_all_or_nothing(make_programme, people, tmp_path):

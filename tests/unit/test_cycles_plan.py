@@ -74,6 +74,7 @@ def test_coverage_per_class_and_place_and_items_counted():
     figures = coverage(facts)
     assert figures.total.lines == 3 and figures.total.counted_once == 2
     assert figures.items_counted == 1 and figures.items_total == 2
+    assert (figures.total.items, figures.by_class[0].items, figures.rows[0].items) == (2, 1, 1)
     assert figures.by_class[0].accuracy_pct == D("50.0")
     assert figures.total.coverage_pct == D("66.7")
     assert [(r.abc_class, r.zone) for r in figures.rows] == [("A", "Z1"), ("A", "Z2"), ("C", "Z1")]
@@ -98,3 +99,8 @@ def test_entries_balance_and_book_a_loss_on_the_variation_account():
     assert (loss[0]["account"], loss[0]["debit"]) == ("6031", D("10.50")) and loss[1]["account"] == "31"
     gain = [r for r in rows if r["entry"] == 2]
     assert gain[0]["account"] == "37" and gain[1]["account"] == "6037"
+
+
+def test_entry_labels_name_the_category_in_the_language():
+    [debit, _] = entries({"raw_materials": -100}, dt.date(2026, 6, 30), "fr")
+    assert debit["label"] == "Ajustements d’inventaire tournant – matières premières et fournitures"
