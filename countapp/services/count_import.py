@@ -130,7 +130,7 @@ class _Tickets:
         """``counting.ticket_decision`` from what was read in bulk (and this file's 1st counts)."""
         quantity1 = self.quantities.get((ticket.id, 1))
         if quantity1 is None or ticket.id not in self.bases:   # a blank ticket: its basis as for a tablet's count
-            return counting.ticket_decision(campaign, ticket, {**known, **({1: quantity1} if quantity1 is not None else {})})
+            return counting.ticket_decision(campaign, ticket, known if quantity1 is None else {**known, 1: quantity1})
         return counting.decision_for(campaign, quantity1, known[2], self.bases[ticket.id], self.tolerances)
 
 
