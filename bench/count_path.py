@@ -37,6 +37,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PG_URL  # noqa: E402
 PREFIX = "countapp_load_"
 
 
@@ -103,8 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], add_help=False)
     parser.add_argument("--every", type=float, default=0.01)
     parser.add_argument("--in-process", type=int, default=0)
-    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--pg-url", default=PG_URL)
     args, rest = parser.parse_known_args()
     if {"-h", "--help"} & set(rest):
         print(__doc__)
