@@ -57,6 +57,21 @@ def database_arguments(description: str, lines: int) -> argparse.ArgumentParser:
     return parser
 
 
+def load_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of the load benches (count_load.py, open_loop.py): databases, gunicorn settings,
+    tablets and their round mix, the open-loop shift."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="per worker (above 1: gunicorn's gthread)")
+    parser.add_argument("--tablets", type=int, default=200)
+    parser.add_argument("--mix", default="50/40/10", help="shares of rounds 1/2/3 in percent")
+    parser.add_argument("--rate", type=float, default=100.0, help="open loop: counts/s offered by all tablets")
+    parser.add_argument("--shift", type=float, default=30.0, help="open loop: seconds (count_load.py: 0 skips it)")
+    return parser
+
+
 def run_on_throwaway(args, run: Callable[[str, argparse.Namespace, Path], int], *, show_load: bool = True) -> int:
     """Call ``run(url, args, work)`` on a fresh database of ``args.db`` with its instance folder in ``work``."""
     if show_load:

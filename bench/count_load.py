@@ -25,7 +25,6 @@ no ticket counted twice in a round, every accepted count stored.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -40,7 +39,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import (PG_URL, MachineWatch, describe_machine, free_port, load_average, median,  # noqa: E402
+from bench.common import (MachineWatch, describe_machine, free_port, load_arguments, load_average, median,  # noqa: E402
                           postgres_database, serve_countapp, serve_yardstick, stop_server, throwaway_database)
 from bench.open_loop import describe_shift, posts_needed, run_shift  # noqa: E402
 from bench.profile_summary import heaviest  # noqa: E402
@@ -222,22 +221,14 @@ def _timed(function, *args):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--pg-url", default=PG_URL)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="per worker (above 1: gunicorn's gthread)")
+    parser = load_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds a run")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side, interleaved")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of each side first, not measured")
-    parser.add_argument("--mix", default="50/40/10", help="shares of rounds 1/2/3 in percent")
     parser.add_argument("--max-rate", type=float, default=600.0,
                         help="counts/s the prepared pool allows for (a faster app runs out: reported)")
-    parser.add_argument("--tablets", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=100.0, help="open loop: counts/s offered by all tablets")
-    parser.add_argument("--shift", type=float, default=30.0, help="open loop: seconds (0: skip)")
     parser.add_argument("--profile", metavar="DIR", help="one more app run under py-spy; stacks written to DIR")
     parser.add_argument("--profile-top", type=int, default=30)
     args = parser.parse_args()

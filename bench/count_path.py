@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PG_URL  # noqa: E402
 PREFIX = "countapp_load_"
 
 
@@ -51,65 +54,35 @@ def _cpu_per_post(client_for, count: int, body) -> float:
     return (time.process_time() - start) / count
 
 
-CODE, PASSWORD = "PATH", "path-bench-password"
-
-
-def prepare(url: str, work: Path, lines: int) -> tuple[list[str], list[int]]:
-    """A campaign counting, one round-1 team of four tablets; returns their logins and the ticket numbers."""
-    os.environ["COUNTAPP_INSTANCE_PATH"] = str(work / "instance")
-    from datetime import date
-
-    from bench.gen_stock import generate_stock_csv
-    from countapp import create_app
-    from countapp.extensions import db
-    from countapp.models import Ticket
-    from countapp.services import campaigns, imports, schema, teams, tickets, users
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32})
-    with app.app_context():
-        schema.upgrade()
-        campaigns.create(CODE, year=2025, count_date=date(2025, 12, 28), closing_date=date(2025, 12, 31))
-        imports.import_file("stock", CODE, generate_stock_csv(work / "stock.csv", lines))
-        logins = [f"tab{i}" for i in range(4)]
-        for login in ["lead", *logins]:
-            users.add_user(login, "leader" if login == "lead" else "counter", PASSWORD)
-        teams.add_team(CODE, 1, round=1, leader="lead", members=logins)
-        made = tickets.generate(CODE)
-        tickets.issue(CODE, team=1, first=made["first"], last=made["last"])
-        tickets.start_counting(CODE)
-        numbers = list(db.session.scalars(sa.select(Ticket.sequence).order_by(Ticket.sequence)))
-        db.session.remove()
-        db.engine.dispose()
-    return logins, numbers
-
-
 def in_process(kind: str, pg_url: str, count: int) -> None:
     import tempfile
 
+    from bench import tablets
     from bench.common import throwaway_database
 
     with tempfile.TemporaryDirectory(prefix="countapp-path-") as tmp:
         work = Path(tmp)
         url, drop = throwaway_database(kind, pg_url, work, "countapp_path")
         try:
-            logins, numbers = prepare(url, work, count + 200)
+            # Four round-1 tablets of one team, taking the tickets in turn (bench/tablets.py's campaign).
+            posts = tablets.prepare(url, work, tablets.Layout(teams=1, members1=4, members2=1, mix=(100, 0, 0)),
+                                    count + 20)
             from countapp import create_app
             from countapp.extensions import db
 
             app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "k" * 32,
                               "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
-            clients = []
-            for login in logins[:4]:
+            clients = {}
+            for login in sorted({post.login for post in posts}):
                 client = app.test_client()
-                response = client.post("/login", data={"login": login, "password": PASSWORD})
+                response = client.post("/login", data={"login": login, "password": tablets.PASSWORD})
                 assert response.status_code in (302, 303), response.status_code
-                clients.append(client)
+                clients[login] = client
             statements: list[str] = []
             with app.app_context():
                 engine = db.engine
             sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-            app_cpu = _cpu_per_post(lambda i: clients[i % 4], count, lambda i: {
-                "campaign": CODE, "ticket": numbers[i], "round": 1, "quantity": "3", "client_id": f"path-{i}"})
+            app_cpu = _cpu_per_post(lambda i: clients[posts[i].login], count, lambda i: json.loads(posts[i].body()))
             per_count = len(statements) / (count + 20)
             from bench import bare_insert
 
@@ -132,9 +105,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], add_help=False)
     parser.add_argument("--every", type=float, default=0.01)
     parser.add_argument("--in-process", type=int, default=0)
-    parser.add_argument("--pg-url", default=os.environ.get("COUNTAPP_TEST_PG_URL",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--pg-url", default=PG_URL)
     args, rest = parser.parse_known_args()
+    if {"-h", "--help"} & set(rest):
+        print(__doc__)
+        print("count_load.py's arguments follow.\n", flush=True)
+        sys.exit(subprocess.call([sys.executable, str(ROOT / "bench" / "count_load.py"), "--help"]))
     if args.in_process:
         db_arg = rest[rest.index("--db") + 1] if "--db" in rest else "sqlite,postgresql"
         for kind in [k.strip() for k in db_arg.split(",") if k.strip()]:

@@ -14,7 +14,6 @@ answers other than 201, and requests with no answer within 30 s. The load averag
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import (PG_URL, MachineWatch, describe_machine, free_port, load_average, percentile,  # noqa: E402
+from bench.common import (MachineWatch, describe_machine, free_port, load_arguments, load_average, percentile,  # noqa: E402
                           postgres_database, serve_countapp, stop_server, throwaway_database)
 from bench.tablets import Post, log_in_all, parse_mix, prepare, team_layout  # noqa: E402
 
@@ -159,16 +158,7 @@ def describe_shift(result: ShiftResult, tablets: int, rate: float, seconds: floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--pg-url", default=PG_URL)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--tablets", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=100.0, help="counts/s offered by all tablets together")
-    parser.add_argument("--shift", type=float, default=30.0, help="seconds")
-    parser.add_argument("--mix", default="50/40/10", help="shares of rounds 1/2/3 in percent")
-    args = parser.parse_args()
+    args = load_arguments(__doc__.split("\n\n")[0]).parse_args()
     layout = team_layout(args.tablets, parse_mix(args.mix))
     print(f"cores: {os.cpu_count()}; load average before: {load_average()} (the machine may be shared)")
     for kind in [k.strip() for k in args.db.split(",") if k.strip()]:

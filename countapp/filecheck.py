@@ -206,13 +206,11 @@ def check_stock(rows: Rows, *, filename: str, keep_rows: bool = True,
     return result
 
 
-def _duplicate_lines(c: Checker, book_lines: BookLineKeys) -> int:
+def _duplicate_lines(c: Checker, book_lines: BookLineKeys) -> None:
     """Record an error for each book line given twice among those added since the last call."""
-    found = book_lines.duplicates()
-    for line, first, reference, location, lot in found:
+    for line, first, reference, location, lot in book_lines.duplicates():
         c.error(line, "reference", E_DUPLICATE_BOOK_LINE_LOT if lot else E_DUPLICATE_BOOK_LINE,
                 reference=reference, location=location, lot=lot, first_line=first)
-    return len(found)
 
 
 def _category(c: Checker, line: int, raw: str, known: dict[str, str]) -> str | None:

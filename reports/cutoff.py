@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .frames import Book, Movements, day, isin
+from .places import first_positions
 
 EVIDENCE_COLUMNS = (
     "site", "zone", "count_date", "direction",
@@ -22,20 +23,13 @@ def direction(count_date, closing_date) -> str:
     return "forward" if count_date < closing_date else "back" if count_date > closing_date else "none"
 
 
-def _first_of(codes: np.ndarray, n: int) -> np.ndarray:
-    """For each code 0..n-1, the position of its first occurrence (a hash pass, no sort)."""
-    out = np.full(n, len(codes), np.int64)
-    np.minimum.at(out, codes, np.arange(len(codes), dtype=np.int64))
-    return out
-
-
 def evidence(book: Book, moves: Movements, settings) -> pd.DataFrame:
     """One row per zone of the book, with its count date, the direction and the four documents."""
     if not len(book.ids):
         return pd.DataFrame({name: [] for name in EVIDENCE_COLUMNS})
     zone_code, zone_values = pd.factorize(book.zone)
     zone_values = np.asarray(zone_values, dtype=object)
-    zone_site = book.site[_first_of(zone_code, len(zone_values))]
+    zone_site = book.site[first_positions(zone_code, len(zone_values))]
     order = np.lexsort((zone_values, zone_site)) if len(zone_values) else np.zeros(0, np.int64)
     zones = pd.DataFrame({"site": zone_site[order], "zone": zone_values[order]})
     rank = np.empty(len(order), np.int64)
@@ -48,7 +42,7 @@ def evidence(book: Book, moves: Movements, settings) -> pd.DataFrame:
     # Only receipts and issues are evidence; each finds its zone by its location's first book line.
     rows = np.flatnonzero(isin(moves.kind, ("receipt", "issue")))
     location_code, location_values = pd.factorize(book.location)
-    location_zone = rank[zone_code[_first_of(location_code, len(location_values))]]
+    location_zone = rank[zone_code[first_positions(location_code, len(location_values))]]
     found = pd.Index(location_values).get_indexer(moves.location[rows]) if len(rows) else np.zeros(0, np.int64)
     rows, found = rows[found >= 0], found[found >= 0]
     move_zone = location_zone[found]

@@ -147,17 +147,25 @@ def chained_event(action: str, *, campaign: Campaign | None = None, entity: str 
     GENESIS) for none), when the caller already locked the chain and read it in this transaction.
     """
     campaign_id = campaign.id if campaign is not None else None
-    user_id = user.id if user is not None else None
-    login = user.login if user is not None else "system"
+    chain = chain_of(action, campaign_id, user.id if user is not None else None)
     before, after, entity_id = _plain(before), _plain(after), str(entity_id)
-    chain = chain_of(action, campaign_id, user_id)
     key = current_key()
     db.session.flush()
     if head is None:
         last = _chain_head(db.session.connection(), campaign_id, chain)
         head = (last.seq, last.hash) if last else (0, GENESIS)
+    return _event_row(key, head, datetime.now(timezone.utc), action, campaign, user, entity, entity_id, before, after)
+
+
+def _event_row(key, head: tuple[int, str], at: datetime, action: str, campaign: Campaign | None, user: User | None,
+               entity: str, entity_id: str, before, after) -> dict:
+    """The row of the event that follows ``head`` (seq, hash) in its chain, hashed with ``key``
+    (``before`` and ``after`` already ``_plain``, ``entity_id`` a str)."""
+    campaign_id = campaign.id if campaign is not None else None
+    user_id = user.id if user is not None else None
+    login = user.login if user is not None else "system"
+    chain = chain_of(action, campaign_id, user_id)
     seq, prev_hash = head[0] + 1, head[1]
-    at = datetime.now(timezone.utc)
     return {"campaign_id": campaign_id, "chain": chain, "seq": seq, "at": at, "user_id": user_id,
             "user_login": login, "action": action, "entity": entity, "entity_id": entity_id, "before": before,
             "after": after, "prev_hash": prev_hash, "key_id": key.key_id,
@@ -204,20 +212,13 @@ def record_many(events: list[dict]) -> list[dict]:
         if spec:
             raise TypeError(f"record_many: unknown event field(s) {sorted(spec)}")
         campaign_id = campaign.id if campaign is not None else None
-        user_id = user.id if user is not None else None
-        login = user.login if user is not None else "system"
-        chain = chain_of(action, campaign_id, user_id)
+        chain = chain_of(action, campaign_id, user.id if user is not None else None)
         if (campaign_id, chain) not in heads:
             last = _chain_head(connection, campaign_id, chain)
             heads[campaign_id, chain] = (last.seq, last.hash) if last else (0, GENESIS)
-        seq, prev_hash = heads[campaign_id, chain]
-        seq += 1
-        digest = event_digest(prev_hash, campaign_id, seq, at, login, action, entity, entity_id, before, after,
-                              key.secret, chain)
-        heads[campaign_id, chain] = (seq, digest)
-        rows.append({"campaign_id": campaign_id, "chain": chain, "seq": seq, "at": at, "user_id": user_id,
-                     "user_login": login, "action": action, "entity": entity, "entity_id": entity_id,
-                     "before": before, "after": after, "prev_hash": prev_hash, "key_id": key.key_id, "hash": digest})
+        row = _event_row(key, heads[campaign_id, chain], at, action, campaign, user, entity, entity_id, before, after)
+        heads[campaign_id, chain] = (row["seq"], row["hash"])
+        rows.append(row)
     connection.execute(_INSERT_EVENT, rows)
     return rows
 

@@ -130,7 +130,7 @@ class _Tickets:
         """``counting.ticket_decision`` from what was read in bulk (and this file's 1st counts)."""
         quantity1 = self.quantities.get((ticket.id, 1))
         if quantity1 is None or ticket.id not in self.bases:   # a blank ticket: its basis as for a tablet's count
-            return counting.ticket_decision(campaign, ticket, {**known, **({1: quantity1} if quantity1 is not None else {})})
+            return counting.ticket_decision(campaign, ticket, known if quantity1 is None else {**known, 1: quantity1})
         return counting.decision_for(campaign, quantity1, known[2], self.bases[ticket.id], self.tolerances)
 
 
@@ -145,11 +145,7 @@ def _write(counts: list[dict], changes: dict[int, dict], events: list[dict]) -> 
     except IntegrityError:
         # A tablet's count of one of these tickets and rounds got in first.
         raise CountappError(E_INTERRUPTED, field="ticket") from None
-    by_columns: dict[tuple[str, ...], list[dict]] = {}
-    for ticket_id, change in changes.items():
-        by_columns.setdefault(tuple(sorted(change)), []).append({"ticket_id": ticket_id, **change})
-    for columns, batch in by_columns.items():
-        connection.execute(counting._ticket_update(columns), batch)
+    counting.write_tickets(changes)
     audit.record_many(events)
     counts.clear()
     changes.clear()
@@ -211,10 +207,7 @@ def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) 
                 failed.add(key[0])
             continue
         # The ticket moves on in memory, so that its next round in the file is checked against it.
-        for name, value in count.change.items():
-            set_committed_value(ticket, name, value)
-        if "item_id" in count.change:
-            db.session.expire(ticket, ["item", "location"])
+        counting.keep_in_step(ticket, count.change)
         touched.add(ticket.id)
         tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
         per_round[row.round] += 1

@@ -414,10 +414,21 @@ def write_ticket(ticket: Ticket, **values) -> None:
     in step (not marked as changed, so the session does not write it again). On the tablets' hot path
     the ORM's unit of work cost more than the statement itself."""
     db.session.connection().execute(_ticket_update(tuple(sorted(values))), {"ticket_id": ticket.id, **values})
-    _in_step(ticket, values)
+    keep_in_step(ticket, values)
 
 
-def _in_step(ticket: Ticket, values: dict) -> None:
+def write_tickets(changes: dict[int, dict]) -> None:
+    """``write_ticket`` for many tickets (ticket id -> columns to change): one executemany UPDATE per set of
+    columns changed, in the current transaction. The loaded objects are the caller's to keep in step."""
+    by_columns: dict[tuple[str, ...], list[dict]] = {}
+    for ticket_id, values in changes.items():
+        by_columns.setdefault(tuple(sorted(values)), []).append({"ticket_id": ticket_id, **values})
+    connection = db.session.connection()
+    for columns, batch in by_columns.items():
+        connection.execute(_ticket_update(columns), batch)
+
+
+def keep_in_step(ticket: Ticket, values: dict) -> None:
     """The loaded ticket shows columns just written by a statement of ours, without being marked changed."""
     for name, value in values.items():
         set_committed_value(ticket, name, value)
@@ -470,7 +481,7 @@ def _write_count(values: dict, ticket: Ticket, change: dict, event: dict) -> Cou
     parameters = {"t_id": ticket.id, **{"c_" + k: v for k, v in values.items()},
                   **{"t_" + k: v for k, v in change.items()}, **{"e_" + k: v for k, v in event.items()}}
     count_id = db.session.connection().execute(_count_write_pg(tuple(sorted(change))), parameters).scalar_one()
-    _in_step(ticket, change)
+    keep_in_step(ticket, change)
     return _count_object(count_id, values, ticket)
 
 
