@@ -181,6 +181,10 @@ def cycle_plan(code, start, replace):
     from .services import cycles
 
     s = cycles.plan(code, start=start, replace=replace)
+    if not s.lines:
+        click.echo(_say(N_("Every line of programme %(code)s already has its counts planned: nothing new to plan "
+                           "(--replace plans again the counts nothing was counted on)."), code=code))
+        return
     click.echo(_say(Nn_("%(num)d count planned for %(lines)s lines over %(days)s working days: %(per_day)s lines a "
                         "day, busiest day %(busiest)s.",
                         "%(num)d counts planned for %(lines)s lines over %(days)s working days: %(per_day)s lines a "

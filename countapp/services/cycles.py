@@ -435,6 +435,9 @@ def plan(code: str, *, start: dt.date | None = None, replace: bool = False, by: 
                             field="start", code=programme.code, start=(start or programme.start_date).isoformat(),
                             end=programme.end_date.isoformat())
     rows = _walk_rows(programme)
+    if not rows:
+        raise CountappError(N_("Programme %(code)s has no line to count in cycles yet: import its stock file first."),
+                            field="file", code=programme.code)
     planned = set(db.session.scalars(sa.select(CyclePlan.line_id).distinct()
                                      .where(CyclePlan.programme_id == programme.id)))
     frequency = settings.frequency

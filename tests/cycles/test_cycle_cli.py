@@ -41,6 +41,7 @@ def test_a_year_counted_day_by_day_reaches_full_coverage(runner, people, files, 
     invoke(runner, "import-movements", "CC2025", movements)
     assert "Classes by annual consumption value" in invoke(runner, "classify", "CC2025")
     assert "12 counts planned for 5 lines" in invoke(runner, "plan", "CC2025")
+    assert "already has its counts planned: nothing new to plan" in invoke(runner, "plan", "CC2025")
     adjusted, recounts = False, 0
     for day in working_days(dt.date(2025, 1, 1), dt.date(2025, 12, 31), holidays=[dt.date(2025, 5, 1)]):
         for line in invoke(runner, "due", "CC2025", "--date", day, "--no-overdue").splitlines():

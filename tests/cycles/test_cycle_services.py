@@ -13,7 +13,7 @@ from countapp.extensions import db
 from countapp.filecheck import ImportRefused
 from countapp.models import CycleCount, CycleItem, CycleLine, CyclePlan
 from countapp.services import cycle_counts, cycle_reports, cycles
-from tickets.errors import Conflict, Forbidden
+from tickets.errors import CountappError, Conflict, Forbidden
 
 Count = cycle_counts.CycleCountInput
 
@@ -47,6 +47,14 @@ def test_a_second_plan_adds_only_new_lines_and_replace_plans_again(make_programm
     assert cycles.plan("CC2025", by=people["boss"]).entries == 0
     summary = cycles.plan("CC2025", replace=True, by=people["boss"])
     assert summary.dropped == 12 and summary.entries == 12
+
+
+def test_a_programme_without_lines_is_not_planned_and_says_to_import_first(people):
+    cycles.create("CC2025", year=2025, by=people["boss"])
+    with pytest.raises(CountappError, match="import its stock file first") as refused:
+        cycles.plan("CC2025", by=people["boss"])
+    assert refused.value.field == "file"
+    assert not db.session.scalar(sa.select(sa.func.count(CyclePlan.id)))
 
 
 def test_only_a_manager_plans(make_programme, people):

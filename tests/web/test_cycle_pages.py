@@ -95,6 +95,8 @@ def test_a_programme_from_creation_to_its_plan(people):
     assert "Plan the year again" in plan and re.search(r"Counts planned</dt><dd[^>]*>30<", plan), plan[:4000]
     assert "January 2025" in plan and "December 2025" in plan
     assert "Cycle counts" in text(manager.get("/"))          # the top bar's link
+    again = text(manager.post(f"/cycles/{CODE}/plan", data={"start": "2025-12-29"}, follow_redirects=True))
+    assert "nothing new to plan" in again and "Plan made" not in again
 
 
 def test_the_due_list_is_grouped_by_place_and_blind(people):

@@ -243,6 +243,9 @@ def make_plan(programme):
     if form.validate_on_submit():
         replace = request.form.get("replace") == "1"
         result = cycle_service.plan(programme, start=form.start.data, replace=replace, by=current_user)
+        if not result.lines:
+            flash(_("Every line already has its counts planned, or counted: nothing new to plan."), "info")
+            return redirect(url_for(".plan", programme=programme))
         flash(ngettext("Plan made: %(num)d count of %(lines)s lines over %(days)s working days, about %(per_day)s a day.",
                        "Plan made: %(num)d counts of %(lines)s lines over %(days)s working days, about %(per_day)s a day.",
                        result.entries, lines=result.lines, days=result.working_days, per_day=result.needed_per_day),
