@@ -12,12 +12,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cycles.settings import CLASSES  # noqa: F401  (the classes A, B, C: re-exported for the services)
+
 from ..extensions import db
 from .base import COST, QTY, created_at, enum_type
 from .enums import Category, PhysicalState
 from .users import User
 
-CLASSES = ("A", "B", "C")
 # A planned count's life: planned → (round2 → (recount →)) counted → settled or adjusted.
 PLAN_STATUSES = ("planned", "round2", "recount", "difference", "settled", "adjusted")
 OPEN_STATUSES = ("planned", "round2", "recount")
@@ -121,8 +122,7 @@ class CyclePlan(db.Model):
         sa.UniqueConstraint("line_id", "pass_no"),
         # One key checks both: the line exists and is the programme's (one check per row of a large plan).
         sa.ForeignKeyConstraint(["line_id", "programme_id"], ["cycle_line.id", "cycle_line.programme_id"]),
-        sa.CheckConstraint("status IN ('planned', 'round2', 'recount', 'difference', 'settled', 'adjusted')",
-                           name="status"),
+        sa.CheckConstraint(f"status IN ({', '.join(repr(s) for s in PLAN_STATUSES)})", name="status"),
         # The due list of a day: programme, date, open statuses, in walking order.
         sa.Index("ix_cycle_plan_due", "programme_id", "due_date", "status"),
     )

@@ -215,7 +215,7 @@ def import_movements(code: str, path, *, filename: str | None = None, by: User |
     """A movements file (the campaign's format): replaces the programme's movements.
 
     A movement at an item's place (and lot) with no line yet makes the line, at book 0 (goods received in a
-    new bin): ``plan`` then plans it.
+    new bin), in the site and zone of that place's other lines: ``plan`` then plans it.
     """
     programme = get(code)
     require(by, PLANNERS, N_("Only a manager imports a programme's movements."))
@@ -227,17 +227,24 @@ def import_movements(code: str, path, *, filename: str | None = None, by: User |
     checked = filecheck.check_file("movements", path, filename=filename, limits=_limits(), known_items=set(items),
                                    fiscal_year_start=programme.start_date, fiscal_year_end=programme.end_date)
     checked.raise_for_errors()
-    lines = {(item_id, location, lot): line_id for line_id, item_id, location, lot in db.session.execute(
-        sa.select(CycleLine.id, CycleLine.item_id, CycleLine.location, CycleLine.lot)
-        .where(CycleLine.programme_id == programme.id))}
+    lines, places = {}, {}
+    for line_id, item_id, location, lot, site, zone in db.session.execute(
+            sa.select(CycleLine.id, CycleLine.item_id, CycleLine.location, CycleLine.lot, CycleLine.site,
+                      CycleLine.zone).where(CycleLine.programme_id == programme.id)):
+        lines[item_id, location, lot] = line_id
+        if site or zone:
+            places.setdefault(location, (site, zone))
     db.session.execute(sa.delete(CycleMovement).where(CycleMovement.programme_id == programme.id))
     batch, written = [], 0
     for row in checked.rows:
         key = (items[row.reference], row.location, row.lot or "")
         line_id = lines.get(key)
         if line_id is None:
-            line = CycleLine(programme_id=programme.id, item_id=key[0], location=row.location, lot=row.lot or "",
-                             book_qty=Decimal(0))
+            # A new bin at a known place takes that place's site and zone, so that it shows in its zone's
+            # due list and coverage (a place never seen in the stock file stays without).
+            site, zone = places.get(row.location, ("", ""))
+            line = CycleLine(programme_id=programme.id, item_id=key[0], site=site, zone=zone, location=row.location,
+                             lot=row.lot or "", book_qty=Decimal(0))
             db.session.add(line)
             db.session.flush([line])
             line_id = lines[key] = line.id

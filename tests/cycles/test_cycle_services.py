@@ -214,6 +214,19 @@ def test_a_new_stock_file_replaces_book_and_its_date(make_programme, people, tmp
     assert entry.book_qty == D(9)   # the March issue is before the new stock date
 
 
+def test_a_movement_into_a_new_bin_makes_a_line_in_that_place_s_zone(make_programme, people, tmp_path):
+    make_programme()
+    moved = tmp_path / "movements2.csv"
+    moved.write_text("date,reference,location,quantity,kind,unit_cost\n"
+                     "2025-05-02,C1,L-01,40,receipt,0.05\n"    # C1 into L-01, a place of zone Z1
+                     "2025-05-03,C1,L-77,5,receipt,0.05\n")    # a place the stock file never named
+    assert cycles.import_movements("CC2025", moved, by=people["boss"]) == 2
+    made = {line.location: (line.site, line.zone, line.book_qty) for line in db.session.scalars(
+        sa.select(CycleLine).join(CycleItem).where(CycleItem.reference == "C1"))}
+    assert made["L-01"] == ("S1", "Z1", D(0))
+    assert made["L-77"] == ("", "", D(0))
+
+
 def test_replan_moves_missed_counts_after_today(make_programme, people):
     make_programme()
     moved = cycles.replan("CC2025", today=dt.date(2025, 3, 3), by=people["boss"])
