@@ -101,6 +101,10 @@ def create(code: str, *, year: int, start: dt.date | None = None, end: dt.date |
         if db.session.scalar(sa.select(CycleProgramme.id).where(CycleProgramme.campaign_id == campaign.id)):
             raise Conflict(N_("Campaign %(campaign)s already has a cycle-count programme."), field="campaign",
                            campaign=campaign.code)
+        if year != campaign.fiscal_year:
+            raise CountappError(N_("Campaign %(campaign)s counts fiscal year %(campaign_year)s: a programme combined "
+                                   "with it is for that year too, not %(year)s."), field="year",
+                                campaign=campaign.code, campaign_year=campaign.fiscal_year, year=year)
         first, last = fiscal_year(campaign)
         start, end = start or first, end or last
         settings = settings.merged({"tolerance": (campaign.settings or {}).get("tolerance", {})})

@@ -247,6 +247,13 @@ def test_combined_mode_leaves_year_end_items_to_the_campaign_and_reports_gaps(ma
     assert coverage.items_total == 3 and coverage.year_end_items == 1
 
 
+def test_a_combined_programme_is_for_its_campaign_s_fiscal_year(make_campaign, people):
+    make_campaign("FY2025", year=2025)
+    with pytest.raises(CountappError) as refused:
+        cycles.create("CC2026", year=2026, campaign_code="FY2025", by=people["boss"])
+    assert refused.value.field == "year" and "2025" in refused.value.render() and "2026" in refused.value.render()
+
+
 def test_combined_mode_with_the_campaign_holding_the_year_end_items(make_campaign, make_programme, people, files):
     from countapp.services import imports
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 STOCK = Path(__file__).resolve().parent.parent / "fixtures" / "stock_fr_cp1252.csv"
 CODE = "CC2025"
@@ -238,3 +239,43 @@ def test_the_home_page_ticks_counting_review_and_coverage_once_done(people):
                                                                     "note": ""})
     assert answer.status_code == 302
     assert steps_done(text(manager.get(f"/cycles/{CODE}"))) == ["1", "2", "3", "4", "5", "6", "7"]
+
+
+def test_combined_mode_chooses_the_year_end_items_in_the_settings_page(people, make_campaign):
+    from countapp.extensions import db
+    from countapp.models import CycleItem
+
+    make_campaign("FY2025", year=2025)
+    manager = people["marie"]
+    assert manager.post("/cycles/new", data={"code": CODE, "fiscal_year": "2025", "campaign": "FY2025"}
+                        ).status_code == 302
+    answer = manager.post(f"/cycles/{CODE}/imports", data={"kind": "stock", "as_of": "2025-12-01",
+                                                           "file": (io.BytesIO(STOCK.read_bytes()), STOCK.name)},
+                          content_type="multipart/form-data")
+    assert "Import finished" in text(manager.get(answer.headers["Location"]))
+    page = text(manager.get(f"/cycles/{CODE}/settings"))
+    assert "Items counted at year-end" in page and "FY2025" in page
+    assert re.search(r'name="year_end_classes" value="A" checked', page)          # the default: class A
+    # No class at year end, only the items worth 1,000 or more.
+    answer = manager.post(f"/cycles/{CODE}/settings", data={"year_end_value": "1000", "weekdays": ["0", "1", "2"]})
+    assert answer.status_code == 302, text(answer)[:3000]
+    assert manager.post(f"/cycles/{CODE}/classify").status_code == 302
+    page = text(manager.get(f"/cycles/{CODE}/settings"))
+    assert not re.search(r'name="year_end_classes" value="[ABC]" checked', page)
+    assert re.search(r'name="year_end_value"[^>]*value="1000"', page)
+    chosen = set(db.session.scalars(sa.select(CycleItem.reference).where(CycleItem.year_end.is_(True))))
+    rows = csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";")
+    worth: dict[str, Decimal] = {}
+    for row in rows:
+        if row["Propriétaire"] == "propre":
+            number = (lambda v: Decimal(v.replace(" ", "").replace(",", ".")))
+            worth[row["Référence"]] = worth.get(row["Référence"], Decimal(0)) + \
+                number(row["Quantité théorique"]) * number(row["Coût unitaire"])
+    assert chosen == {reference for reference, value in worth.items() if value >= 1000}
+    assert 0 < len(chosen) < len(worth)
+    # A bad threshold is refused with its field named, and nothing changes.
+    refused = text(manager.post(f"/cycles/{CODE}/settings", data={"year_end_value": "-5"}, follow_redirects=True))
+    assert "not valid" in refused
+    # A programme without a campaign has no year-end choice to make.
+    assert manager.post("/cycles/new", data={"code": "SOLO", "fiscal_year": "2025", "campaign": ""}).status_code == 302
+    assert "Items counted at year-end" not in text(manager.get("/cycles/SOLO/settings"))

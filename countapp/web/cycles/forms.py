@@ -61,6 +61,12 @@ class SettingsForm(FlaskForm):
     weekdays = SelectMultipleField(_l("Working days"), choices=WEEKDAYS)
     holidays = TextAreaField(_l("Holidays (one date a line, YYYY-MM-DD)"),
                              description=_l("Days off besides the days that are not working days."))
+    # Combined mode only: which items the year-end campaign counts instead of the programme.
+    year_end_classes = SelectMultipleField(_l("Classes counted at year-end"), choices=CLASS_CHOICES)
+    year_end_value = DecimalField(_l("And every item whose stock value is at least"),
+                                  validators=[Optional(), NumberRange(min=0)], places=None,
+                                  render_kw={"inputmode": "decimal", "step": "any", "min": "0"},
+                                  description=_l("0: no threshold, the classes alone decide."))
 
 
 def tolerance_field(side: str, key: str) -> str:

@@ -204,7 +204,8 @@ def settings(programme):
             abort(403)
         if form.validate_on_submit():
             try:
-                cycle_service.configure(found.code, given_settings(form), by=current_user)
+                cycle_service.configure(found.code, given_settings(form, combined=found.campaign_id is not None),
+                                        by=current_user)
             except CountappError as error:
                 flash(error_message(error), "error")
             else:

@@ -17,6 +17,8 @@ def fill_settings(form: SettingsForm, settings) -> None:
     form.daily_lines.data = settings.daily_lines
     form.weekdays.data = [str(d) for d in settings.weekdays]
     form.holidays.data = "\n".join(d.isoformat() for d in settings.holidays)
+    form.year_end_classes.data = list(settings.year_end_classes)
+    form.year_end_value.data = settings.year_end_value
     for side, _label in SIDES:
         thresholds = getattr(settings.tolerance, side)
         for key, _label2 in THRESHOLDS:
@@ -29,8 +31,12 @@ def holidays_of(text: str) -> list[str]:
     return [date_value(word, f"{_('Holidays')} « {word[:20]} »").isoformat() for word in words]
 
 
-def given_settings(form: SettingsForm) -> dict:
-    """The ``[cycle]`` table of what the form holds; an empty field keeps its value (0 clears a threshold)."""
+def given_settings(form: SettingsForm, *, combined: bool = False) -> dict:
+    """The ``[cycle]`` table of what the form holds; an empty field keeps its value (0 clears a threshold).
+
+    ``combined``: the programme has a year-end campaign, so the form also says which items that campaign
+    counts (no class ticked is a choice: the value threshold alone decides).
+    """
     given: dict = {"abc": {}, "frequency": {}, "holidays": holidays_of(form.holidays.data)}
     if form.abc_a.data is not None:
         given["abc"]["a"] = str(form.abc_a.data)
@@ -48,4 +54,8 @@ def given_settings(form: SettingsForm) -> dict:
     for side, _label in SIDES:
         tolerance[side] = {key: str(getattr(form, tolerance_field(side, key)).data or 0) for key, _l in THRESHOLDS}
     given["tolerance"] = tolerance
+    if combined:
+        given["year_end"] = {"classes": list(form.year_end_classes.data or [])}
+        if form.year_end_value.data is not None:
+            given["year_end"]["value"] = str(form.year_end_value.data)
     return {key: value for key, value in given.items() if value or key == "holidays"}
