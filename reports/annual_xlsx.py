@@ -151,7 +151,33 @@ def annual_sheets(report: AnnualReport) -> list[Sheet]:
                  {"item": "unaccounted_at_closing", "value": ", ".join(closing.unaccounted)},
                  {"item": "pending_third_counts_at_closing", "value": ", ".join(closing.pending_third)}]
     sheets.append(Sheet("closing", _frame(rows, ["item", "value"])))
+    sheets += _cycle_sheets(report)
     return sheets
+
+
+def _cycle_sheets(report: AnnualReport) -> list[Sheet]:
+    """A combined year: the cycle-count programme's coverage by class and its figures (the PDF's section);
+    no sheet at all when no programme covers the fiscal year."""
+    cy = report.cycles
+    if cy is None:
+        return []
+    columns = ["abc_class", "lines", "counted_once", "coverage_pct", "overdue", "counts", "within_tolerance",
+               "accuracy_pct", "diff_value", "net_value"]
+    by_class = _frame([{"abc_class": r.abc_class or "all", "lines": r.lines, "counted_once": r.counted_once,
+                        "coverage_pct": _pct(r.coverage), "overdue": r.overdue, "counts": r.counts,
+                        "within_tolerance": r.within, "accuracy_pct": _pct(r.accuracy),
+                        "diff_value": r.difference_value, "net_value": r.net_value} for r in cy.rows], columns)
+    kinds = {**{c: "int" for c in ("lines", "counted_once", "overdue", "counts", "within_tolerance")},
+             "coverage_pct": "qty", "accuracy_pct": "qty", "diff_value": "money", "net_value": "money"}
+    figures = _frame([{"item": "cycle_programme", "value": cy.code},
+                      {"item": "cycle_items_counted", "value": cy.items_counted},
+                      {"item": "cycle_items_total", "value": cy.items_total},
+                      {"item": "cycle_year_end_items", "value": cy.year_end_items},
+                      {"item": "cycle_adjustments", "value": cy.adjustments},
+                      {"item": "cycle_adjustments_value", "value": cy.adjustments_value},
+                      {"item": "cycle_counted_by_neither", "value": ", ".join(cy.counted_by_neither)}],
+                     ["item", "value"])
+    return [Sheet("cycle_counts", by_class, kinds), Sheet("cycle_figures", figures)]
 
 
 def _date_kind(frame: pd.DataFrame, column: str) -> str:

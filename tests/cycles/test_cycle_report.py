@@ -42,3 +42,37 @@ def test_a_combined_year_reports_the_cycle_coverage(make_campaign, make_programm
     assert section.adjustments == 4 and section.adjustments_value < 0 and not section.counted_by_neither
     text = _text(campaigns.get("FY2025"))
     assert "Cycle counts of the year" in text and "3 of 3 items counted at least once" in text
+
+
+def test_the_annual_workbook_of_a_combined_year_has_the_cycle_sheets(make_campaign, make_programme, people, files):
+    from openpyxl import load_workbook
+
+    from reports.annual_xlsx import write_annual_xlsx
+
+    make_campaign("FY2025", year=2025, language="fr")
+    imports.import_file("stock", "FY2025", files[0])
+    make_programme(campaign_code="FY2025")
+    line = cycles.due("CC2025", dt.date(2025, 12, 31))[0]
+    cycle_counts.record_count("CC2025", cycle_counts.CycleCountInput(line.plan_id, 1, "0",
+                                                                    counted_on=dt.date(2025, 12, 1)), by=people["c1"])
+    report = annual_report.gather(campaigns.get("FY2025"))
+    book = load_workbook(io.BytesIO(write_annual_xlsx(report)), read_only=True)
+    assert "Inventaire tournant" in book.sheetnames and "Tournant, chiffres" in book.sheetnames
+    rows = list(book["Inventaire tournant"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Classe", "Lignes", "Comptées au moins une fois", "Couverture (%)")
+    assert [r[0] for r in rows[1:]] == [r.abc_class or "ensemble" for r in report.cycles.rows]
+    assert [r[1] for r in rows[1:]] == [r.lines for r in report.cycles.rows]
+    figures = dict(list(book["Tournant, chiffres"].iter_rows(values_only=True))[1:])
+    assert figures["Programme d’inventaire tournant"] == "CC2025"
+    assert figures["Articles du programme"] in (3, "3") and figures["Articles comptés en fin d’exercice"] in (1, "1")
+
+
+def test_a_year_without_a_programme_has_no_cycle_sheet(make_campaign, files):
+    from openpyxl import load_workbook
+
+    from reports.annual_xlsx import write_annual_xlsx
+
+    campaign = make_campaign("FY2025", year=2025, language="en")
+    imports.import_file("stock", "FY2025", files[0])
+    book = load_workbook(io.BytesIO(write_annual_xlsx(annual_report.gather(campaign))), read_only=True)
+    assert "Cycle counts" not in book.sheetnames
