@@ -23,7 +23,8 @@ from ..extensions import db
 from ..models import Campaign, Item, Role, User
 from ..models.cycles import (CLASSES, OPEN_STATUSES, CycleCount, CycleItem, CycleLine, CycleMovement, CyclePlan,
                              CycleProgramme)
-from . import audit
+from . import audit, cycle_stock
+from .stock_writer import bulk_writes
 from . import campaigns as campaign_service
 
 PLANNERS = (Role.MANAGER,)
@@ -158,55 +159,25 @@ def import_stock(code: str, path, *, filename: str | None = None, as_of=None, by
                  ) -> StockImported:
     """A stock file (the campaign's format) into the programme's items and lines, at ``as_of`` (default today).
 
-    Checked whole first. Again later: book quantities and their date are replaced; lines missing from the
-    new file go to 0 (their plan and counts stay). Only own stock on site is counted in cycles.
+    Checked and written in one pass, chunk by chunk, in one transaction: a bad line anywhere writes nothing.
+    Again later: book quantities and their date are replaced; lines missing from the new file go to 0 (their
+    plan and counts stay). Only own stock on site is counted in cycles.
     """
     programme = get(code)
     require(by, PLANNERS, N_("Only a manager imports a programme's stock."))
     as_of = _date(as_of, "as_of") or dt.date.today()
     filename = filename or Path(str(path)).name
-    checked = filecheck.check_file("stock", path, filename=filename, limits=_limits())
-    checked.raise_for_errors()
     result = StockImported(as_of=as_of)
-    items = {i.reference: i for i in db.session.scalars(sa.select(CycleItem)
-                                                       .where(CycleItem.programme_id == programme.id))}
-    lines = {(l.item_id, l.location, l.lot): l for l in db.session.scalars(
-        sa.select(CycleLine).where(CycleLine.programme_id == programme.id))}
-    seen, places = set(), set()
-    for row in checked.rows:
-        if row.owner != "own":
-            result.skipped += 1
-            continue
-        item = items.get(row.reference)
-        if item is None:
-            item = items[row.reference] = CycleItem(programme_id=programme.id, reference=row.reference,
-                                                    designation=row.designation, unit=row.unit,
-                                                    category=row.category, unit_cost=row.unit_cost,
-                                                    consumption_cents=0, abc_class="C", class_by_hand=False,
-                                                    year_end=False)
-            db.session.add(item)
-        else:
-            item.designation, item.unit, item.category, item.unit_cost = (row.designation, row.unit, row.category,
-                                                                          row.unit_cost)
-        places.add(row.location)
-        result.lines += 1
-        key = (row.reference, row.location, row.lot or "")
-        seen.add(key)
-        line = lines.get((item.id, row.location, row.lot or "")) if item.id else None
-        if line is None:
-            line = CycleLine(programme_id=programme.id, item=item, site=row.site or "", zone=row.zone or "",
-                             location=row.location, lot=row.lot or "", book_qty=row.book_qty)
-            db.session.add(line)
-            result.inserted += 1
-        else:
-            line.book_qty, line.site, line.zone = row.book_qty, row.site or "", row.zone or ""
-            result.updated += 1
-    by_id = {i.id: i.reference for i in items.values() if i.id}
-    for (item_id, location, lot), line in lines.items():
-        if (by_id.get(item_id), location, lot) not in seen and line.book_qty:
-            line.book_qty = Decimal(0)
-            result.zeroed += 1
-    result.items, result.places = len({r.reference for r in checked.rows if r.owner == "own"}), len(places)
+    writer = cycle_stock.ProgrammeStockWriter(programme, result)
+    try:
+        with bulk_writes():
+            checked = filecheck.check_file("stock", path, filename=filename, limits=_limits(), keep_rows=False,
+                                           on_rows=writer.write, chunk=cycle_stock.CHUNK)
+            checked.raise_for_errors()      # the chunks already written are rolled back below
+            writer.finish()
+    except Exception:
+        db.session.rollback()
+        raise
     programme.stock_date = as_of
     record("cycle.import.stock", programme, by=by, after={"file": filename, "as_of": as_of, "lines": result.lines,
                                                          "inserted": result.inserted, "updated": result.updated,

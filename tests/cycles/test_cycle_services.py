@@ -227,6 +227,34 @@ def test_a_movement_into_a_new_bin_makes_a_line_in_that_place_s_zone(make_progra
     assert made["L-77"] == ("", "", D(0))
 
 
+def test_a_stock_file_is_written_chunk_by_chunk_and_a_bad_last_line_writes_nothing(make_programme, people, tmp_path,
+                                                                                     monkeypatch):
+    from countapp.services import cycle_stock
+
+    make_programme()
+    monkeypatch.setattr(cycle_stock, "CHUNK", 2)      # the 5 own lines of the file below make three chunks
+    before = sorted(db.session.execute(sa.select(CycleLine.id, CycleLine.book_qty)).all())
+    lines = ["reference,designation,unit,category,location,zone,site,book_qty,unit_cost",
+             "A1,Big pump,pc,products,L-01,Z1,S1,11,500", "A1,Big pump,pc,products,L-02,Z1,S1,6,500",
+             "B1,Valve,pc,raw_materials,L-01,Z1,S1,90,10", "N1,New part,pc,raw_materials,L-05,Z2,S1,3,1",
+             "N2,Other part,pc,raw_materials,L-05,Z2,S1,4,1"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines + ["C1,Screw,pc,raw_materials,L-03,Z2,S1,-4,0.05"]) + "\n")
+    with pytest.raises(ImportRefused):
+        cycles.import_stock("CC2025", bad, as_of=dt.date(2025, 6, 30), by=people["boss"])
+    assert sorted(db.session.execute(sa.select(CycleLine.id, CycleLine.book_qty)).all()) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CycleItem).where(CycleItem.reference == "N1")) == 0
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(lines) + "\n")
+    result = cycles.import_stock("CC2025", good, as_of=dt.date(2025, 6, 30), by=people["boss"])
+    assert (result.lines, result.inserted, result.updated, result.zeroed, result.items, result.places) == \
+        (5, 2, 3, 2, 4, 3)
+    book = {(ref, loc): qty for ref, loc, qty in db.session.execute(
+        sa.select(CycleItem.reference, CycleLine.location, CycleLine.book_qty).join(CycleItem))}
+    assert book[("A1", "L-01")] == D(11) and book[("N2", "L-05")] == D(4) and book[("C1", "L-03")] == D(0)
+    assert cycles.get("CC2025").stock_date == dt.date(2025, 6, 30)
+
+
 def test_replan_moves_missed_counts_after_today(make_programme, people):
     make_programme()
     moved = cycles.replan("CC2025", today=dt.date(2025, 3, 3), by=people["boss"])
