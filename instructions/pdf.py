@@ -15,6 +15,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, Page
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from tickets.pdf_fonts import unbreakable
+from tickets.pdf_pages import PageCountCanvas, fit
 
 from . import formatting as fmt
 from . import pdf_tables
@@ -178,30 +179,14 @@ def _canvas_class(data: InstructionsData, lab: dict) -> type[Canvas]:
     header = printable(f"{data.company_name} — {lab['title']} — {data.campaign_code}")
     status = printable(status)   # drawn, not a paragraph: the narrow no-break space stays
 
-    class _NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, total)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
+    class _NumberedCanvas(PageCountCanvas):
+        def decorate(self, number: int, total: int) -> None:
             self.saveState()
             self.setFont(FAMILY, 8)
             self.setFillColor(colors.HexColor("#555555"))
             top, bottom = A4[1] - MARGIN + 0.4 * cm, MARGIN - 0.9 * cm
-            self.drawString(MARGIN, top, _fit(header, A4[0] - 2 * MARGIN - 1 * cm
-                                              - stringWidth(status, FAMILY + "-Bold", 8)))
+            self.drawString(MARGIN, top, fit(header, FAMILY, 8, A4[0] - 2 * MARGIN - 1 * cm
+                                             - stringWidth(status, FAMILY + "-Bold", 8)))
             if data.is_draft:
                 self.setFillColor(colors.HexColor("#b22222"))
                 self.setFont(FAMILY + "-Bold", 8)
@@ -217,12 +202,3 @@ def _canvas_class(data: InstructionsData, lab: dict) -> type[Canvas]:
 
 def _printed_on(data: InstructionsData) -> date:
     return data.printed_on or date.today()
-
-
-def _fit(text: str, width: float) -> str:
-    """The header cut with an ellipsis so it never runs into the status on the right."""
-    if stringWidth(text, FAMILY, 8) <= width:
-        return text
-    while text and stringWidth(text + "…", FAMILY, 8) > width:
-        text = text[:-1]
-    return text + "…"

@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Table, TableStyle
 
 from tickets.pdf_fonts import UNICODE_BOLD, unbreakable, unicode_font
+from tickets.pdf_pages import PageCountCanvas, fit
 
 from . import annual_format as fmt
 from .annual_data import AnnualReport
@@ -175,24 +176,8 @@ def _canvas_class(report: AnnualReport, texts: dict, font: str, bold: str) -> ty
     header = f"{h.company} — {texts['title']} — {h.campaign_code}"
     draft = report.closing is None
 
-    class _NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, total)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, number: int, total: int) -> None:
+    class _NumberedCanvas(PageCountCanvas):
+        def decorate(self, number: int, total: int) -> None:
             self.saveState()
             if draft and number > 1:
                 self.setFont(bold, 80)
@@ -206,7 +191,7 @@ def _canvas_class(report: AnnualReport, texts: dict, font: str, bold: str) -> ty
             self.setFillColor(MUTED)
             top, bottom = A4[1] - MARGIN + 0.35 * cm, MARGIN - 0.8 * cm
             room = WIDTH - stringWidth(status, bold, 7.5) - 0.6 * cm
-            self.drawString(MARGIN, top, _fit(header, font, 7.5, room))
+            self.drawString(MARGIN, top, fit(header, font, 7.5, room))
             self.setFont(bold, 7.5)
             if draft:
                 self.setFillColor(colors.HexColor("#b22222"))
@@ -220,14 +205,6 @@ def _canvas_class(report: AnnualReport, texts: dict, font: str, bold: str) -> ty
             self.restoreState()
 
     return _NumberedCanvas
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
 
 
 def write_annual_pdf(report: AnnualReport, out: BinaryIO) -> int:

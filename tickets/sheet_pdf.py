@@ -7,10 +7,10 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from .pdf_fonts import UNICODE_BOLD, unbreakable
+from .pdf_pages import PageCountCanvas
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -44,26 +44,14 @@ def numbered_canvas(page_text: str, footer: str, font: str, pages: list[int]):
 
     ``page_text`` holds ``%(page)s`` and ``%(pages)s``; the page count is appended to ``pages``."""
 
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._saved: list[dict] = []
-
-        def showPage(self) -> None:
-            self._saved.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._saved)
+    class NumberedCanvas(PageCountCanvas):
+        def pages_counted(self, total: int) -> None:
             pages.append(total)
-            for state in self._saved:
-                self.__dict__.update(state)
-                self.setFont(font, 8)
-                self.setFillGray(0.3)
-                self.drawString(MARGIN, MARGIN, footer)
-                self.drawRightString(PAGE[0] - MARGIN, MARGIN,
-                                     page_text % {"page": self._pageNumber, "pages": total})
-                super().showPage()
-            super().save()
+
+        def decorate(self, number: int, total: int) -> None:
+            self.setFont(font, 8)
+            self.setFillGray(0.3)
+            self.drawString(MARGIN, MARGIN, footer)
+            self.drawRightString(PAGE[0] - MARGIN, MARGIN, page_text % {"page": number, "pages": total})
 
     return NumberedCanvas
