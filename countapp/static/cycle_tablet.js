@@ -2,7 +2,9 @@
 // or a scan of its barcode (a burst of keystrokes ending in Enter), the quantity comes from the keypad
 // (or the keyboard) and OK sends it. Blind: the page never holds a book quantity. Each count carries a
 // client_id made once on the tablet: a retry after a lost answer never counts twice. A count that cannot
-// be sent waits in localStorage and is sent again when the network returns.
+// be sent waits in localStorage and is sent again when the network returns. A service worker keeps the
+// day's page, so that a reload without the network shows it, with the lines this tablet has counted since
+// (remembered here, by day) marked counted.
 (function () {
   "use strict";
   var root = document.getElementById("cycle-tablet");
@@ -39,6 +41,12 @@
 
   var lines = DATA.lines;                 // [{id, code, reference, designation, location, lot, unit, todo, note}]
   var queue = load("queue", []);          // counts not yet accepted: [{url, body}]
+  var fromCopy = root.dataset.fromCopy === "1";    // set by the service worker on the copy it kept
+  // Lines of this day this tablet has had accepted: a kept copy of the page still offers them. A page
+  // fresh from the server leaves them out itself, so it starts the list again.
+  var counted = fromCopy ? load("counted:" + DATA.day, []) : [];
+  save("counted:" + DATA.day, counted);
+  counted.forEach(function (id) { mark(id, null); });
   queue.forEach(function (q) { mark(q.line, "sent-later"); });
   var current = null;
 
@@ -150,6 +158,10 @@
       var b = answer.body || {};
       var line = byId(entry.line);
       if (line) { line.local = null; line.todo = false; }
+      if ((entry.body || {}).day === DATA.day && counted.indexOf(entry.line) < 0) {
+        counted.push(entry.line);
+        save("counted:" + DATA.day, counted);
+      }
       say(b.message || T.saved, b.recount ? "warn" : "ok");
       return true;
     }
@@ -216,6 +228,40 @@
     qtyError.hidden = true;
   });
 
+  // ---- the page kept for reloads without the network (the service worker keeps the static files) ----
+  var PAGE_CACHE = root.dataset.pageCache;
+  function keepThisPage() {
+    // The first visit is not served through the worker: keep this page now, so that a reload offline finds it.
+    if (!window.caches || !PAGE_CACHE) return;
+    if (fromCopy) { root.dataset.kept = "1"; return; }
+    var url = location.href.split("#")[0];
+    caches.open(PAGE_CACHE).then(function (cache) {
+      return cache.match(url).then(function (hit) {
+        if (hit) return null;
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (response.ok && !response.redirected && type.indexOf("text/html") === 0) return cache.put(url, response);
+        });
+      });
+    }).then(function () { root.dataset.kept = "1"; }).catch(function () {});
+  }
+  if ("serviceWorker" in navigator && window.isSecureContext && root.dataset.sw) {
+    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.swScope })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(keepThisPage)
+      .catch(function () { /* no worker (private window, plain http): the page works online as before */ });
+  }
+  // Whoever logs out takes the kept pages with them: the next person on this tablet must not see them offline.
+  document.querySelectorAll('form[action$="/logout"]').forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.caches || !PAGE_CACHE || form.dataset.cleared) return;
+      event.preventDefault();
+      var done = function () { form.dataset.cleared = "1"; form.submit(); };
+      caches.delete(PAGE_CACHE).then(done, done);
+    });
+  });
+
+  $("copy-note").hidden = !fromCopy;
   render();
   flush();
   scan.focus();

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from . import walking
+from .network import Proxy, offline as network_down
 from .scanner import scan
 from .served import Served
 from .walking import STOCK, book
@@ -52,8 +53,8 @@ class Walk(walking.Walk):
     def context(self, language: str, viewport=DESKTOP, tablet: bool = False):
         return super().context(language, viewport, tablet)
 
-    def log_in(self, context, login: str):
-        return super().log_in(context, login, PASSWORD)
+    def log_in(self, context, login: str, base: str | None = None):
+        return super().log_in(context, login, PASSWORD, base=base)
 
 
 def tablet_lines(page) -> list[dict]:
@@ -61,21 +62,30 @@ def tablet_lines(page) -> list[dict]:
 
 
 def count_day(walk: Walk, page, day: str, expected: dict, wrong: dict, *, shot: str | None = None,
-              offline: int = 0) -> list[dict]:
+              offline: int = 0, network: Proxy | None = None) -> list[dict]:
     """Count every line the tablet offers on ``day``: the first by scanning its barcode, the others by a tap;
     the quantity on the keypad (or typed) and OK. ``wrong`` (plan id -> quantity) are counted off the book.
-    The first ``offline`` lines are counted with the network down: they wait on the tablet, then go."""
-    page.goto(f"{walk.url}/cycles/{CODE}/count?day={day}")
+    The first ``offline`` lines are counted with the network down (``network``, the tablet's Wi-Fi): they
+    wait on the tablet, a reload shows the page kept on the tablet with them, then they go."""
+    base = re.match(r"https?://[^/]+", page.url).group(0)
+    page.goto(f"{base}/cycles/{CODE}/count?day={day}")
     expect(page.locator("#cycle-tablet")).to_be_visible()
     lines = tablet_lines(page)
+    if offline:     # the page is kept on the tablet before the network goes
+        expect(page.locator("#cycle-tablet")).to_have_attribute("data-kept", "1", timeout=20_000)
     for index, line in enumerate(lines):
         if offline and index == 0:
-            page.context.set_offline(True)
+            network_down(page.context, network)
         if offline and index == offline:
             expect(page.locator("#pending-count")).to_have_text(str(offline))
             expect(page.locator("#net")).to_have_class(re.compile(r"\boffline\b"))
             walk.shot(page, "tablet-offline")
-            page.context.set_offline(False)
+            page.reload()
+            expect(page.locator("#copy-note")).to_be_visible()
+            expect(page.locator("#pending-count")).to_have_text(str(offline))
+            expect(page.locator("#left-count")).to_have_text(str(len(lines) - offline))
+            walk.shot(page, "tablet-offline-reloaded")
+            network_down(page.context, network, False)
             expect(page.locator("#pending-count")).to_have_text("0", timeout=15_000)
         location = line["location"]
         quantity = wrong.get(line["id"]) or format(expected[(line["reference"], location, line["lot"])].normalize(), "f")
@@ -104,18 +114,20 @@ def test_a_cycle_programme_through_the_browser(database_url, tmp_path):
     wanted = os.environ.get("COUNTAPP_WALK_SHOTS")
     shots = walking.shots_folder(Path(wanted) / "cycles" if wanted else tmp_path / "shots")
     served = Served(database_url, tmp_path).start()
+    proxy = Proxy(served.port)
     started = time.monotonic()
     try:
         with walking.chromium(served, shots) as browser:
             walk = Walk(browser, served, shots, extra=bool(wanted))
-            run(walk)
+            run(walk, proxy)
             assert walk.errors == []
     finally:
         print(f"the walk took {time.monotonic() - started:.0f} s")
+        proxy.close()
         served.stop()
 
 
-def run(walk: Walk) -> None:
+def run(walk: Walk, proxy: Proxy) -> None:
     url, home = walk.url, f"{walk.url}/cycles/{CODE}"
     expected = book()
 
@@ -191,7 +203,7 @@ def run(walk: Walk) -> None:
 
     # 6. Paul counts the three days on his tablet (French, 768 px); one line far off the book.
     paul_context = walk.context("fr", TABLET, tablet=True)
-    paul = walk.log_in(paul_context, "paul")
+    paul = walk.log_in(paul_context, "paul", base=proxy.url)     # his tablet's Wi-Fi: the proxy
     paul.wait_for_url("**/count/")           # a counter lands on the counting page; no campaign team here
     paul.click("#cycle-note a")
     paul.wait_for_url("**/cycles/")
@@ -207,7 +219,7 @@ def run(walk: Walk) -> None:
     walk.shot(paul, "tablet-day1-done")
     # Done, greyed: his own 1st count, not offered again for the 2nd.
     expect(paul.locator(f".line-button[data-line='{off}']")).to_have_class(re.compile(r"\bdone\b"))
-    count_day(walk, paul, DAYS[1], expected, {}, offline=3)
+    count_day(walk, paul, DAYS[1], expected, {}, offline=3, network=proxy)
     count_day(walk, paul, DAYS[2], expected, {})
     walk.shot(paul, "tablet-day3-done")
 

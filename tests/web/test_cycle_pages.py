@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from datetime import date, timedelta
@@ -76,8 +77,6 @@ def tablet_lines(client, day: date) -> list[dict]:
     page = client.get(f"/cycles/{CODE}/count?day={day.isoformat()}")
     assert page.status_code == 200, text(page)[:1000]
     found = re.search(r'<script type="application/json" id="cycle-data">(.*?)</script>', page.get_data(as_text=True), re.S)
-    import json
-
     return json.loads(found.group(1))["lines"]
 
 
@@ -279,3 +278,26 @@ def test_combined_mode_chooses_the_year_end_items_in_the_settings_page(people, m
     # A programme without a campaign has no year-end choice to make.
     assert manager.post("/cycles/new", data={"code": "SOLO", "fiscal_year": "2025", "campaign": ""}).status_code == 302
     assert "Items counted at year-end" not in text(manager.get("/cycles/SOLO/settings"))
+
+
+def test_the_cycle_tablet_has_its_service_worker_for_reloads_without_network(people, app):
+    make_programme(people)
+    response = people["paul"].get("/cycles/sw.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/cycles/" and "no-cache" in response.headers["Cache-Control"]
+    body = response.get_data(as_text=True)
+    for path in ("/static/cycle_tablet.js", "/static/cycles.css", "/static/counting.css", "/static/countapp.css"):
+        assert f'"{path}"' in body
+    assert "zxing" not in body and 'var NAME = "cycles"' in body and "{{" not in body
+    assert 'request.method !== "GET"' in body                           # counts never go through a cache
+    # Only the tablet pages are kept: /cycles/<programme>/count, whatever the day.
+    pages = re.search(r"var PAGES = new RegExp\((\"[^\"]+\")\)", body).group(1)
+    pattern = re.compile(json.loads(pages))
+    assert pattern.search(f"/cycles/{CODE}/count") and not pattern.search(f"/cycles/{CODE}/coverage")
+    assert not pattern.search(f"/cycles/{CODE}/count/12")
+    page = people["paul"].get(f"/cycles/{CODE}/count?day=2025-12-29").get_data(as_text=True)
+    assert 'data-sw="/cycles/sw.js"' in page and 'data-from-copy="0"' in page and 'id="copy-note"' in page
+    assert app.test_client().get("/cycles/sw.js").status_code in (302, 401)     # no session, no worker
+    # The campaign tablet's worker keeps its own pages and files.
+    counting = people["paul"].get("/count/sw.js").get_data(as_text=True)
+    assert 'var NAME = "count"' in counting and "cycle_tablet.js" not in counting

@@ -1,18 +1,23 @@
-// The counting tablet's service worker (served by the counting blueprint at {{ scope }}sw.js).
+// A counting tablet's service worker ("{{ name }}", served at {{ scope }}sw.js): the campaign's tablet
+// (/count/<campaign>) and the cycle counts' tablet (/cycles/<programme>/count) each have theirs.
 // Wi-Fi in a warehouse comes and goes: a reload without the network must show the counting page, with
 // the counts waiting on the tablet, not the browser's error page.
-// - counting pages ({{ scope }}<campaign>): network first; the last good copy is kept and shown offline;
+// - counting pages (paths matching {{ pages }}): network first; the last good copy is kept and shown offline
+//   (the copy of that very address, else of the same page for another day);
 // - the page's own files (style sheets, script, barcode reader): from this worker's cache, refreshed
 //   whenever the worker changes (its version follows the files);
 // - everything else, the API above all, goes to the network untouched: counts are never cached here,
 //   unsent ones wait in the page's localStorage.
 "use strict";
+var NAME = {{ name|tojson }};
 var VERSION = {{ version|tojson }};
+var PAGES = new RegExp({{ pages|tojson }});
 var SCOPE = {{ scope|tojson }};
 var API = {{ api|tojson }};
 var SHELL = {{ shell|tojson }};
 var OPTIONAL = {{ optional|tojson }};
-var SHELL_CACHE = "countapp-shell-" + VERSION;
+var SHELL_PREFIX = "countapp-shell-" + NAME + "-";
+var SHELL_CACHE = SHELL_PREFIX + VERSION;
 var PAGE_CACHE = {{ page_cache|tojson }};
 var PAGE_TIMEOUT = 8000;     // a Wi-Fi that is "connected" but dead must not hang the reload for minutes
 
@@ -28,16 +33,15 @@ self.addEventListener("install", function (event) {
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
     return Promise.all(names.filter(function (name) {
-      return name.indexOf("countapp-shell-") === 0 && name !== SHELL_CACHE;
+      // This worker's older files, and the unnamed caches of the workers before names (countapp-shell-<version>).
+      return (name.indexOf(SHELL_PREFIX) === 0 && name !== SHELL_CACHE) || /^countapp-shell-[0-9a-f]+$/.test(name);
     }).map(function (name) { return caches.delete(name); }));
   }).then(function () { return self.clients.claim(); }));
 });
 
 function path(url) { return new URL(url).pathname; }
 function isCountingPage(request) {
-  if (request.mode !== "navigate") return false;
-  var rest = path(request.url).slice(SCOPE.length);
-  return path(request.url).indexOf(SCOPE) === 0 && rest !== "" && rest.indexOf("/") < 0 && rest !== "sw.js";
+  return request.mode === "navigate" && PAGES.test(path(request.url));
 }
 function isShellFile(request) {
   var p = path(request.url);
@@ -63,8 +67,9 @@ function pageFromNetwork(request) {
 }
 
 function keptCopy(request) {
-  return caches.open(PAGE_CACHE).then(function (cache) { return cache.match(request.url, { ignoreSearch: true }); })
-    .then(function (kept) { return kept ? markedCopy(kept) : null; });
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return cache.match(request.url).then(function (kept) { return kept || cache.match(request.url, { ignoreSearch: true }); });
+  }).then(function (kept) { return kept ? markedCopy(kept) : null; });
 }
 // The page says so when it is the kept copy (data-from-copy), so that the team knows the lists may be old.
 function markedCopy(kept) {

@@ -8,6 +8,7 @@ covers the counting pages, keeps the page and its files for a reload without the
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
@@ -64,22 +65,31 @@ def home():
     return _no_team(None)
 
 
+def worker_response(name: str, scope: str, pages: str, shell: tuple[str, ...], optional: tuple[str, ...] = ()):
+    """A tablet's service worker (``templates/counting/sw.js``) for the pages under ``scope`` whose path
+    matches the regular expression ``pages``, keeping ``shell`` (static files) for reloads offline, and
+    ``optional`` ones when it can."""
+    template = Path(current_app.root_path, "templates", "counting", "sw.js")
+    version = tablet_info.shell_version(current_app.static_folder, template, shell + optional)
+    static = lambda name: url_for("static", filename=name)  # noqa: E731
+    body = render_template("counting/sw.js", name=name, version=version, page_cache=tablet_info.PAGE_CACHE,
+                           shell=[static(n) for n in shell],
+                           optional=[static(n) for n in optional],
+                           scope=scope, pages=pages, api=url_for("api.me").rsplit("/", 1)[0] + "/")
+    response = make_response(body)
+    response.mimetype = "text/javascript"
+    response.headers["Service-Worker-Allowed"] = scope
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/sw.js")
 @requires(*TEAM_ROLES)
 def service_worker():
     """The tablet's service worker, served under /count/ so that its scope covers the counting pages."""
-    template = Path(current_app.root_path, "templates", "counting", "sw.js")
-    version = tablet_info.shell_version(current_app.static_folder, template)
-    static = lambda name: url_for("static", filename=name)  # noqa: E731
-    body = render_template("counting/sw.js", version=version, page_cache=tablet_info.PAGE_CACHE,
-                           shell=[static(n) for n in tablet_info.SHELL_FILES],
-                           optional=[static(n) for n in tablet_info.OPTIONAL_FILES],
-                           scope=url_for(".home"), api=url_for("api.me").rsplit("/", 1)[0] + "/")
-    response = make_response(body)
-    response.mimetype = "text/javascript"
-    response.headers["Service-Worker-Allowed"] = url_for(".home")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    scope = url_for(".home")
+    return worker_response("count", scope, "^" + re.escape(scope) + "[^/]+$", tablet_info.SHELL_FILES,
+                           tablet_info.OPTIONAL_FILES)
 
 
 @bp.get("/<code>")

@@ -13,6 +13,8 @@ DEFAULT_TIME_ZONE = "Europe/Paris"
 PAGE_CACHE = "countapp-pages"
 # What a tablet needs to show the counting page without the network (static/sw.js caches them).
 SHELL_FILES = ("countapp.css", "counting.css", "counting.js", "favicon.svg")
+# The same for the cycle counts' tablet (/cycles/<programme>/count).
+CYCLE_SHELL_FILES = ("countapp.css", "counting.css", "cycles.css", "cycle_tablet.js", "favicon.svg")
 # Loaded on the first camera scan only; cached when they can be, never blocking the rest.
 OPTIONAL_FILES = ("vendor/zxing-wasm/zxing-reader.iife.js", "vendor/zxing-wasm/zxing_reader.wasm")
 
@@ -55,10 +57,10 @@ def count_dates(campaign_date: date, settings: dict | None, zones: list[tuple[st
     return sorted((day, sorted(codes)) for day, codes in days.items())
 
 
-def shell_version(static_folder: str, worker: Path) -> str:
+def shell_version(static_folder: str, worker: Path, files: tuple[str, ...] = SHELL_FILES + OPTIONAL_FILES) -> str:
     """Changes whenever a cached file or the worker changes, so tablets drop their old copies."""
     digest = hashlib.sha256()
-    for path in [worker, *(Path(static_folder) / name for name in SHELL_FILES + OPTIONAL_FILES)]:
+    for path in [worker, *(Path(static_folder) / name for name in files)]:
         try:
             stat = path.stat()
         except OSError:

@@ -7,6 +7,7 @@ retry after a lost answer is the same count, never a second one.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from itertools import groupby
 
@@ -21,6 +22,8 @@ from tickets.errors import CountappError
 from ...services import cycle_counts
 from ...services import cycles as cycle_service
 from ..errors import error_message
+from ..counting import tablet_info
+from ..counting.routes import worker_response
 from ..labels import STATES
 from ..security import ALL_ROLES, requires
 from .routes import COUNTERS, bp, day_arg
@@ -100,6 +103,15 @@ def tablet_texts() -> dict[str, str]:
     }
 
 
+@bp.get("/sw.js")
+@requires(*COUNTERS)
+def service_worker():
+    """The cycle tablet's service worker, served under /cycles/ so that its scope covers the tablet pages:
+    a reload without the network shows the day's page kept on the tablet."""
+    scope = url_for(".index")
+    return worker_response("cycles", scope, "^" + re.escape(scope) + "[^/]+/count$", tablet_info.CYCLE_SHELL_FILES)
+
+
 @bp.get("/<programme>/count")
 @requires(*COUNTERS)
 def tablet(programme):
@@ -113,7 +125,8 @@ def tablet(programme):
                        "lot": line.lot, "unit": line.unit, "round": line.round, "todo": True,
                        "note": _note(line)} for line in lines]}
     return render_template("cycles/tablet.html", programme=found, day=day, data=data, left=len(lines),
-                           texts=tablet_texts(), states={k: str(v) for k, v in STATES.items()})
+                           texts=tablet_texts(), states={k: str(v) for k, v in STATES.items()},
+                           page_cache=tablet_info.PAGE_CACHE)
 
 
 @bp.post("/<programme>/count/<int:plan_id>")
