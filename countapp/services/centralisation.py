@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import (AuditEvent, BookLine, Campaign, Category, Count, Item, Location, RecountSheet, Team, Ticket,
                       TicketDecision, TicketStatus, Zone, recount_sheet_ticket)
 from . import count_dates
+from .ticket_pages import Page, ticket_page
 
 PAGE_SIZE = 100
 STATES = ("not_counted", "count_1", "agreed", "recount", "recounted", "decided", "voided")
@@ -218,14 +219,6 @@ def summary(campaign: Campaign, filters: Filters | None = None) -> dict[str, int
 
 # --- one page of tickets with their counts side by side --------------------------------------------
 
-@dataclass
-class Page:
-    rows: list[dict]
-    total: int
-    previous: int | None        # ``before`` for the previous page, or None on the first
-    next: int | None            # ``after`` for the next page, or None on the last
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """The current entry of one round of a ticket: what the page shows of it."""
@@ -318,34 +311,8 @@ def _rows(campaign: Campaign, found) -> list[dict]:
 def page(campaign: Campaign, filters: Filters, *, after: int | None = None, before: int | None = None,
          size: int = PAGE_SIZE) -> Page:
     """One page of tickets in number order, after ``after`` or ending before ``before``, counts side by side."""
-    where = conditions(campaign, filters)
-    keys = sa.select(Ticket.id).where(*where)
-    if before is not None:
-        keys = keys.where(Ticket.sequence < before).order_by(Ticket.sequence.desc())
-    else:
-        if after is not None:
-            keys = keys.where(Ticket.sequence > after)
-        keys = keys.order_by(Ticket.sequence)
-    keys = keys.limit(size + 1).subquery()
-    query = (_details_query(keys)
-             .order_by(Ticket.sequence.desc() if before is not None else Ticket.sequence))
-    found = db.session.execute(query).all()
-    more = len(found) > size
-    found = found[:size]
-    if before is not None:
-        found.reverse()
-    rows = _rows(campaign, found)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(*where))
-    if not rows:
-        return Page(rows, total, None, None)
-    first, last = rows[0]["sequence"], rows[-1]["sequence"]
-    if before is not None:
-        has_previous, has_next = more, True
-    else:
-        has_next = more
-        has_previous = after is not None and db.session.scalar(
-            sa.select(Ticket.id).where(*where, Ticket.sequence < first).limit(1)) is not None
-    return Page(rows, total, first if has_previous else None, last if has_next else None)
+    return ticket_page(conditions(campaign, filters), _details_query, lambda found: _rows(campaign, found),
+                       after=after, before=before, size=size)
 
 
 def rows_for(campaign: Campaign, ticket_ids: list[int]) -> list[dict]:

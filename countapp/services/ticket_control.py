@@ -23,6 +23,7 @@ from tickets.errors import CountappError
 from ..extensions import db
 from ..models import (BookLine, Campaign, Count, Item, Location, Owner, Team, Ticket, TicketRange, TicketReturn,
                       TicketStatus, TicketVoid, User, Zone)
+from .ticket_pages import Page, ticket_page
 
 PAGE_SIZE = 100
 
@@ -53,14 +54,6 @@ class Filters:
     def args(self) -> dict:
         return {k: v for k, v in (("status", self.status), ("team", self.team), ("zone", self.zone), ("q", self.q))
                 if v not in ("", None)}
-
-
-@dataclass
-class Page:
-    rows: list[dict]
-    total: int
-    previous: int | None        # ``before`` for the previous page, or None on the first
-    next: int | None            # ``after`` for the next page, or None on the last
 
 
 def _item_id():
@@ -110,49 +103,26 @@ def _at(campaign: Campaign, ticket_condition, places, line_condition=sa.false())
 def page(campaign: Campaign, filters: Filters, *, after: int | None = None, before: int | None = None,
          size: int = PAGE_SIZE) -> Page:
     """One page of tickets in number order: after ``after``, or the page ending before ``before``."""
-    where = _conditions(campaign, filters)
-    # The page's tickets are chosen on the ticket table alone, in number order, then their details
-    # joined: the planner never joins the whole campaign before cutting a page.
-    keys = sa.select(Ticket.id).where(*where)
-    if before is not None:
-        keys = keys.where(Ticket.sequence < before).order_by(Ticket.sequence.desc())
-    else:
-        if after is not None:
-            keys = keys.where(Ticket.sequence > after)
-        keys = keys.order_by(Ticket.sequence)
-    keys = keys.limit(size + 1).subquery()
     team1, team2, zone = sa.orm.aliased(Team), sa.orm.aliased(Team), sa.orm.aliased(Zone)
-    query = (
-        sa.select(Ticket.sequence, Ticket.status, Ticket.is_blank, Item.reference, Item.designation, Item.unit,
-                  Location.code, zone.code, sa.func.coalesce(BookLine.lot, Ticket.lot), BookLine.owner,
-                  team1.number, team2.number)
-        .select_from(Ticket).join(keys, keys.c.id == Ticket.id)
-        .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
-        .outerjoin(Item, Item.id == _item_id()).outerjoin(Location, Location.id == _location_id())
-        .outerjoin(zone, zone.id == Location.zone_id)
-        .outerjoin(team1, team1.id == Ticket.team1_id).outerjoin(team2, team2.id == Ticket.team2_id)
-        .order_by(Ticket.sequence.desc() if before is not None else Ticket.sequence))
-    found = db.session.execute(query).all()
-    more = len(found) > size
-    found = found[:size]
-    if before is not None:
-        found.reverse()
-    rows = [{"sequence": r[0], "ticket": _label(campaign, r[0]), "status": getattr(r[1], "value", r[1]),
-             "blank": bool(r[2]), "reference": r[3] or "", "designation": r[4] or "", "unit": r[5] or "",
-             "location": r[6] or "", "zone": r[7] or "", "lot": r[8] or "", "owner": getattr(r[9], "value", r[9]) or "",
-             "team_round1": r[10], "team_round2": r[11]} for r in found]
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(*where))
-    if not rows:
-        return Page(rows, total, None, None)
-    first, last = rows[0]["sequence"], rows[-1]["sequence"]
-    if before is not None:
-        has_previous = more
-        has_next = True
-    else:
-        has_next = more
-        has_previous = after is not None and db.session.scalar(
-            sa.select(Ticket.id).where(*where, Ticket.sequence < first).limit(1)) is not None
-    return Page(rows, total, first if has_previous else None, last if has_next else None)
+
+    def details(keys):
+        return (sa.select(Ticket.sequence, Ticket.status, Ticket.is_blank, Item.reference, Item.designation,
+                          Item.unit, Location.code, zone.code, sa.func.coalesce(BookLine.lot, Ticket.lot),
+                          BookLine.owner, team1.number, team2.number)
+                .select_from(Ticket).join(keys, keys.c.id == Ticket.id)
+                .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
+                .outerjoin(Item, Item.id == _item_id()).outerjoin(Location, Location.id == _location_id())
+                .outerjoin(zone, zone.id == Location.zone_id)
+                .outerjoin(team1, team1.id == Ticket.team1_id).outerjoin(team2, team2.id == Ticket.team2_id))
+
+    def rows_of(found):
+        return [{"sequence": r[0], "ticket": _label(campaign, r[0]), "status": getattr(r[1], "value", r[1]),
+                 "blank": bool(r[2]), "reference": r[3] or "", "designation": r[4] or "", "unit": r[5] or "",
+                 "location": r[6] or "", "zone": r[7] or "", "lot": r[8] or "",
+                 "owner": getattr(r[9], "value", r[9]) or "", "team_round1": r[10], "team_round2": r[11]}
+                for r in found]
+
+    return ticket_page(_conditions(campaign, filters), details, rows_of, after=after, before=before, size=size)
 
 
 def summary(campaign: Campaign) -> dict:
