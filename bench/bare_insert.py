@@ -41,10 +41,10 @@ def create_app() -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["COUNTAPP_DATABASE_URL"]
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from countapp.database import _on_sqlite_connect   # the app's own pragmas, not a copy
+        from countapp.database import sqlite_pragmas   # the app's own pragmas, not a copy
 
         with app.app_context():
-            sa.event.listen(db.engine, "connect", _on_sqlite_connect)
+            sa.event.listen(db.engine, "connect", sqlite_pragmas)
 
     @app.post("/api/v1/counts")
     def add():
