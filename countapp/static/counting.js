@@ -63,11 +63,8 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  function load(name, fallback) {
-    try { var v = JSON.parse(localStorage.getItem(KEY + name)); return v === null ? fallback : v; }
-    catch (e) { return fallback; }
-  }
-  function save(name, value) { localStorage.setItem(KEY + name, JSON.stringify(value)); }
+  var KIT = window.countappTabletKit, STORE = KIT.storage(KEY);
+  var load = STORE.load, save = STORE.save, newClientId = KIT.clientId;
   function localQty(text) { return DECIMAL === "," ? String(text).replace(".", ",") : String(text); }
   // Times are the campaign's (its time zone), whatever the tablet's clock is set to.
   function formatter(options) {
@@ -83,12 +80,6 @@
     if (isNaN(d)) return "";
     // Another day than today (in the campaign's zone) says which day.
     return DAY_KEY.format(d) === DAY_KEY.format(new Date()) ? TIME.format(d) : DAY.format(d) + " " + TIME.format(d);
-  }
-  function newClientId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
   function sequenceOf(text) {
     var m = /^\s*(?:ticket\s*)?(?:n[°o]\.?\s*)?0*([0-9]+)(?:\s*\/\s*([0-9]+))?\s*$/i.exec(text || "");
@@ -841,22 +832,9 @@
       root.dataset.kept = "1";
     }).catch(function () {});
   }
-  function startWorker() {
-    if (!("serviceWorker" in navigator) || !window.isSecureContext || !root.dataset.sw) return;
-    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.swScope })
-      .then(function () { return navigator.serviceWorker.ready; })
-      .then(keepThisPage)
-      .catch(function () { /* no worker (private window, plain http): the page works online as before */ });
-  }
+  function startWorker() { KIT.startWorker(root, keepThisPage); }
   // Whoever logs out takes the kept page with them: the next person on this tablet must not see it offline.
-  document.querySelectorAll('form[action$="/logout"]').forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.caches || !PAGE_CACHE || form.dataset.cleared) return;
-      event.preventDefault();
-      var done = function () { form.dataset.cleared = "1"; form.submit(); };
-      caches.delete(PAGE_CACHE).then(done, done);
-    });
-  });
+  KIT.clearPagesOnLogout(PAGE_CACHE);
 
   // ---- start ----
   setOnline(navigator.onLine !== false);

@@ -27,17 +27,8 @@
   function fmt(text, values) {
     return String(text).replace(/\{(\w+)\}/g, function (_, k) { return values && k in values ? values[k] : ""; });
   }
-  function load(name, fallback) {
-    try { var v = JSON.parse(localStorage.getItem(KEY + name)); return v === null ? fallback : v; }
-    catch (e) { return fallback; }
-  }
-  function save(name, value) { localStorage.setItem(KEY + name, JSON.stringify(value)); }
-  function newClientId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
+  var KIT = window.countappTabletKit, STORE = KIT.storage(KEY);
+  var load = STORE.load, save = STORE.save, newClientId = KIT.clientId;
 
   var lines = DATA.lines;                 // [{id, code, reference, designation, location, lot, unit, todo, note}]
   var queue = load("queue", []);          // counts not yet accepted: [{url, body}]
@@ -245,21 +236,8 @@
       });
     }).then(function () { root.dataset.kept = "1"; }).catch(function () {});
   }
-  if ("serviceWorker" in navigator && window.isSecureContext && root.dataset.sw) {
-    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.swScope })
-      .then(function () { return navigator.serviceWorker.ready; })
-      .then(keepThisPage)
-      .catch(function () { /* no worker (private window, plain http): the page works online as before */ });
-  }
-  // Whoever logs out takes the kept pages with them: the next person on this tablet must not see them offline.
-  document.querySelectorAll('form[action$="/logout"]').forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.caches || !PAGE_CACHE || form.dataset.cleared) return;
-      event.preventDefault();
-      var done = function () { form.dataset.cleared = "1"; form.submit(); };
-      caches.delete(PAGE_CACHE).then(done, done);
-    });
-  });
+  KIT.startWorker(root, keepThisPage);
+  KIT.clearPagesOnLogout(PAGE_CACHE);      // whoever logs out takes the kept pages with them
 
   $("copy-note").hidden = !fromCopy;
   render();

@@ -12,9 +12,9 @@ DEFAULT_TIME_ZONE = "Europe/Paris"
 # The cache where the service worker keeps counting pages; the page empties it when its user logs out.
 PAGE_CACHE = "countapp-pages"
 # What a tablet needs to show the counting page without the network (static/sw.js caches them).
-SHELL_FILES = ("countapp.css", "counting.css", "counting.js", "favicon.svg")
+SHELL_FILES = ("countapp.css", "counting.css", "tablet_kit.js", "counting.js", "favicon.svg")
 # The same for the cycle counts' tablet (/cycles/<programme>/count).
-CYCLE_SHELL_FILES = ("countapp.css", "counting.css", "cycles.css", "cycle_tablet.js", "favicon.svg")
+CYCLE_SHELL_FILES = ("countapp.css", "counting.css", "cycles.css", "tablet_kit.js", "cycle_tablet.js", "favicon.svg")
 # Loaded on the first camera scan only; cached when they can be, never blocking the rest.
 OPTIONAL_FILES = ("vendor/zxing-wasm/zxing-reader.iife.js", "vendor/zxing-wasm/zxing_reader.wasm")
 
