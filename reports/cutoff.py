@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frames import Book, Movements, day, isin
+from .frames import Book, Movements, day, isin, same_text
 from .places import first_positions
 
 EVIDENCE_COLUMNS = (
@@ -54,8 +54,8 @@ def evidence(book: Book, moves: Movements, settings) -> pd.DataFrame:
                                         ("first_receipt_after", True, False, False),
                                         ("first_issue_after", False, False, False)):
         chosen = np.flatnonzero((receipt == kind) & (before == is_before))
-        documents = np.full(len(zones), "", dtype=object)
-        when = np.full(len(zones), None, dtype=object)
+        documents = same_text(len(zones))
+        when = same_text(len(zones), None)
         if len(chosen):
             # By zone, then date, then file order: the last (or first) of each zone's run.
             chosen = chosen[np.lexsort((rows[chosen], move_day[chosen], move_zone[chosen]))]

@@ -19,7 +19,7 @@ import pandas as pd
 from tickets.errors import CountappError, N_
 
 from . import exact
-from .frames import NO_DATE, Book, Counts, Movements, day
+from .frames import NO_DATE, Book, Counts, Movements, day, same_text
 
 BOOK, UNKNOWN, ROLLFORWARD_ONLY = 0, 1, 2
 
@@ -85,7 +85,7 @@ def first_positions(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def _pick(first: np.ndarray, source: np.ndarray, default: str = "") -> np.ndarray:
-    out = np.full(len(first), default, dtype=object)
+    out = same_text(len(first), default)
     has = first >= 0
     out[has] = source[first[has]]
     return out
@@ -93,7 +93,7 @@ def _pick(first: np.ndarray, source: np.ndarray, default: str = "") -> np.ndarra
 
 def _join_tickets(place: np.ndarray, tickets: np.ndarray, n: int) -> np.ndarray:
     """Each place's ticket numbers ("" when none; several joined by ", ")."""
-    out = np.full(n, "", dtype=object)
+    out = same_text(n)
     if not len(place):
         return out
     order = np.argsort(place, kind="stable")
@@ -118,8 +118,8 @@ def _signed_between(moves_day: np.ndarray, start: np.ndarray | int, end: np.ndar
 def _place_days(book: Book, counts: Counts, book_loc: np.ndarray, ticket_loc: np.ndarray, n_locs: int, settings
                 ) -> np.ndarray:
     """Each location's count date (days): its zone's, else its site's, else the campaign's."""
-    zone = np.full(n_locs, "", dtype=object)
-    site = np.full(n_locs, "", dtype=object)
+    zone = same_text(n_locs)
+    site = same_text(n_locs)
     # The book's zone of a location wins over what a ticket says (later writes win).
     for codes, zones, sites in ((ticket_loc, counts.zone, counts.site), (book_loc, book.zone, book.site)):
         zone[codes] = zones
@@ -136,7 +136,7 @@ def _place_days(book: Book, counts: Counts, book_loc: np.ndarray, ticket_loc: np
 
 def _documents(place: np.ndarray, sign: np.ndarray, moves: Movements, n: int) -> np.ndarray:
     """Each place's cut-off movements as "DOC 2026-01-02 +5; …" (date order)."""
-    out = np.full(n, "", dtype=object)
+    out = same_text(n)
     rows = np.flatnonzero((sign != 0) & (place >= 0))
     if not len(rows):
         return out

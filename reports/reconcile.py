@@ -27,7 +27,7 @@ import pandas as pd
 from . import cutoff as cutoff_evidence
 from . import exact, totals
 from .depreciation import depreciate
-from .frames import NO_DATE, day, in_window, isin, prepare_book, prepare_counts, prepare_movements
+from .frames import NO_DATE, day, in_window, isin, prepare_book, prepare_counts, prepare_movements, same_text
 from .model import ReconcileSettings
 from .places import BOOK, ROLLFORWARD_ONLY, UNKNOWN, Places, build_places
 from .texts import Notice
@@ -149,7 +149,7 @@ def _lookup_causes(book_line_id: np.ndarray, tickets: np.ndarray, causes) -> np.
     ", ") is found by its first one.
     """
     n = len(book_line_id)
-    found = np.full(n, "", dtype=object)
+    found = same_text(n)
     if not causes:
         return found
     by_id = {int(k): v for k, v in causes.items() if not isinstance(k, str)}
@@ -260,7 +260,7 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     diff_value = exact.mul_div_round(np.where(diff_missing, 0, diff), cost, scale)
     closing_value = exact.mul_div_round(np.where(closing_missing, 0, closing), cost, scale)
     depreciation = np.zeros(n, np.int64)
-    reason = np.full(n, "", dtype=object)
+    reason = same_text(n)
     if valued.any():
         depreciation[valued], reason[valued] = depreciate(
             settings.depreciation, closing_day, closing_value[valued], closing[valued], cost[valued],
@@ -331,7 +331,7 @@ def _lines_frame(ints: dict, texts: dict, voided: pd.DataFrame, book_line_id: np
                              np.concatenate([missing, np.ones(nv, bool)]) if nv else missing)
             del values, missing
         elif name in texts:
-            tail = voided[name].to_numpy(dtype=object) if name in voided.columns else np.full(nv, "", object)
+            tail = voided[name].to_numpy(dtype=object) if name in voided.columns else same_text(nv)
             head = texts.pop(name)
             data[name] = np.concatenate([head, tail]) if nv else head
             del head
