@@ -19,7 +19,8 @@ import pandas as pd
 from tickets.errors import CountappError, N_
 
 from . import exact
-from .frames import NO_DATE, Book, Counts, Movements, day, same_text
+from .frames import CATEGORY_CODES, NO_DATE, OPENING, Book, Counts, Movements, coded, day, same_text
+from .model import OWNERS
 
 BOOK, UNKNOWN, ROLLFORWARD_ONLY = 0, 1, 2
 
@@ -53,6 +54,11 @@ class Places:
     market: np.ndarray
     market_missing: np.ndarray
     voided: pd.DataFrame        # one row per voided ticket (text columns only)
+    owner_code: np.ndarray      # ``owner`` in OWNERS
+    book_location: np.ndarray   # each book line's location code (``location_texts``)
+    move_location: np.ndarray   # each movement's location code
+    location_texts: np.ndarray
+    category_code: np.ndarray   # ``category`` in CATEGORY_CODES
 
 
 def _codes(*parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +173,7 @@ def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Plac
     with_id = np.flatnonzero(has_id)
     pos = np.full(nc, -1, np.int64)
     if len(with_id):
-        found = pd.Index(book.ids).get_indexer(counts.book_line_id[with_id])
+        found = book.positions(counts.book_line_id[with_id])
         if (found < 0).any():
             bad = int(with_id[np.flatnonzero(found < 0)[0]])
             raise CountappError(N_("Ticket %(ticket)s names book line %(id)s, which is not in the book stock."),
@@ -263,9 +269,10 @@ def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Plac
     ifirst, lfirst = item_first[eref], loc_first[eloc]
     owner_extra = _pick(first_ticket, counts.owner, "own")
     owner_extra[owner_extra == ""] = "own"
+    category_extra = extra_text(book.category, counts.category, ifirst)
 
     last_by_key = np.full(n_keys, NO_DATE, np.int64)
-    physical = (moves.kind != "opening") & (moves.day <= closing_day)
+    physical = (moves.kind != OPENING) & (moves.day <= closing_day)
     np.maximum.at(last_by_key, mkey[physical], moves.day[physical])
     last_day = np.maximum(np.concatenate([book.last_day, np.full(nu + nr, NO_DATE, np.int64)]),
                           last_by_key[pkey])
@@ -302,7 +309,7 @@ def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Plac
         kind=kind, book_pos=np.concatenate([np.arange(nb), np.full(nu + nr, -1)]).astype(np.int64),
         item=key_ref[pkey], item_refs=ref_uniques, move_item=ref[nb + nbl:],
         reference=ref_uniques[key_ref[pkey]], location=loc_uniques[key_loc[pkey]], lot=lot_uniques[key_lot[pkey]],
-        category=np.concatenate([book.category, extra_text(book.category, counts.category, ifirst)]),
+        category=np.concatenate([book.category, category_extra]),
         owner=np.concatenate([book.owner, owner_extra]),
         designation=np.concatenate([book.designation, extra_text(book.designation, counts.designation, ifirst)]),
         unit=np.concatenate([book.unit, extra_text(book.unit, counts.unit, ifirst)]),
@@ -316,5 +323,7 @@ def build_places(book: Book, counts: Counts, moves: Movements, settings) -> Plac
         tickets=tickets, last_day=last_day,
         market=np.concatenate([book.market, np.where(emarket == big, 0, emarket)]),
         market_missing=np.concatenate([book.market_missing, emarket == big]),
-        voided=voided_rows,
+        voided=voided_rows, book_location=loc[:nb], move_location=loc[nb + nbl:], location_texts=loc_uniques,
+        owner_code=np.concatenate([book.owner_code, coded(owner_extra, OWNERS)]),
+        category_code=np.concatenate([book.category_code, coded(category_extra, CATEGORY_CODES)]),
     )
