@@ -67,12 +67,19 @@ def evidence(book: Book, moves: Movements, settings,
         documents = same_text(len(zones))
         when = same_text(len(zones), None)
         if len(chosen):
-            # By zone, then date, then file order: the last (or first) of each zone's run.
-            chosen = chosen[np.lexsort((rows[chosen], move_day[chosen], move_zone[chosen]))]
-            zone_of = move_zone[chosen]
-            edge = np.r_[zone_of[1:] != zone_of[:-1], True] if last else np.r_[True, zone_of[1:] != zone_of[:-1]]
-            picked = chosen[edge]
-            where = move_zone[picked]
+            # Each zone's last (or first) movement by date, then file order: the largest (smallest)
+            # of date × (n + 1) + position, one pass per zone without sorting the movements.
+            first_day = int(move_day[chosen].min())
+            order = (move_day[chosen] - first_day) * (len(moves.day) + 1) + rows[chosen]
+            if last:
+                edge = np.full(len(zones), -1, np.int64)
+                np.maximum.at(edge, move_zone[chosen], order)
+            else:
+                edge = np.full(len(zones), np.iinfo(np.int64).max, np.int64)
+                np.minimum.at(edge, move_zone[chosen], order)
+            where = np.flatnonzero(edge != (-1 if last else np.iinfo(np.int64).max))
+            position = edge[where] % (len(moves.day) + 1)
+            picked = np.searchsorted(rows, position)   # rows is increasing: back to the chosen movement
             documents[where] = [d or "-" for d in moves.document[rows[picked]]]
             when[where] = move_day[picked].astype("datetime64[D]").astype(object)
         out[name], out[f"{name}_date"] = documents, when
