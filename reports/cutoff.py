@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frames import Book, Movements, day, isin
+from .frames import ISSUE, RECEIPT, Book, Movements, day, same_text
 from .places import first_positions
 
 EVIDENCE_COLUMNS = (
@@ -23,8 +23,12 @@ def direction(count_date, closing_date) -> str:
     return "forward" if count_date < closing_date else "back" if count_date > closing_date else "none"
 
 
-def evidence(book: Book, moves: Movements, settings) -> pd.DataFrame:
-    """One row per zone of the book, with its count date, the direction and the four documents."""
+def evidence(book: Book, moves: Movements, settings,
+             locations: tuple[np.ndarray, np.ndarray, int] | None = None) -> pd.DataFrame:
+    """One row per zone of the book, with its count date, the direction and the four documents.
+
+    ``locations``: the book lines' and the movements' location codes (-1: none of the book's) and
+    how many codes there are, when the caller has them (the engine's places): no text is hashed."""
     if not len(book.ids):
         return pd.DataFrame({name: [] for name in EVIDENCE_COLUMNS})
     zone_code, zone_values = pd.factorize(book.zone)
@@ -40,29 +44,42 @@ def evidence(book: Book, moves: Movements, settings) -> pd.DataFrame:
                         "direction": [direction(d, settings.closing_date) for d in dates]})
 
     # Only receipts and issues are evidence; each finds its zone by its location's first book line.
-    rows = np.flatnonzero(isin(moves.kind, ("receipt", "issue")))
-    location_code, location_values = pd.factorize(book.location)
-    location_zone = rank[zone_code[first_positions(location_code, len(location_values))]]
-    found = pd.Index(location_values).get_indexer(moves.location[rows]) if len(rows) else np.zeros(0, np.int64)
+    rows = np.flatnonzero((moves.kind == RECEIPT) | (moves.kind == ISSUE))
+    if locations is None:
+        location_code, location_values = pd.factorize(book.location)
+        n_locations = len(location_values)
+        found = pd.Index(location_values).get_indexer(moves.location[rows]) if len(rows) else np.zeros(0, np.int64)
+    else:
+        location_code, move_location, n_locations = locations
+        found = move_location[rows]
+    first_line = np.append(first_positions(location_code, n_locations), -1)   # found = -1 takes the -1
+    found = first_line[found]
     rows, found = rows[found >= 0], found[found >= 0]
-    move_zone = location_zone[found]
+    move_zone = rank[zone_code[found]]
     move_day = moves.day[rows]
     before = move_day <= zone_day[move_zone]
-    receipt = moves.kind[rows] == "receipt"
+    receipt = moves.kind[rows] == RECEIPT
     for name, kind, is_before, last in (("last_receipt_before", True, True, True),
                                         ("last_issue_before", False, True, True),
                                         ("first_receipt_after", True, False, False),
                                         ("first_issue_after", False, False, False)):
         chosen = np.flatnonzero((receipt == kind) & (before == is_before))
-        documents = np.full(len(zones), "", dtype=object)
-        when = np.full(len(zones), None, dtype=object)
+        documents = same_text(len(zones))
+        when = same_text(len(zones), None)
         if len(chosen):
-            # By zone, then date, then file order: the last (or first) of each zone's run.
-            chosen = chosen[np.lexsort((rows[chosen], move_day[chosen], move_zone[chosen]))]
-            zone_of = move_zone[chosen]
-            edge = np.r_[zone_of[1:] != zone_of[:-1], True] if last else np.r_[True, zone_of[1:] != zone_of[:-1]]
-            picked = chosen[edge]
-            where = move_zone[picked]
+            # Each zone's last (or first) movement by date, then file order: the largest (smallest)
+            # of date × (n + 1) + position, one pass per zone without sorting the movements.
+            first_day = int(move_day[chosen].min())
+            order = (move_day[chosen] - first_day) * (len(moves.day) + 1) + rows[chosen]
+            if last:
+                edge = np.full(len(zones), -1, np.int64)
+                np.maximum.at(edge, move_zone[chosen], order)
+            else:
+                edge = np.full(len(zones), np.iinfo(np.int64).max, np.int64)
+                np.minimum.at(edge, move_zone[chosen], order)
+            where = np.flatnonzero(edge != (-1 if last else np.iinfo(np.int64).max))
+            position = edge[where] % (len(moves.day) + 1)
+            picked = np.searchsorted(rows, position)   # rows is increasing: back to the chosen movement
             documents[where] = [d or "-" for d in moves.document[rows[picked]]]
             when[where] = move_day[picked].astype("datetime64[D]").astype(object)
         out[name], out[f"{name}_date"] = documents, when

@@ -29,7 +29,11 @@ def depreciate(rates: DepreciationRates, closing_day: int, closing_cents: np.nda
                market_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Depreciation in cents and its reason ('' when none) for each row given."""
     n = len(closing_cents)
-    candidates = np.full((n, len(DEPRECIATION_REASONS)), NOT_APPLICABLE, dtype=np.int64)
+    # The largest candidate so far and its column, a later cause winning only when strictly larger:
+    # the argmax of a rows × causes matrix (first of equal amounts), without the matrix, each cause
+    # computed on the rows it applies to (most apply to few).
+    amount = np.full(n, NOT_APPLICABLE, dtype=np.int64)
+    best = np.zeros(n, dtype=np.int64)
     slow = (last_day != NO_DATE) & (closing_day - last_day >= rates.slow_moving_days)
     applies = {
         "damaged": (state_bits & STATE_BITS["damaged"]) != 0,
@@ -38,18 +42,25 @@ def depreciate(rates: DepreciationRates, closing_day: int, closing_cents: np.nda
         "slow_moving": slow,
     }
     for column, (reason, mask) in enumerate(applies.items()):
-        if mask.any():
-            amount = exact.mul_div_round(closing_cents[mask], _rate(getattr(rates, reason)), 10**(RATE_DIGITS + 2))
-            candidates[mask, column] = amount
+        rows = np.flatnonzero(mask)
+        if len(rows):
+            _keep_larger(amount, best, rows, column,
+                         exact.mul_div_round(closing_cents[rows], _rate(getattr(rates, reason)), 10**(RATE_DIGITS + 2)))
     if rates.market_price:
-        below = ~market_missing & (market < unit_cost)
-        if below.any():
-            candidates[below, len(applies)] = exact.mul_div_round(
-                unit_cost[below] - market[below], closing_qty[below], 10**(exact.COST + exact.QTY - exact.MONEY))
-    best = candidates.argmax(axis=1) if n else np.zeros(0, np.int64)
-    amount = candidates[np.arange(n), best] if n else np.zeros(0, np.int64)
+        rows = np.flatnonzero(~market_missing & (market < unit_cost))
+        if len(rows):
+            _keep_larger(amount, best, rows, len(applies), exact.mul_div_round(
+                unit_cost[rows] - market[rows], closing_qty[rows], 10**(exact.COST + exact.QTY - exact.MONEY)))
     positive = amount > 0
     depreciation = np.where(positive, amount, 0)
-    reasons = np.array(DEPRECIATION_REASONS, dtype=object)[best] if n else np.zeros(0, object)
-    reasons = np.where(positive, reasons, "")
+    reasons = _REASONS[np.where(positive, best, len(DEPRECIATION_REASONS))]
     return depreciation, reasons
+
+
+_REASONS = np.array(DEPRECIATION_REASONS + ("",), dtype=object)
+
+
+def _keep_larger(amount: np.ndarray, best: np.ndarray, rows: np.ndarray, column: int, values: np.ndarray) -> None:
+    larger = values > amount[rows]
+    amount[rows[larger]] = values[larger]
+    best[rows[larger]] = column

@@ -49,6 +49,12 @@ MOVEMENTS_REQUIRED = ("date", "reference", "quantity")
 STATE_BITS = {"good": 0, "damaged": 1, "obsolete": 2, "expired": 4}
 NO_DATE = np.iinfo(np.int64).min  # days since epoch for a missing date
 _STATE_BITS = np.array([STATE_BITS[s] for s in STATES], dtype=np.int8)   # in the order of STATES
+# Texts from a short list are also held as their position in it (``coded``), so that the engine
+# compares and groups small integers rather than a million texts each time.
+CATEGORY_CODES = CATEGORIES + ("",)        # ``Book.category_code``: "" (none) is the last
+NO_CATEGORY = len(CATEGORIES)
+OWN, THIRD_PARTY, AT_THIRD_PARTY = (OWNERS.index(o) for o in ("own", "third_party", "at_third_party"))
+OPENING, RECEIPT, ISSUE = (KINDS.index(k) for k in ("opening", "receipt", "issue"))   # ``Movements.kind``
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...], frame: str) -> None:
@@ -60,14 +66,20 @@ def _require(df: pd.DataFrame, columns: tuple[str, ...], frame: str) -> None:
                                 column=name)
 
 
+def same_text(n: int, value: str | None = "") -> np.ndarray:
+    """An object array of ``n`` times one str (``np.full`` casts cell by cell: four times slower)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def text(df: pd.DataFrame, name: str, default: str = "") -> np.ndarray:
     """A text column as an object array of str, missing values as ``default``."""
     if name not in df.columns:
-        return np.full(len(df), default, dtype=object)
-    column = df[name]
-    if isinstance(column.dtype, pd.StringDtype):   # pandas' str columns: no cell to inspect
-        return column.to_numpy(dtype=object, na_value=default)
-    values = column.to_numpy(dtype=object)
+        return same_text(len(df), default)
+    # pandas' str columns too: their cells as they are (no copy), one scan to find a missing one
+    # (``to_numpy(na_value=...)`` would test every cell for NA and copy them all).
+    values = df[name].to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty"):
         return values
     missing = pd.isna(values)
@@ -77,6 +89,14 @@ def text(df: pd.DataFrame, name: str, default: str = "") -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):  # ints as references
         values = np.array([v if type(v) is str else str(v) for v in values], dtype=object)
     return values
+
+
+def coded(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    """Each text's position in ``allowed`` (int8, -1 when not there): one hash pass over the rows,
+    then a look-up of the few distinct texts."""
+    codes, uniques = pd.factorize(values)
+    lookup = np.append(pd.Index(list(allowed), dtype=object).get_indexer(np.asarray(uniques, dtype=object)), -1)
+    return lookup.astype(np.int8)[codes]   # a missing value (code -1) takes the appended -1
 
 
 def isin(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
@@ -110,20 +130,44 @@ def number(df: pd.DataFrame, name: str, digits: int, *, nullable: bool = False) 
     return exact.to_scaled(df[name], digits, name, nullable=nullable)
 
 
-def _check_values(values: np.ndarray, allowed: tuple[str, ...], field: str, frame: str) -> None:
-    bad = ~isin(values, allowed)
+def _check_values(values: np.ndarray, allowed: tuple[str, ...], field: str, frame: str,
+                  codes: np.ndarray | None = None) -> np.ndarray:
+    """The values' codes in ``allowed`` (``coded``); an unknown value is refused with its row."""
+    codes = coded(values, allowed) if codes is None else codes
+    bad = codes < 0
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise CountappError(N_("Unknown %(column)s %(value)s on row %(row)s of the %(frame)s data."),
                             field=field, value=values[row], row=row + 1, frame=frame, column=field)
+    return codes
 
 
 def categories(values: np.ndarray, frame: str) -> np.ndarray:
     """Category names, the PCG account (31…37) accepted in their place."""
-    if len(values) and not isin(values, CATEGORIES + ("",)).all():
+    return coded_categories(values, frame)[0]
+
+
+def coded_categories(values: np.ndarray, frame: str) -> tuple[np.ndarray, np.ndarray]:
+    """``categories`` and their codes in ``CATEGORY_CODES``."""
+    codes = coded(values, CATEGORY_CODES)
+    if len(values) and (codes < 0).any():
         values = np.array([ACCOUNT_TO_CATEGORY.get(v.strip(), v.strip()) for v in values], dtype=object)
-        _check_values(values, CATEGORIES + ("",), "category", frame)
-    return values
+        codes = _check_values(values, CATEGORY_CODES, "category", frame)
+    return values, codes
+
+
+def _with_default(df: pd.DataFrame, name: str, allowed: tuple[str, ...], frame: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """A column of ``allowed`` texts, empty or absent meaning the first, and its codes."""
+    if name not in df.columns:
+        return same_text(len(df), allowed[0]), np.zeros(len(df), np.int8)
+    values = text(df, name, allowed[0])
+    codes = coded(values, allowed + ("",))
+    empty = codes == len(allowed)
+    if empty.any():
+        values = np.where(empty, allowed[0], values)
+        codes[empty] = 0
+    return values, _check_values(values, allowed, name, frame, codes)
 
 
 @dataclass
@@ -143,6 +187,16 @@ class Book:
     last_day: np.ndarray       # days, NO_DATE when unknown
     market: np.ndarray         # COST units
     market_missing: np.ndarray
+    owner_code: np.ndarray     # in OWNERS
+    category_code: np.ndarray  # in CATEGORY_CODES
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Each id's row in the book (-1 when none); by subtraction when the ids run without a gap."""
+        n = len(self.ids)
+        if n and self.ids[-1] - self.ids[0] == n - 1 and np.all(self.ids[1:] > self.ids[:-1]):
+            rows = ids - self.ids[0]
+            return np.where((rows >= 0) & (rows < n), rows, -1)
+        return pd.Index(self.ids).get_indexer(ids)
 
 
 def prepare_book(df: pd.DataFrame) -> Book:
@@ -152,9 +206,7 @@ def prepare_book(df: pd.DataFrame) -> Book:
     if ids.isna().any():
         raise CountappError(N_("Every book line needs a book_line_id."), field="book_line_id")
     ids = ids.to_numpy(dtype=np.int64)
-    owner = text(df, "owner", "own")
-    owner = np.where(owner == "", "own", owner)
-    _check_values(owner, OWNERS, "owner", "book")
+    owner, owner_code = _with_default(df, "owner", OWNERS, "book")
     qty, _ = number(df, "book_qty", exact.QTY)
     cost, _ = number(df, "unit_cost", exact.COST)
     if (cost < 0).any():
@@ -165,12 +217,14 @@ def prepare_book(df: pd.DataFrame) -> Book:
         market, market_missing = np.zeros(len(df), np.int64), np.ones(len(df), bool)
     last = days(df["last_movement_date"], "last_movement_date") if "last_movement_date" in df.columns \
         else np.full(len(df), NO_DATE, np.int64)
+    category, category_code = coded_categories(text(df, "category"), "book")
     book = Book(ids=ids, reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
-                category=categories(text(df, "category"), "book"), owner=owner,
+                category=category, owner=owner,
                 designation=text(df, "designation"), unit=text(df, "unit"), site=text(df, "site"),
                 zone=text(df, "zone"), qty=qty, cost=cost, last_day=last, market=market,
-                market_missing=market_missing)
-    if not pd.Index(ids).is_unique:
+                market_missing=market_missing, owner_code=owner_code, category_code=category_code)
+    # Ids in increasing order (the loader's) are unique without hashing them.
+    if not (np.all(ids[1:] > ids[:-1]) or pd.Index(ids).is_unique):
         raise CountappError(N_("A book_line_id appears twice in the book stock."), field="book_line_id")
     return book
 
@@ -203,20 +257,16 @@ def prepare_counts(df: pd.DataFrame | None) -> Counts:
     qty, missing = number(df, "counted_qty", exact.QTY, nullable=True)
     if (qty < 0).any():
         raise CountappError(N_("A counted quantity cannot be negative."), field="counted_qty")
-    state = text(df, "state", "good")
-    state = np.where(state == "", "good", state)
-    _check_values(state, STATES, "state", "counts")
+    _, state = _with_default(df, "state", STATES, "counts")
     status = text(df, "status")
-    owner = text(df, "owner", "own")
-    owner = np.where(owner == "", "own", owner)
-    _check_values(owner, OWNERS, "owner", "counts")
+    owner, _ = _with_default(df, "owner", OWNERS, "counts")
     voided = status == "voided"
     return Counts(ticket=text(df, "ticket"), book_line_id=ids.fillna(-1).to_numpy(dtype=np.int64),
                   reference=text(df, "reference"), location=text(df, "location"), lot=text(df, "lot"),
                   qty=qty, counted=~missing & ~voided,
-                  state_bits=_STATE_BITS[pd.Index(STATES).get_indexer(state)] if len(state)
-                  else np.zeros(0, np.int8),
-                  voided=voided, category=categories(text(df, "category"), "counts"),
+                  state_bits=_STATE_BITS[state],
+                  voided=voided, category=categories(text(df, "category"), "counts") if "category" in df.columns
+                  else same_text(len(df)),
                   designation=text(df, "designation"), unit=text(df, "unit"), owner=owner, site=text(df, "site"),
                   zone=text(df, "zone"))
 
@@ -230,12 +280,12 @@ class Movements:
     qty: np.ndarray
     cost: np.ndarray
     cost_missing: np.ndarray
-    kind: np.ndarray
+    kind: np.ndarray           # int8, position in KINDS (OPENING, RECEIPT, ISSUE...)
     document: np.ndarray = None
 
     def __post_init__(self) -> None:
         if self.document is None:
-            self.document = np.full(len(self.day), "", dtype=object)
+            self.document = same_text(len(self.day))
 
     def take(self, keep: np.ndarray) -> "Movements":
         """Only the movements where ``keep`` is true."""
@@ -248,7 +298,7 @@ def in_window(moves: Movements, first_day: int | None, last_day: int) -> np.ndar
     inside = moves.day <= last_day
     if first_day is not None:
         inside &= moves.day >= first_day
-    return inside | (moves.kind == "opening")
+    return inside | (moves.kind == OPENING)
 
 
 def prepare_movements(df: pd.DataFrame | None) -> Movements:
@@ -256,8 +306,7 @@ def prepare_movements(df: pd.DataFrame | None) -> Movements:
     if df is None:
         df = pd.DataFrame({c: [] for c in MOVEMENTS_REQUIRED})
     _require(df, MOVEMENTS_REQUIRED, "movements")
-    kind = text(df, "kind", "adjustment")
-    _check_values(kind, KINDS, "kind", "movements")
+    kind = _check_values(text(df, "kind", "adjustment"), KINDS, "kind", "movements")
     d = days(df["date"], "date")
     if (d == NO_DATE).any():
         raise CountappError(N_("Every movement needs a date."), field="date")

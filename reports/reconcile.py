@@ -27,7 +27,8 @@ import pandas as pd
 from . import cutoff as cutoff_evidence
 from . import exact, totals
 from .depreciation import depreciate
-from .frames import NO_DATE, day, in_window, isin, prepare_book, prepare_counts, prepare_movements
+from .frames import (AT_THIRD_PARTY, NO_CATEGORY, NO_DATE, THIRD_PARTY, day, in_window, isin, prepare_book,
+                     prepare_counts, prepare_movements, same_text)
 from .model import ReconcileSettings
 from .places import BOOK, ROLLFORWARD_ONLY, UNKNOWN, Places, build_places
 from .texts import Notice
@@ -149,7 +150,7 @@ def _lookup_causes(book_line_id: np.ndarray, tickets: np.ndarray, causes) -> np.
     ", ") is found by its first one.
     """
     n = len(book_line_id)
-    found = np.full(n, "", dtype=object)
+    found = same_text(n)
     if not causes:
         return found
     by_id = {int(k): v for k, v in causes.items() if not isinstance(k, str)}
@@ -209,16 +210,23 @@ def _laid(frame: pd.DataFrame, cause: np.ndarray, exception: np.ndarray) -> pd.D
                         exception=pd.Series(exception, dtype=object, index=frame.index))
 
 
-def _first_true(*conditions: tuple[np.ndarray, str], n: int) -> np.ndarray:
-    """The text of each row's first true condition ("" when none), every row sharing one str per text."""
-    labels = np.array([v for _, v in conditions] + [""], dtype=object)
+def _first_true(*conditions: np.ndarray, n: int) -> np.ndarray:
+    """The position of each row's first true condition (``len(conditions)`` when none): the row's
+    status or exception as a small integer, its text taken once from _STATUS or _EXCEPTION."""
     choice = np.full(n, len(conditions), np.int8)
     for i in range(len(conditions) - 1, -1, -1):
-        choice[conditions[i][0]] = i
-    return labels[choice]
+        choice[conditions[i]] = i
+    return choice
 
 
 _CUTOFF_TEXT = np.array(["forward", "none", "back"], dtype=object)
+# In the order of their conditions in ``reconcile``; the last one is the row's when none holds.
+_STATUS = np.array(["rollforward_only", "at_third_party", "not_counted", "third_party", "unknown_to_book",
+                    "difference", "agreed"], dtype=object)
+_EXCEPTION = np.array(["not_counted", "unknown_to_book", "rollforward_only", "negative_closing", "no_category",
+                       "difference_without_cause", ""], dtype=object)
+_NOT_COUNTED, _UNKNOWN_TO_BOOK = 2, 4             # in _STATUS
+_NEGATIVE_CLOSING, _NO_CATEGORY = 3, 4            # in _EXCEPTION
 
 
 def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.DataFrame | None,
@@ -235,8 +243,8 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     del c   # at 1M lines every column is 8 MB: what is no longer needed goes as soon as it can
     n, n_items = len(p.kind), len(p.item_refs)
 
-    at_third = p.owner == "at_third_party"
-    third = p.owner == "third_party"
+    at_third = p.owner_code == AT_THIRD_PARTY
+    third = p.owner_code == THIRD_PARTY
     rf_only = p.kind == ROLLFORWARD_ONLY
     closing = np.where(at_third | rf_only, p.book_qty, p.counted_qty) + p.rollforward
     closing_missing = ~(at_third | rf_only | p.counted)
@@ -260,23 +268,21 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
     diff_value = exact.mul_div_round(np.where(diff_missing, 0, diff), cost, scale)
     closing_value = exact.mul_div_round(np.where(closing_missing, 0, closing), cost, scale)
     depreciation = np.zeros(n, np.int64)
-    reason = np.full(n, "", dtype=object)
+    reason = same_text(n)
     if valued.any():
         depreciation[valued], reason[valued] = depreciate(
             settings.depreciation, closing_day, closing_value[valued], closing[valued], cost[valued],
             p.state_bits[valued], p.last_day[valued], p.market[valued], p.market_missing[valued])
     net_value = closing_value - depreciation
 
-    status = _first_true((rf_only, "rollforward_only"), (at_third, "at_third_party"), (~p.counted, "not_counted"),
-                         (third, "third_party"), (p.kind == UNKNOWN, "unknown_to_book"),
-                         (diff != 0, "difference"), (np.ones(n, bool), "agreed"), n=n)
+    status_code = _first_true(rf_only, at_third, ~p.counted, third, p.kind == UNKNOWN, diff != 0, n=n)
+    not_counted = status_code == _NOT_COUNTED
+    no_category = p.category_code == NO_CATEGORY
     cause = _causes(p, causes)
-    exception = _first_true(
-        (status == "not_counted", "not_counted"), (status == "unknown_to_book", "unknown_to_book"),
-        (rf_only, "rollforward_only"), (~closing_missing & (closing < 0), "negative_closing"),
-        (p.category == "", "no_category"),
-        (_difference_without_cause(~diff_missing & (diff != 0), cause), "difference_without_cause"),
-        n=n)
+    exception_code = _first_true(
+        not_counted, status_code == _UNKNOWN_TO_BOOK, rf_only, ~closing_missing & (closing < 0), no_category,
+        _difference_without_cause(~diff_missing & (diff != 0), cause), n=n)
+    status, exception = _STATUS[status_code], _EXCEPTION[exception_code]
 
     ints = {"book_qty": (p.book_qty, np.zeros(n, bool)), "counted_qty": (p.counted_qty, ~p.counted),
             "diff_qty": (diff, diff_missing), "rollforward_qty": (p.rollforward, np.zeros(n, bool)),
@@ -291,23 +297,30 @@ def reconcile(book: pd.DataFrame, counts: pd.DataFrame | None, movements: pd.Dat
              "designation": p.designation, "unit": p.unit, "site": p.site, "zone": p.zone,
              "cutoff": _CUTOFF_TEXT[np.sign(p.count_day - closing_day) + 1],
              "cutoff_documents": p.documents}
-    by_category, by_owner, own_totals = totals.summarise(ints, texts, p.kind, valued)
+    by_category, by_owner, own_totals = totals.summarise(ints, p.category_code, p.owner_code, not_counted)
 
     notices = [Notice("lifo")] if settings.method == "lifo" else []
-    for key, count in (("not_counted", int((status == "not_counted").sum())),
-                       ("unknown_to_book", int((status == "unknown_to_book").sum())),
+    for key, count in (("not_counted", int(not_counted.sum())),
+                       ("unknown_to_book", int((status_code == _UNKNOWN_TO_BOOK).sum())),
                        ("rollforward_only", int(rf_only.sum())), ("layers_short", int(short.sum())),
-                       ("negative_closing", int((exception == "negative_closing").sum())),
-                       ("no_category", int((p.category == "").sum())), ("voided", len(p.voided)),
+                       ("negative_closing", int((exception_code == _NEGATIVE_CLOSING).sum())),
+                       ("no_category", int(no_category.sum())), ("voided", len(p.voided)),
                        ("outside_window", outside)):
         if count:
             notices.append(Notice(key, {"n": count}))
-    evidence = cutoff_evidence.evidence(b, every_move, settings)
+    move_location = p.move_location
+    if outside:   # the movements outside the window have no place: their location's code, if the book has it
+        move_location = np.empty(len(inside), np.int64)
+        move_location[inside] = p.move_location
+        move_location[~inside] = pd.Index(p.location_texts).get_indexer(every_move.location[~inside])
+    evidence = cutoff_evidence.evidence(b, every_move, settings, (p.book_location, move_location,
+                                                                  len(p.location_texts)))
     # The rows' columns now live in ``ints`` and ``texts`` only, which _lines_frame empties as it
     # goes: the columns with their voided rows never coexist with all the columns without them.
     rows = (p.voided, p.book_line_id, p.count_day, p.last_day)
     del b, m, every_move, p, book_value, counted_value, diff_value, closing_value, depreciation, net_value, diff, \
-        diff_missing, closing, closing_missing, cost, reason, cause, status, exception, at_third, third, rf_only, valued
+        diff_missing, closing, closing_missing, cost, reason, cause, status, exception, at_third, third, rf_only, valued, \
+        move_location, status_code, exception_code, not_counted, no_category
     frame, numbers, days = _lines_frame(ints, texts, *rows)
     return Reconciliation(frame=frame, by_category=by_category, by_owner=by_owner, warnings=notices,
                           settings=settings, own_totals=own_totals, numbers=numbers, days=days,
@@ -331,7 +344,7 @@ def _lines_frame(ints: dict, texts: dict, voided: pd.DataFrame, book_line_id: np
                              np.concatenate([missing, np.ones(nv, bool)]) if nv else missing)
             del values, missing
         elif name in texts:
-            tail = voided[name].to_numpy(dtype=object) if name in voided.columns else np.full(nv, "", object)
+            tail = voided[name].to_numpy(dtype=object) if name in voided.columns else same_text(nv)
             head = texts.pop(name)
             data[name] = np.concatenate([head, tail]) if nv else head
             del head

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import exact
-from .frames import Movements, isin
+from .frames import OPENING, RECEIPT, Movements
 
 ASCENDING = {"fifo": False, "lifo": True}
 
@@ -52,15 +52,17 @@ def item_book_costs(item: np.ndarray, qty: np.ndarray, cost: np.ndarray, n_items
 
 
 def layers(moves: Movements, item_of_ref: np.ndarray, closing_day: int, method: str) -> pd.DataFrame:
-    """The layers of valued items, sorted per item in the order the method draws them."""
-    keep = isin(moves.kind, ("opening", "receipt")) & (moves.day <= closing_day) & (moves.qty > 0)
+    """The layers of valued items, sorted per item in the order the method draws them (fifo, lifo)."""
+    keep = ((moves.kind == OPENING) | (moves.kind == RECEIPT)) & (moves.day <= closing_day) & (moves.qty > 0)
     item = item_of_ref[keep]
-    frame = pd.DataFrame({"item": item, "day": moves.day[keep], "opening": moves.kind[keep] == "opening",
+    frame = pd.DataFrame({"item": item, "day": moves.day[keep], "opening": moves.kind[keep] == OPENING,
                           "seq": np.flatnonzero(keep), "qty": moves.qty[keep], "cost": moves.cost[keep],
                           "cost_missing": moves.cost_missing[keep]})
     frame = frame[frame["item"] >= 0]
+    if method not in ASCENDING:   # wac sums its layers and book reads none: order is only fifo's and lifo's
+        return frame.reset_index(drop=True)
     # Date order; on the same day the opening comes first, then file order.
-    ascending = ASCENDING.get(method, True)
+    ascending = ASCENDING[method]
     frame = frame.sort_values(["item", "day", "opening", "seq"],
                               ascending=[True, ascending, not ascending, ascending], kind="stable")
     return frame.reset_index(drop=True)
