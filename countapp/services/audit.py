@@ -13,6 +13,7 @@ an event. The event names the key in ``key_id``. Events written before the chain
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -78,6 +79,14 @@ def chain_of(action: str, campaign_id: int | None, user_id: int | None) -> str:
     return MAIN
 
 
+@functools.lru_cache(maxsize=64)   # the events of a batch share one time
+def _utc_text(at: datetime) -> str:
+    """The event's time as its hash reads it: UTC, ISO 8601 with microseconds."""
+    if at.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
 # Made once: ``json.dumps`` with these arguments builds the same encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -93,10 +102,7 @@ def event_digest(prev_hash: str, campaign_id, seq: int, at: datetime, user_login
     """HMAC-SHA256 with ``key`` (plain SHA-256 without: events written before the chain was keyed) over
     the previous hash and this event's content, in a canonical JSON form. A sub-chain's events hash their
     chain's name too (the main chain's form is unchanged, so its events written before sub-chains verify)."""
-    if at.tzinfo is None:  # SQLite gives back naive datetimes; they were written in UTC
-        at = at.replace(tzinfo=timezone.utc)
-    content = [campaign_id, seq, at.astimezone(timezone.utc).isoformat(timespec="microseconds"), user_login, action,
-               entity, entity_id, before, after]
+    content = [campaign_id, seq, _utc_text(at), user_login, action, entity, entity_id, before, after]
     if chain:
         content.append(chain)
     body = canonical_json(content)

@@ -101,10 +101,11 @@ class _Tickets:
                   (numbering.number_parts(r.ticket) for r in rows if r.round == 2)
                   if parts is not None and parts[0] in self.by_sequence]
         ids = [t.id for t in second if t.status not in (TicketStatus.CREATED, TicketStatus.ISSUED)]
+        connection = db.session.connection()   # plain rows, not through the ORM: a hundred thousand of them
         later = sa.orm.aliased(Count)
         newer = sa.select(later.id).where(later.supersedes_id == Count.id).exists()
         for start in range(0, len(ids), BATCH):
-            for ticket_id, quantity in db.session.execute(
+            for ticket_id, quantity in connection.execute(
                     sa.select(Count.ticket_id, Count.quantity).where(Count.ticket_id.in_(ids[start:start + BATCH]),
                                                                      Count.round == 1, ~newer)
                     .order_by(Count.id)):
@@ -112,7 +113,7 @@ class _Tickets:
         lines = {t.book_line_id: t.id for t in second if t.book_line_id is not None}
         keys = sorted(lines)
         for start in range(0, len(keys), BATCH):
-            for line_id, *basis in db.session.execute(
+            for line_id, *basis in connection.execute(
                     sa.select(BookLine.id, *counting.BOOK_BASIS_COLUMNS).join(Item, Item.id == BookLine.item_id)
                     .where(BookLine.id.in_(keys[start:start + BATCH]))):
                 self.bases[lines[line_id]] = counting.line_basis(self.campaign, basis)
