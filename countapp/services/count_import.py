@@ -63,6 +63,20 @@ def _input(row) -> counting.CountInput:
                                counted_by=row.counted_by, line=row.line)
 
 
+class _TolerancesByCategory:
+    """A campaign's tolerance settings with each category's thresholds worked out once, not once per ticket."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.by_category: dict = {}
+
+    def for_category(self, category):
+        found = self.by_category.get(category)
+        if found is None:
+            found = self.by_category[category] = self.settings.for_category(category)
+        return found
+
+
 class _Tickets:
     """The file's tickets, read a few thousand at a time (locked on PostgreSQL, as a tablet's count locks
     its ticket), with their unit; and what a 2nd count's decision reads, read in bulk too."""
@@ -92,7 +106,7 @@ class _Tickets:
                 set_committed_value(ticket, "team1", teams.get(ticket.team1_id))
                 set_committed_value(ticket, "team2", teams.get(ticket.team2_id))
                 self.by_sequence[ticket.sequence] = (ticket, unit)
-        self.tolerances = campaign_settings.tolerance_settings(campaign.settings)
+        self.tolerances = _TolerancesByCategory(campaign_settings.tolerance_settings(campaign.settings))
         self._read_for_decisions(rows)
 
     def _read_for_decisions(self, rows) -> None:
