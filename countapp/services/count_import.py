@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -184,7 +184,7 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     filename = filename or Path(str(path)).name
     checked = filecheck.check_file("counts", path, filename=filename, limits=file_limits())
     checked.raise_for_errors()
-    rows = sorted(checked.rows, key=lambda r: (r.round, r.line))
+    rows = sorted(checked.rows, key=attrgetter("round", "line"))
     try:
         with bulk_writes():
             per_round, outcome = _apply(campaign, rows, operator, filename, checked.lines, progress)
