@@ -15,6 +15,9 @@ import sqlalchemy as sa
 from .extensions import db
 
 
+_NOTHING = object()
+
+
 def _converters(table: sa.Table, columns: Sequence[str], dialect) -> list:
     """Each column's bind processor for ``dialect`` (None where the value goes as it is)."""
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
@@ -25,11 +28,19 @@ def _converted(rows: Iterable[Sequence], converters: list) -> list[tuple]:
     pairs = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
     if not pairs:
         return [tuple(row) for row in rows]
+    # The last value of each column and what it became: consecutive rows often share one (an enum member,
+    # None, a batch's time), and a processor is a function of its value alone.
+    last = [(_NOTHING, None)] * len(pairs)
     out = []
     for row in rows:
         row = list(row)
-        for i, convert in pairs:
-            row[i] = convert(row[i])   # None too: JSON makes it 'null', as SQLAlchemy does
+        for k, (i, convert) in enumerate(pairs):
+            value = row[i]
+            seen, done = last[k]
+            if value is not seen:
+                done = convert(value)   # None too: JSON makes it 'null', as SQLAlchemy does
+                last[k] = (value, done)
+            row[i] = done
         out.append(tuple(row))
     return out
 
