@@ -11,9 +11,10 @@ nothing is written unless every line is good, and then in one transaction.
    count. Lines are applied in round order (all 1st counts, then 2nd, then 3rd), so a file may carry
    both counts of a ticket and its third count when the first two disagree.
 3. Writes, in bulk: the file's tickets are read (and locked on PostgreSQL) a few thousand at a time,
-   with what a 2nd count's decision needs; each ticket's status follows its counts in memory; then
-   counts, tickets' changes and the audit events (``audit.record_many``: the same ``count.add`` events
-   as the tablets', chained in the same order) go in with a few statements per thousand lines.
+   with what a 2nd count's decision needs; each ticket's status follows its counts in memory; counts and
+   their audit events (``audit.record_many``: the same ``count.add`` events as the tablets', chained in the
+   same order) go in ``BATCH`` at a time straight to the driver (``bulk``: COPY on PostgreSQL, executemany
+   on SQLite), and each ticket's change once, at the end, in one statement per set of columns.
 """
 from __future__ import annotations
 
