@@ -24,7 +24,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_arguments, measure_command, run_on_throwaway  # noqa: E402
+from bench.common import database_arguments, load_average, measure_command, run_on_throwaway  # noqa: E402
 
 CODE = "BENCH"
 
@@ -93,7 +93,8 @@ def _run(url: str, args, work: Path) -> int:
                            env)
     assert done["rc"] == 0, done["message"]
     label = f"rounds 1 and 2 ({lines:,} lines, one transaction, own process)"
-    print(f"  {label:<52} {done['seconds']:8.2f} s  (CPU {done['cpu']:.1f} s)  peak {done['peak_mib']:.0f} MiB", flush=True)
+    print(f"  {label:<52} {done['seconds']:8.2f} s  (CPU {done['cpu']:.1f} s)  peak {done['peak_mib']:.0f} MiB"
+          f"  load after {load_average()}", flush=True)
     print(f"    {done['message'].strip().splitlines()[-1]}  ({lines / done['seconds']:,.0f} lines/s)")
     with app.app_context():
         waiting = list(db.session.scalars(sa.select(Ticket.sequence).where(Ticket.status == "recount")))

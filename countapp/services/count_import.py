@@ -11,24 +11,25 @@ nothing is written unless every line is good, and then in one transaction.
    count. Lines are applied in round order (all 1st counts, then 2nd, then 3rd), so a file may carry
    both counts of a ticket and its third count when the first two disagree.
 3. Writes, in bulk: the file's tickets are read (and locked on PostgreSQL) a few thousand at a time,
-   with what a 2nd count's decision needs; each ticket's status follows its counts in memory; then
-   counts, tickets' changes and the audit events (``audit.record_many``: the same ``count.add`` events
-   as the tablets', chained in the same order) go in with a few statements per thousand lines.
+   with what a 2nd count's decision needs; each ticket's status follows its counts in memory; counts and
+   their audit events (``audit.record_many``: the same ``count.add`` events as the tablets', chained in the
+   same order) go in ``BATCH`` at a time straight to the driver (``bulk``: COPY on PostgreSQL, executemany
+   on SQLite), and each ticket's change once, at the end, in one statement per set of columns.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import numbering
-from tickets.errors import CountappError, Forbidden, N_
+from tickets.errors import CountappError, Forbidden, N_, NotFound
 
-from .. import campaign_settings, filecheck
+from .. import bulk, campaign_settings, filecheck
 from ..database import dialect
 from ..extensions import db
 from ..filecheck import CountCheck, FileError, ImportRefused
@@ -38,6 +39,7 @@ from . import audit
 from . import campaigns as campaign_service
 from . import counting
 from .imports import file_limits
+from .stock_writer import bulk_writes
 
 IMPORTERS = (Role.MANAGER, Role.CENTRALISER)
 E_INTERRUPTED = N_("Counts of these tickets arrived from elsewhere while the file was being imported: nothing was "
@@ -60,6 +62,20 @@ def _input(row) -> counting.CountInput:
                                method=row.method, counted_at=row.counted_at, reference=row.reference or None,
                                location=row.location or None, lot=row.lot or None, team=row.team,
                                counted_by=row.counted_by, line=row.line)
+
+
+class _TolerancesByCategory:
+    """A campaign's tolerance settings with each category's thresholds worked out once, not once per ticket."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.by_category: dict = {}
+
+    def for_category(self, category):
+        found = self.by_category.get(category)
+        if found is None:
+            found = self.by_category[category] = self.settings.for_category(category)
+        return found
 
 
 class _Tickets:
@@ -91,7 +107,7 @@ class _Tickets:
                 set_committed_value(ticket, "team1", teams.get(ticket.team1_id))
                 set_committed_value(ticket, "team2", teams.get(ticket.team2_id))
                 self.by_sequence[ticket.sequence] = (ticket, unit)
-        self.tolerances = campaign_settings.tolerance_settings(campaign.settings)
+        self.tolerances = _TolerancesByCategory(campaign_settings.tolerance_settings(campaign.settings))
         self._read_for_decisions(rows)
 
     def _read_for_decisions(self, rows) -> None:
@@ -100,10 +116,11 @@ class _Tickets:
                   (numbering.number_parts(r.ticket) for r in rows if r.round == 2)
                   if parts is not None and parts[0] in self.by_sequence]
         ids = [t.id for t in second if t.status not in (TicketStatus.CREATED, TicketStatus.ISSUED)]
+        connection = db.session.connection()   # plain rows, not through the ORM: a hundred thousand of them
         later = sa.orm.aliased(Count)
         newer = sa.select(later.id).where(later.supersedes_id == Count.id).exists()
         for start in range(0, len(ids), BATCH):
-            for ticket_id, quantity in db.session.execute(
+            for ticket_id, quantity in connection.execute(
                     sa.select(Count.ticket_id, Count.quantity).where(Count.ticket_id.in_(ids[start:start + BATCH]),
                                                                      Count.round == 1, ~newer)
                     .order_by(Count.id)):
@@ -111,7 +128,7 @@ class _Tickets:
         lines = {t.book_line_id: t.id for t in second if t.book_line_id is not None}
         keys = sorted(lines)
         for start in range(0, len(keys), BATCH):
-            for line_id, *basis in db.session.execute(
+            for line_id, *basis in connection.execute(
                     sa.select(BookLine.id, *counting.BOOK_BASIS_COLUMNS).join(Item, Item.id == BookLine.item_id)
                     .where(BookLine.id.in_(keys[start:start + BATCH]))):
                 self.bases[lines[line_id]] = counting.line_basis(self.campaign, basis)
@@ -121,9 +138,11 @@ class _Tickets:
         parts = numbering.number_parts(text)
         found = self.by_sequence.get(parts[0]) if parts is not None else None
         if found is None or (parts[1] is not None and parts[1] != self.campaign.fiscal_year):
-            counting.find_ticket(self.campaign, text)   # raises, naming what is wrong
-            raise CountappError(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
-                                ticket=text, code=self.campaign.code)
+            counting.find_ticket(self.campaign, text)   # raises NotFound (or a wrong number, a wrong year)
+            # Found there but not here: it was made after this file's tickets were read. Named as counting does.
+            raise NotFound(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
+                           ticket=numbering.format_number(parts[0], self.campaign.fiscal_year),
+                           code=self.campaign.code)
         return found
 
     def decision(self, campaign, ticket: Ticket, known: dict) -> dict | None:
@@ -134,21 +153,23 @@ class _Tickets:
         return counting.decision_for(campaign, quantity1, known[2], self.bases[ticket.id], self.tolerances)
 
 
-def _write(counts: list[dict], changes: dict[int, dict], events: list[dict]) -> None:
-    """Write a batch and empty it: the counts, each ticket's last change, the events, a statement each
-    (inside the import's transaction)."""
+_COUNT_COLUMNS = tuple(column.name for column in Count.__table__.c if column.name != "id")
+_COUNT_VALUES = itemgetter(*_COUNT_COLUMNS)
+
+
+def _write(counts: list[dict], events: list[dict]) -> None:
+    """Write a batch of counts and their events and empty it (inside the import's transaction): COPY on
+    PostgreSQL, an executemany on SQLite (``bulk.insert_rows``)."""
     if not counts:
         return
-    connection = db.session.connection()
+    refused = db.session.connection().dialect.loaded_dbapi.IntegrityError
     try:
-        connection.execute(sa.insert(Count.__table__), counts)
-    except IntegrityError:
+        bulk.insert_rows(Count.__table__, _COUNT_COLUMNS, map(_COUNT_VALUES, counts))
+    except refused:
         # A tablet's count of one of these tickets and rounds got in first.
         raise CountappError(E_INTERRUPTED, field="ticket") from None
-    counting.write_tickets(changes)
     audit.record_many(events)
     counts.clear()
-    changes.clear()
     events.clear()
 
 
@@ -164,10 +185,10 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
     filename = filename or Path(str(path)).name
     checked = filecheck.check_file("counts", path, filename=filename, limits=file_limits())
     checked.raise_for_errors()
-    rows = sorted(checked.rows, key=lambda r: (r.round, r.line))
+    rows = sorted(checked.rows, key=attrgetter("round", "line"))
     try:
-        per_round, touched = _apply(campaign, rows, operator, filename, checked.lines, progress)
-        outcome = _outcome(touched)
+        with bulk_writes():
+            per_round, outcome = _apply(campaign, rows, operator, filename, checked.lines, progress)
         audit.record("import.counts", campaign=campaign, entity="file", entity_id=filename[:60],
                      user=by, after={"file": filename, "lines": checked.lines,
                                      "rounds": {str(k): v for k, v in per_round.items()}, **outcome})
@@ -181,16 +202,20 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
 
 
 @paused_gc   # tens of thousands of loaded tickets: the collector's passes over them cost more than the work
-def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) -> tuple[dict, list[int]]:
-    """Check every line under the tablets' rules and write the good ones ``BATCH`` at a time while no
-    line has failed (the caller rolls back when one does); raise ``ImportRefused`` listing every error."""
+def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) -> tuple[dict, dict]:
+    """Check every line under the tablets' rules and write the good ones' counts and events ``BATCH`` at a
+    time while no line has failed (the caller rolls back when one does), then each ticket's change once;
+    raise ``ImportRefused`` listing every error. Returns the counts per round and ``_outcome``.
+
+    The loaded tickets are let go on return: expiring a hundred thousand of them at the commit cost seconds."""
     errors: list[FileError] = []
     failed: set[int] = set()       # tickets with an error: their later rounds would only repeat it
     per_round = {1: 0, 2: 0, 3: 0}
     counts: list[dict] = []
     events: list[dict] = []
+    # Ticket id -> its columns changed by the whole file: written once at the end, not once per round.
     changes: dict[int, dict] = {}
-    touched: set[int] = set()
+    touched: dict[int, Ticket] = {}
     tickets = _Tickets(campaign, rows)
     for done, row in enumerate(rows, 1):
         key = filecheck.ticket_key(row.ticket)
@@ -208,7 +233,7 @@ def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) 
             continue
         # The ticket moves on in memory, so that its next round in the file is checked against it.
         counting.keep_in_step(ticket, count.change)
-        touched.add(ticket.id)
+        touched[ticket.id] = ticket
         tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
         per_round[row.round] += 1
         if errors:
@@ -217,29 +242,22 @@ def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) 
         counts.append(count.values)
         events.append(count.event)
         if len(counts) >= BATCH:
-            _write(counts, changes, events)
+            _write(counts, events)
         if progress and done % BATCH == 0:
             progress(done)
     if errors:
         errors.sort(key=lambda e: (e.line or 0, e.column or ""))
         raise ImportRefused(CountCheck(filename, errors=errors, lines=lines, error_count=len(errors)))
-    _write(counts, changes, events)
-    return per_round, sorted(touched)
+    _write(counts, events)
+    counting.write_tickets(changes)
+    return per_round, _outcome(touched.values())
 
 
-def _outcome(ticket_ids: list[int]) -> dict:
-    """How the imported tickets stand: final (agreed, or after a third count), or needing a third count."""
-    out = {"recount": 0, "final": 0}
-    for start in range(0, len(ticket_ids), 5000):
-        chunk = ticket_ids[start:start + 5000]
-        for status, n in db.session.execute(sa.select(Ticket.status, sa.func.count()).where(Ticket.id.in_(chunk))
-                                            .group_by(Ticket.status)):
-            status = TicketStatus(status)
-            if status == TicketStatus.RECOUNT:
-                out["recount"] += n
-            elif status == TicketStatus.FINAL:
-                out["final"] += n
-    return out
+def _outcome(touched: Iterable[Ticket]) -> dict:
+    """How the imported tickets stand: final (agreed, or after a third count), or needing a third count
+    (their statuses as just written, kept in step in memory: not read again)."""
+    statuses = [ticket.status for ticket in touched]
+    return {"recount": statuses.count(TicketStatus.RECOUNT), "final": statuses.count(TicketStatus.FINAL)}
 
 
 def describe(result: dict) -> str:

@@ -23,7 +23,7 @@ from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 from tickets.quantities import parse_packaging, parse_quantity
 from tickets.tolerance import decide
 
-from .. import campaign_settings
+from .. import bulk, campaign_settings
 from ..database import dialect
 from ..extensions import db
 from ..models import (AuditEvent, BookLine, Campaign, CampaignStatus, Count, CountMethod, CountSource, Item,
@@ -418,14 +418,15 @@ def write_ticket(ticket: Ticket, **values) -> None:
 
 
 def write_tickets(changes: dict[int, dict]) -> None:
-    """``write_ticket`` for many tickets (ticket id -> columns to change): one executemany UPDATE per set of
-    columns changed, in the current transaction. The loaded objects are the caller's to keep in step."""
-    by_columns: dict[tuple[str, ...], list[dict]] = {}
+    """``write_ticket`` for many tickets (ticket id -> columns to change): one statement per set of columns
+    changed (``bulk.update_rows``), in the current transaction. The loaded objects are the caller's to keep
+    in step."""
+    by_columns: dict[tuple[str, ...], list[tuple]] = {}
     for ticket_id, values in changes.items():
-        by_columns.setdefault(tuple(sorted(values)), []).append({"ticket_id": ticket_id, **values})
-    connection = db.session.connection()
-    for columns, batch in by_columns.items():
-        connection.execute(_ticket_update(columns), batch)
+        columns = tuple(sorted(values))
+        by_columns.setdefault(columns, []).append((ticket_id, *(values[name] for name in columns)))
+    for columns, rows in by_columns.items():
+        bulk.update_rows(Ticket.__table__, columns, rows)
 
 
 def keep_in_step(ticket: Ticket, values: dict) -> None:

@@ -6,15 +6,16 @@ the plain SHA-256 of events written before keying is unchanged, so old chains st
 """
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from countapp import audit_key
-from countapp.services.audit import GENESIS, event_digest
+from countapp.services.audit import GENESIS, canonical_json, event_digest
 
 AT = datetime(2025, 12, 28, 9, 30, 15, 123456, tzinfo=timezone.utc)
 EVENT = (GENESIS, 7, 3, AT, "ann", "count.add", "ticket", "000001/2025", {"status": "issued"},
@@ -95,3 +96,25 @@ def test_processes_starting_together_end_with_one_key(tmp_path, monkeypatch):
     assert len(set(keys)) == 1
     assert (tmp_path / audit_key.FILE_NAME).read_text().strip().encode() == keys[0]
     assert os.listdir(tmp_path) == [audit_key.FILE_NAME]
+
+
+# What the code gave before the canonical JSON was made once (issue 20): keyed, main chain and a user's
+# sub-chain with non-ASCII text, escapes, nested values and an offset time; stored chains keep verifying.
+SUB = ("a" * 64, 7, 42, datetime(2025, 12, 28, 10, 30, 15, 5, tzinfo=timezone(timedelta(hours=1))), "zoé",
+       "count.add", "ticket", "000002/2025", {"status": "counted_1"},
+       {"round": 2, "quantity": "0.5", "state": "good", "method": "counted", "source": "import", "status": "recount",
+        "client_id": None, "note": 'élan \u2013 "q" \\ \n', "packaging": {"pallets": "1", "loose_units": "3"}})
+KNOWN = [(EVENT, b"k" * 32, "", "22cd91e79d7beb28626ab8b7c0f10a36f088146c02d5e3d7be015895e5381a8c"),
+         (SUB, b"k" * 32, "user:12", "0931a40b7648e908196f3099c966c187ef876bb6c928252a8ba1f7c040023218"),
+         ((*SUB[:3], SUB[3].replace(tzinfo=None), *SUB[4:]), b"k" * 32, "user:12",
+          "24f09d0be9ef96ac5d0a07ae27b992276e0bd379fbae6cc84a195d53a7bfc383")]
+
+
+@pytest.mark.parametrize(("event", "key", "chain", "known"), KNOWN)
+def test_keyed_hashes_of_stored_events_are_unchanged(event, key, chain, known):
+    assert event_digest(*event, key, chain) == known
+
+
+def test_the_canonical_json_is_json_dumps_sorted_compact_and_unescaped():
+    value = [None, 1, 2.5, True, "é\u2013\n\"\\", {"b": [1, {"z": 1, "a": None}], "a": "x", "é": {}}]
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -414,3 +414,46 @@ def test_a_file_imported_in_bulk_ends_as_the_same_counts_entered_one_by_one(s, r
     assert statuses[int(a1.split("/")[0])] == "final" and statuses[int(a2.split("/")[0])] == "final"
     assert statuses[int(c3.split("/")[0])] == "counted_1"
     assert [event[0] for event in bulk[2]] == ["count.add"] * 8
+
+
+def _stored(table: str, where: str) -> list[tuple]:
+    """A row as the database holds it (JSON as its text), without its id."""
+    columns = {"count": ["round", "quantity", "state", "method", "packaging", "team_id", "counted_by_id",
+                         "counted_by_name", "counted_at", "item_id", "location_id", "lot", "source", "client_id",
+                         "supersedes_id", "correction_reason", "recorded_at"],
+               "audit_event": ["campaign_id", "seq", "at", "user_id", "user_login", "action", "entity", "entity_id",
+                               "before", "after", "prev_hash", "key_id"]}[table]
+    text = [f'CAST("{c}" AS TEXT)' if c in ("packaging", "before", "after") else f'"{c}"' for c in columns]
+    return db.session.execute(sa.text(f"SELECT {', '.join(text)} FROM {table} WHERE {where}")).all()
+
+
+def test_the_bulk_writer_stores_exactly_what_sqlalchemy_stores(s):
+    """``bulk.insert_rows`` (COPY, the driver's executemany) converts values by the columns' own types."""
+    from datetime import datetime, timezone
+
+    from countapp import bulk
+    from countapp.models import CountMethod, PhysicalState
+
+    first, second = ticket(s, "A-1@L-01"), ticket(s, "A-1@L-02")
+    at = datetime(2025, 12, 28, 9, 30, 15, 123456, tzinfo=timezone.utc)
+    for packaging in (None, {"pallets": "1", "units_per_carton": "12"}):
+        values = {"round": 1, "quantity": Decimal("12.5"), "state": PhysicalState("damaged"),
+                  "method": CountMethod("weighed"), "packaging": packaging, "team_id": None, "counted_by_id": None,
+                  "counted_by_name": "Zoé « ici »", "counted_at": at, "item_id": None, "location_id": None,
+                  "lot": None, "source": CountSource.IMPORT, "client_id": None, "supersedes_id": None,
+                  "correction_reason": "", "recorded_at": at}
+        db.session.execute(sa.insert(Count.__table__), {"ticket_id": first.id, **values})
+        columns = ("ticket_id", *values)
+        bulk.insert_rows(Count.__table__, columns, [(second.id, *values.values())])
+        assert (_stored("count", f"ticket_id = {first.id}") == _stored("count", f"ticket_id = {second.id}")
+                != [])
+        db.session.rollback()
+    event = {"campaign_id": None, "chain": "", "at": at, "user_id": None, "user_login": "système",
+             "action": "count.add", "entity": "ticket", "entity_id": "000001/2025", "before": {"status": "issued"},
+             "after": {"quantity": "12.5", "note": "é\n\"", "client_id": None}, "prev_hash": "0" * 64,
+             "key_id": "k"}
+    db.session.execute(sa.insert(AuditEvent.__table__), {**event, "seq": 900001, "hash": "a" * 64})
+    bulk.insert_rows(AuditEvent.__table__, ("seq", "hash", *event), [(900002, "b" * 64, *event.values())])
+    one, two = _stored("audit_event", "seq = 900001"), _stored("audit_event", "seq = 900002")
+    assert len(one) == 1 and one[0][2:] == two[0][2:] and two[0][1] == 900002
+    db.session.rollback()
