@@ -17,9 +17,11 @@ Nothing is asserted; SQLite runs pass through (no sampling).
     python bench/count_path.py --in-process 2000 [--db sqlite,postgresql]
 
 measures instead, in this one process with Flask's test client (no server, no network: CPU time, so a
-busy machine changes it little), the CPU of a count posted to ``POST /api/v1/counts`` by four logged-in
-tablets in turn, against the bare Flask + Flask-SQLAlchemy insert (bench/bare_insert.py) posted the same
-way, and the SQL statements a count sends (round trips, besides BEGIN and COMMIT). CSRF is off for both.
+busy machine changes it little), the CPU of a count posted to ``POST /api/v1/counts`` by logged-in tablets
+in turn, round by round (four counters of round 1, four of round 2, the two leaders of a recount sheet for
+round 3; ``--rounds 1,2,3``), against the bare Flask + Flask-SQLAlchemy insert (bench/bare_insert.py) posted
+the same way, and the SQL statements a count sends (round trips, besides BEGIN and COMMIT). CSRF is off for
+both. ``--profile FILE`` keeps a cProfile of the app's posts (all rounds) in FILE (read it with pstats).
 """
 from __future__ import annotations
 
@@ -42,31 +44,45 @@ from bench.common import PG_URL  # noqa: E402
 PREFIX = "countapp_load_"
 
 
-def _cpu_per_post(client_for, count: int, body) -> float:
-    """CPU seconds per POST of ``body(i)`` through ``client_for(i)`` (after 20 not measured)."""
-    for i in range(20):
+def _cpu_per_post(client_for, count: int, body, warm: int = 20, profiler=None) -> float:
+    """CPU seconds per POST of ``body(i)`` through ``client_for(i)`` (the first ``warm`` not measured)."""
+    for i in range(warm):
         response = client_for(i).post("/api/v1/counts", json=body(i))
         assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    if profiler is not None:
+        profiler.enable()
     start = time.process_time()
-    for i in range(20, 20 + count):
+    for i in range(warm, warm + count):
         response = client_for(i).post("/api/v1/counts", json=body(i))
         assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
-    return (time.process_time() - start) / count
+    spent = time.process_time() - start
+    if profiler is not None:
+        profiler.disable()
+    return spent / count
 
 
-def in_process(kind: str, pg_url: str, count: int) -> None:
+def in_process(kind: str, pg_url: str, count: int, rounds: tuple[int, ...] = (1,), profile: str = "") -> None:
     import tempfile
 
     from bench import tablets
     from bench.common import throwaway_database
 
+    warm = 20
     with tempfile.TemporaryDirectory(prefix="countapp-path-") as tmp:
         work = Path(tmp)
         url, drop = throwaway_database(kind, pg_url, work, "countapp_path")
         try:
-            # Four round-1 tablets of one team, taking the tickets in turn (bench/tablets.py's campaign).
-            posts = tablets.prepare(url, work, tablets.Layout(teams=1, members1=4, members2=1, mix=(100, 0, 0)),
-                                    count + 20)
+            # bench/tablets.py's campaign, one team a round: the rounds asked for in equal shares (round 1
+            # always a little: the plan needs it), each measured on its own.
+            share = dict.fromkeys((1, 2, 3), 0)
+            for r in rounds:
+                share[r] = 100 // len(rounds)
+            share[rounds[0]] += 100 - sum(share.values())
+            if share[1] == 0:
+                share[1], share[rounds[0]] = 2, share[rounds[0]] - 2
+            total = (count + warm) * 100 // min(share[r] for r in rounds) + 200
+            posts = tablets.prepare(url, work, tablets.Layout(teams=1, members1=4, members2=4,
+                                                              mix=(share[1], share[2], share[3])), total)
             from countapp import create_app
             from countapp.extensions import db
 
@@ -82,8 +98,22 @@ def in_process(kind: str, pg_url: str, count: int) -> None:
             with app.app_context():
                 engine = db.engine
             sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-            app_cpu = _cpu_per_post(lambda i: clients[posts[i].login], count, lambda i: json.loads(posts[i].body()))
-            per_count = len(statements) / (count + 20)
+            profiler = None
+            if profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+            figures = []
+            for r in rounds:
+                mine = [p for p in posts if p.round == r][:count + warm]
+                if len(mine) < count + warm:
+                    raise SystemExit(f"{len(mine)} posts of round {r} prepared, {count + warm} wanted")
+                statements.clear()
+                cpu = _cpu_per_post(lambda i: clients[mine[i].login], count, lambda i: json.loads(mine[i].body()),
+                                    warm, profiler)
+                figures.append((r, cpu, len(statements) / (count + warm)))
+            if profiler is not None:
+                profiler.dump_stats(profile)
             from bench import bare_insert
 
             bare_insert.create_table(url)
@@ -91,9 +121,11 @@ def in_process(kind: str, pg_url: str, count: int) -> None:
             bare = bare_insert.create_app().test_client()
             bare_cpu = _cpu_per_post(lambda i: bare, count, lambda i: {
                 "ticket": str(i), "quantity": "3", "client_id": f"bare-{i}"})
-            print(f"-- {kind}, in process ({count} posts each): a count {app_cpu * 1000:.2f} ms of CPU, the bare "
-                  f"insert {bare_cpu * 1000:.2f} ms ({app_cpu / bare_cpu:.2f}x); {per_count:.1f} SQL statements "
-                  "per count (BEGIN and COMMIT not counted)", flush=True)
+            load = os.getloadavg()[0]
+            for r, cpu, per_count in figures:
+                print(f"-- {kind}, in process ({count} posts each), round {r}: a count {cpu * 1000:.2f} ms of CPU, "
+                      f"the bare insert {bare_cpu * 1000:.2f} ms ({cpu / bare_cpu:.2f}x); {per_count:.1f} SQL "
+                      f"statements per count (BEGIN and COMMIT not counted); load {load:.2f}", flush=True)
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
@@ -105,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], add_help=False)
     parser.add_argument("--every", type=float, default=0.01)
     parser.add_argument("--in-process", type=int, default=0)
+    parser.add_argument("--rounds", default="1,2,3")
+    parser.add_argument("--profile", default="")
     parser.add_argument("--pg-url", default=PG_URL)
     args, rest = parser.parse_known_args()
     if {"-h", "--help"} & set(rest):
@@ -114,7 +148,11 @@ def main() -> None:
     if args.in_process:
         db_arg = rest[rest.index("--db") + 1] if "--db" in rest else "sqlite,postgresql"
         for kind in [k.strip() for k in db_arg.split(",") if k.strip()]:
-            in_process(kind, args.pg_url, args.in_process)
+            rounds = tuple(sorted({int(r) for r in args.rounds.split(",") if r.strip()}))
+            if not rounds or not set(rounds) <= {1, 2, 3}:
+                parser.error("--rounds: some of 1, 2, 3, e.g. 1,2,3")
+            in_process(kind, args.pg_url, args.in_process, rounds,
+                       args.profile and (args.profile + "." + kind if "," in db_arg else args.profile))
         return
     engine = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

@@ -4,6 +4,7 @@ the quick start stays one command)."""
 from __future__ import annotations
 
 import contextvars
+import gc
 import logging
 import os
 
@@ -74,6 +75,11 @@ def make_server(app, options: dict):
                     self.cfg.set(key, value)
 
         def load(self):
+            # Called once in the master (preload_app), before the workers fork: what the app built so far
+            # stays out of the collector's reach, so the workers' collections neither walk it nor write
+            # to its pages (which the fork shares until written).
+            gc.collect()
+            gc.freeze()
             return app
 
     return Server()

@@ -71,11 +71,16 @@ class SessionUser(UserMixin):
     a user or need more (the password hash) load the ``User`` (``services.users.own``). Equal to the
     ``User`` of the same id and session version (Flask-Login compares ``get_id``)."""
 
-    __slots__ = SESSION_COLUMNS
+    __slots__ = (*SESSION_COLUMNS, "campaign_codes")
 
     def __init__(self, row) -> None:
         for name in SESSION_COLUMNS:
             object.__setattr__(self, name, getattr(row, name))
+        # The codes of the campaigns of the user's teams, when the row brings them (web.security, for the
+        # campaign scope); None when it does not.
+        codes = getattr(row, "member_codes", None)
+        object.__setattr__(self, "campaign_codes", None if "member_codes" not in row._fields
+                           else frozenset(codes.split("\n")) if codes else frozenset())
 
     def __setattr__(self, name, value):
         raise AttributeError(f"SessionUser is read-only ({name}): change the User (services.users.own)")

@@ -60,11 +60,24 @@ def campaigns_of_member(user: User) -> list[Campaign]:
     return sorted(campaigns, key=lambda c: (_STATUS_RANK[c.status], -c.fiscal_year, -c.id))
 
 
-# Built once (parameter: user_id): the campaign scope runs it on every request of a counting team.
-_MEMBER_CODES = sa.select(Campaign.code).where(Campaign.id.in_(
-    sa.select(Team.campaign_id).where(sa.or_(
-        Team.leader_id == sa.bindparam("user_id"),
-        Team.id.in_(sa.select(team_member.c.team_id).where(team_member.c.user_id == sa.bindparam("user_id")))))))
+def _member_campaigns(user_id) -> sa.Select:
+    """The ids of the campaigns where ``user_id`` (a parameter or a column) is in a team, leader or member."""
+    members = sa.select(team_member.c.team_id).where(team_member.c.user_id == user_id)
+    teams = sa.select(Team.campaign_id)
+    if isinstance(user_id, sa.Column):   # a column of the query two levels up: correlated by name
+        members, teams = members.correlate(user_id.table), teams.correlate(user_id.table)
+    return teams.where(sa.or_(Team.leader_id == user_id, Team.id.in_(members)))
+
+
+# Built once (parameter: user_id).
+_MEMBER_CODES = sa.select(Campaign.code).where(Campaign.id.in_(_member_campaigns(sa.bindparam("user_id"))))
+
+
+def member_codes_of(user_id: sa.ColumnElement, separator: str) -> sa.ScalarSelect:
+    """``campaign_codes_of_member`` as one string (codes joined by ``separator``, NULL for none), a scalar
+    subquery correlated on ``user_id``: the session user's load reads it (web.security)."""
+    return (sa.select(sa.func.aggregate_strings(Campaign.code, separator))
+            .where(Campaign.id.in_(_member_campaigns(user_id))).scalar_subquery())
 
 
 def campaign_codes_of_member(user: User) -> list[str]:

@@ -257,13 +257,14 @@ _UNKNOWN = object()
 
 
 def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, source: CountSource,
-               team_number: int | None, users_team=_UNKNOWN) -> Team | None:
-    """The team entitled to count this ticket in this round; refusals say why, blind."""
+               team_number: int | None, users_team=_UNKNOWN, on_sheet=_UNKNOWN) -> Team | None:
+    """The team entitled to count this ticket in this round; refusals say why, blind. ``users_team`` and
+    ``on_sheet`` (``on_recount_sheet_of``), when the caller read them already."""
     label = _label(ticket, campaign)
     if round_ == 3:
         if user.role in (Role.MANAGER, Role.CENTRALISER):
             return None
-        if not on_recount_sheet_of(ticket, user):
+        if not (on_recount_sheet_of(ticket, user) if on_sheet is _UNKNOWN else on_sheet):
             raise Forbidden(N_("Ticket %(ticket)s is not on a recount sheet of yours."), field="ticket", ticket=label)
         return None
     if source == CountSource.IMPORT and user.role in (Role.MANAGER, Role.CENTRALISER):
@@ -366,8 +367,8 @@ def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, s
     return Decimal(0), cost or Decimal(0), category
 
 def _current_quantity(ticket_id: int, round_: int) -> Decimal | None:
-    count = current_count(ticket_id, round_)
-    return count.quantity if count is not None else None
+    """The quantity of ``current_count`` (that column only: no Count object is built)."""
+    return db.session.scalar(_CURRENT_QUANTITY[round_], {"ticket_id": ticket_id})
 
 
 def ticket_decision(campaign: Campaign, ticket: Ticket, known: dict[int, Decimal] | None = None) -> dict | None:
@@ -595,12 +596,30 @@ def _replayed(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInp
                    name=differs)
 
 
+def _current_quantity_of(ticket_id, round_: int):
+    """The quantity of ``current_count``, as a query (correlated when ``ticket_id`` is a column)."""
+    later = _LATER
+    newer_exists = sa.select(later.id).where(later.supersedes_id == Count.id).exists()
+    return (sa.select(Count.quantity).where(Count.ticket_id == ticket_id, Count.round == round_, ~newer_exists)
+            .order_by(Count.id.desc()).limit(1))
+
+
+# Built once per round (parameter: ticket_id).
+_CURRENT_QUANTITY = {r: _current_quantity_of(sa.bindparam("ticket_id"), r) for r in (1, 2, 3)}
+
+
 @functools.cache
-def _count_load_statement(postgresql: bool) -> sa.Select:
-    """Built once (parameters: code, sequence, user_id; on PostgreSQL chain too): building it took longer
-    than running it. On PostgreSQL it also locks the user's audit sub-chain and reads its head (the
-    function of migration perfaudit0001, run after the campaign and ticket are found): one round trip
-    fewer per count."""
+def _count_load_statement(postgresql: bool, round_: int = 0) -> sa.Select:
+    """Built once per database and round (parameters: code, sequence, user_id; on PostgreSQL chain too):
+    building it took longer than running it. On PostgreSQL it also locks the user's audit sub-chain and
+    reads its head (the function of migration perfaudit0001, run after the campaign and ticket are found):
+    one round trip fewer per count.
+
+    What the round's rules read comes with it, each a query fewer: for round 2 the book line's basis
+    (``BOOK_BASIS_COLUMNS``, labelled ``basis_*``) and, on SQLite, the 1st count's quantity (``quantity1``);
+    for round 3 whether the ticket is on a recount sheet of the user (``on_sheet``). PostgreSQL reads the
+    1st count after the ticket is locked instead: a correction of it takes that lock, and this statement's
+    snapshot is older than the lock it waited for."""
     line_item = _LINE_ITEM
     query = (sa.select(Campaign, Ticket, sa.func.coalesce(Item.unit, line_item.unit), _USER_TEAM)
              .join(Ticket, sa.and_(Ticket.campaign_id == Campaign.id, Ticket.sequence == sa.bindparam("sequence")))
@@ -609,34 +628,93 @@ def _count_load_statement(postgresql: bool) -> sa.Select:
              .outerjoin(line_item, line_item.id == BookLine.item_id)
              .outerjoin(_USER_TEAM, _USER_TEAM.id == _team_id_of(sa.bindparam("user_id"), Campaign.id))
              .where(Campaign.code == sa.bindparam("code")))
+    if round_ == 2:
+        # BOOK_BASIS_COLUMNS, from the joins above (line_item is the book line's item).
+        query = query.add_columns(BookLine.book_qty.label("basis_book_qty"), BookLine.unit_cost.label("basis_cost"),
+                                  line_item.category.label("basis_category"), BookLine.item_id.label("basis_item"),
+                                  BookLine.location_id.label("basis_location"), BookLine.lot.label("basis_lot"))
+        if not postgresql:
+            query = query.add_columns(_current_quantity_of(Ticket.id, 1).scalar_subquery().label("quantity1"))
+    elif round_ == 3:
+        sheet = (sa.select(RecountSheet.id)
+                 .join(recount_sheet_ticket, recount_sheet_ticket.c.sheet_id == RecountSheet.id)
+                 .where(recount_sheet_ticket.c.ticket_id == Ticket.id,
+                        sa.or_(RecountSheet.leader1_id == sa.bindparam("user_id"),
+                               RecountSheet.leader2_id == sa.bindparam("user_id"))))
+        query = query.add_columns(sheet.exists().label("on_sheet"))
     if not postgresql:
         return query
     head = (sa.func.countapp_audit_sub_chain_head(Campaign.id, sa.bindparam("chain", type_=sa.String))
             .table_valued(sa.column("seq", sa.Integer), sa.column("hash", sa.String)).lateral("chain_head"))
-    return query.add_columns(head.c.seq, head.c.hash).outerjoin(head, sa.true()).with_for_update(of=Ticket)
+    return (query.add_columns(head.c.seq.label("chain_seq"), head.c.hash.label("chain_hash"))
+            .outerjoin(head, sa.true()).with_for_update(of=Ticket))
 
 
-def _load_for_count(code: str, text, user: User) -> tuple[Campaign, Ticket, str | None, Team | None, tuple | None]:
-    """Campaign, ticket (locked on PostgreSQL), unit, the user's team and (PostgreSQL) the head of the user's
-    audit sub-chain, locked, in one query: the hot path of every tablet. The head is None where it was
-    not read (SQLite; a number written otherwise), and (0, GENESIS) for an empty sub-chain. Whatever is
-    wrong (campaign, number, year, ticket) is named as elsewhere."""
+def _round_of(value) -> int:
+    """The round asked for, or 0 when it is not one (``check_count`` says why)."""
+    try:
+        return _check_round(value)
+    except CountappError:
+        return 0
+
+
+@dataclass
+class _Loaded:
+    """What ``_load_for_count`` read besides the campaign and ticket: unit, the user's team, the user's audit
+    sub-chain head (PostgreSQL: (seq, hash), (0, GENESIS) when empty; None where not read) and what the
+    round's rules need (``_count_load_statement``), each _UNKNOWN when not read."""
+    unit: str | None
+    team: Team | None
+    head: tuple | None = None
+    basis: object = _UNKNOWN
+    quantity1: object = _UNKNOWN
+    on_sheet: object = _UNKNOWN
+
+
+def _load_for_count(code: str, text, user: User, round_: int = 0) -> tuple[Campaign, Ticket, _Loaded]:
+    """Campaign, ticket (locked on PostgreSQL) and the rest of ``_Loaded`` in one query: the hot path of
+    every tablet. Whatever is wrong (campaign, number, year, ticket) is named as elsewhere."""
     parts = numbering.number_parts(text)
     if parts is None:
         campaign = campaign_service.get(code)
-        return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises, naming what is wrong
+        ticket, unit, team = _find_ticket_and_unit(campaign, text, user)   # raises, naming what is wrong
+        return campaign, ticket, _Loaded(unit, team)
     sequence, year = parts
     # A user not saved (no id: the command line's system user) writes to the main chain: its head is read there.
     postgresql = dialect() == "postgresql" and user.id is not None
     parameters = {"code": code, "sequence": sequence, "user_id": user.id}
     if postgresql:
         parameters["chain"] = audit.user_chain(user.id)   # where count.add goes (audit.SUB_CHAINED)
-    row = db.session.execute(_count_load_statement(postgresql), parameters).first()
+    row = db.session.execute(_count_load_statement(postgresql, round_), parameters).first()
     if row is None or (year is not None and year != row[0].fiscal_year):
         campaign = row[0] if row is not None else campaign_service.get(code)   # an unknown campaign first
-        return (campaign, *_find_ticket_and_unit(campaign, text, user), None)   # raises: wrong year, no such ticket
-    head = ((row[4], row[5]) if row[4] is not None else (0, audit.GENESIS)) if postgresql else None
-    return row[0], row[1], row[2], row[3], head
+        ticket, unit, team = _find_ticket_and_unit(campaign, text, user)   # raises: wrong year, no such ticket
+        return campaign, ticket, _Loaded(unit, team)
+    loaded = _Loaded(row[2], row[3])
+    if postgresql:
+        loaded.head = (row.chain_seq, row.chain_hash) if row.chain_seq is not None else (0, audit.GENESIS)
+    if round_ == 2:
+        if row[1].book_line_id is not None:
+            loaded.basis = (row.basis_book_qty, row.basis_cost, row.basis_category, row.basis_item,
+                            row.basis_location, row.basis_lot)
+        if not postgresql:
+            loaded.quantity1 = row.quantity1
+    elif round_ == 3:
+        loaded.on_sheet = bool(row.on_sheet)
+    return row[0], row[1], loaded
+
+
+def _decision_with(loaded: _Loaded):
+    """``ticket_decision`` for a 2nd count, taking what ``_load_for_count`` read instead of reading it again."""
+    def decision(campaign: Campaign, ticket: Ticket, known: dict[int, Decimal]) -> dict | None:
+        quantity1 = loaded.quantity1 if loaded.quantity1 is not _UNKNOWN else _current_quantity(ticket.id, 1)
+        if quantity1 is None or known.get(2) is None:
+            return None
+        basis = (line_basis(campaign, loaded.basis) if loaded.basis is not _UNKNOWN
+                 else _book_basis(campaign, ticket))
+        return decision_for(campaign, quantity1, known[2], basis)
+
+    return decision
 
 
 @dataclass
@@ -651,19 +729,19 @@ class CheckedCount:
 
 def check_count(campaign: Campaign, ticket: Ticket, unit: str | None, data: CountInput, *, user: User,
                 source: CountSource, client_id: str | None = None, users_team=_UNKNOWN,
-                decision=None) -> CheckedCount:
+                decision=None, on_sheet=_UNKNOWN) -> CheckedCount:
     """Every rule a count passes, tablet or file, and what it writes; reads what it needs, writes nothing.
 
     ``ticket`` is loaded (and locked on PostgreSQL) by the caller. ``decision(campaign, ticket, known)``
     gives a 2nd count's outcome (default ``ticket_decision``; the counts-file import passes one that reads
-    in bulk)."""
+    in bulk). ``users_team`` and ``on_sheet``: see ``_check_who``."""
     campaign_service.check_not_closed(campaign)
     if campaign.status not in (CampaignStatus.COUNTING, CampaignStatus.RECONCILING) and source != CountSource.IMPORT:
         raise CountappError(N_("Campaign %(code)s is not counting yet."), field="ticket", code=campaign.code)
     round_ = _check_round(data.round)
     label = _label(ticket, campaign)
     _check_status(ticket, label)
-    team = _check_who(campaign, ticket, round_, user, source, data.team, users_team)
+    team = _check_who(campaign, ticket, round_, user, source, data.team, users_team, on_sheet)
     _check_order(ticket, round_, label)
     if ticket.status in ROUND_DONE[round_]:
         raise _already_counted(label, round_, current_count(ticket.id, round_))
@@ -708,25 +786,33 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
         client_id = _check_client_id(data.client_id)
         if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
             raise CountappError(N_("A ticket number is required."), field="ticket")
-        campaign, ticket, unit, users_team, chain_head = _load_for_count(code, data.ticket, user)
+        round_ = _round_of(data.round)
+        campaign, ticket, loaded = _load_for_count(code, data.ticket, user, round_)
     except CountappError:
         campaign_service.get(code)   # an unknown campaign is what the caller hears first
         raise
-    if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
-        # A count of this ticket is in: maybe this very one, sent again. Looked up under the ticket's lock,
-        # so the same count sent twice at once waits here for the first one. (A first count of an issued
-        # ticket cannot be a replay; a client_id used twice is caught by its unique index below.)
-        replayed = _replayed(campaign, client_id, ticket, data, unit, user)
-        if replayed is not None:
-            return replayed
-    checked = check_count(campaign, ticket, unit, data, user=user, source=source, client_id=client_id,
-                          users_team=users_team)
+    unit = loaded.unit
+    try:
+        checked = check_count(campaign, ticket, unit, data, user=user, source=source, client_id=client_id,
+                              users_team=loaded.team, on_sheet=loaded.on_sheet,
+                              decision=_decision_with(loaded) if round_ == 2 else None)
+    except CountappError:
+        if client_id and ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED):
+            # Refused, but a count of this ticket is in: maybe this very one, sent again (the round is done,
+            # the campaign moved on...), or its client_id reused. That answer comes first. Looked up under the
+            # ticket's lock, so the same count sent twice at once waits for the first one. A count that
+            # passes every rule needs no look-up: a client_id used before is caught by its unique index below,
+            # and answered the same way. (A first count of an issued ticket cannot be a replay.)
+            replayed = _replayed(campaign, client_id, ticket, data, unit, user)
+            if replayed is not None:
+                return replayed
+        raise
     values, change, event, team = checked.values, checked.change, checked.event, checked.team
     label, round_ = event["entity_id"], values["round"]
     try:
         if dialect() == "postgresql":
             # The chain is locked first (the ticket already is): then one statement writes everything.
-            count = _write_count(values, ticket, change, audit.chained_event(**event, head=chain_head))
+            count = _write_count(values, ticket, change, audit.chained_event(**event, head=loaded.head))
         else:
             # SQLite: this first write takes the database's write lock, which then guards the chain.
             count = _insert_count(values, ticket)

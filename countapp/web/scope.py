@@ -36,6 +36,9 @@ def scoped(user) -> bool:
 
 def campaign_codes(user: User) -> frozenset[str]:
     """Codes of the campaigns where the user is in a team (leader or member), once per request."""
+    known = getattr(user, "campaign_codes", None)
+    if known is not None:   # read with the session user (web.security.load_user), in this request
+        return known
     cache = g.setdefault("_countapp_scope", {})
     if user.id not in cache:
         cache[user.id] = frozenset(count_views.campaign_codes_of_member(user))
