@@ -2,7 +2,7 @@
 
 Rows come from ``countapp.filecheck.check_stock`` chunk by chunk, as they are checked. Sites, zones,
 locations and items are created as they first appear; book lines are inserted in chunks (COPY on
-PostgreSQL, the driver's executemany on SQLite).
+PostgreSQL, in a thread while the next chunk is checked; the driver's executemany on SQLite).
 Re-importing replaces the snapshot: matching lines are updated, new ones added, and lines no
 longer in the file are removed, or set to a book quantity of 0 when a ticket already names them
 (a ticket is never orphaned).
@@ -231,7 +231,8 @@ class StockWriter:
     """Replaces a campaign's book snapshot chunk by chunk, inside the caller's transaction.
 
     ``write`` takes each chunk of checked rows as the check hands it out (``filecheck.check_stock``'s
-    ``on_rows``) and writes it at once: memory holds one chunk, plus the ids of items and places and,
+    ``on_rows``) and writes it at once: memory holds one chunk (two on PostgreSQL: the one being
+    copied and the one being checked), plus the ids of items and places and,
     when a snapshot is being replaced, the keys of its lines. ``finish`` removes the lines the file no
     longer has. A file found bad after some chunks were written is undone by the caller's rollback.
     """
