@@ -53,7 +53,8 @@ class Location(db.Model):
                       sa.CheckConstraint("length(code) > 0", name="code_not_empty"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    # No index of its own: both unique indexes start with campaign_id (pgimport0001).
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
     zone_id: Mapped[int] = mapped_column(sa.ForeignKey("zone.id"), index=True)
     code: Mapped[str] = mapped_column(sa.String(120))
     # Places added by hand for the instructions (no book stock there yet).
@@ -70,7 +71,8 @@ class Item(db.Model):
                       sa.CheckConstraint("length(reference) > 0", name="reference_not_empty"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    # No index of its own: both unique indexes start with campaign_id (pgimport0001).
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
     reference: Mapped[str] = mapped_column(sa.String(120))
     designation: Mapped[str] = mapped_column(sa.String(300), default="")
     unit: Mapped[str] = mapped_column(sa.String(20))

@@ -6,7 +6,9 @@ thirds of its time in a million-line stock import (issue 20). Now two keys, ``(c
 item_id)`` to ``item (campaign_id, id)`` and ``(campaign_id, location_id)`` to ``location
 (campaign_id, id)``: stricter (the item and the place must be the line's campaign's) and one check
 fewer per line; the campaign itself is reached through the item, whose own key points at it.
-``item`` and ``location`` get the unique index ``(campaign_id, id)`` these keys point at.
+``item`` and ``location`` get the unique index ``(campaign_id, id)`` these keys point at, and lose
+``ix_item_campaign_id`` and ``ix_location_campaign_id``: their unique constraints on (campaign_id,
+reference or code) and the new indexes start with campaign_id and serve the same lookups.
 
 Existing lines are checked first: a line naming another campaign's item or location stops the
 upgrade with how many there are, nothing changed. SQLite cannot alter a foreign key and batch mode
@@ -74,6 +76,7 @@ def _sqlite_rewrite(replacements: list[tuple[str, str]]) -> None:
 def upgrade():
     for table in ("item", "location"):
         op.create_index(f"uq_{table}_campaign_id_id", table, ["campaign_id", "id"], unique=True)
+        op.drop_index(f"ix_{table}_campaign_id", table_name=table)
     _refuse_lines_across_campaigns()
     if op.get_bind().dialect.name == "sqlite":
         old = list(OLD_KEYS)
@@ -99,4 +102,5 @@ def downgrade():
         for name, (column, table, target) in OLD_KEYS.items():
             op.create_foreign_key(name, "book_line", table, [column], [target])
     for table in ("item", "location"):
+        op.create_index(f"ix_{table}_campaign_id", table, ["campaign_id"])
         op.drop_index(f"uq_{table}_campaign_id_id", table_name=table)
