@@ -56,9 +56,9 @@ class _Places:
     def _create(self, model, key, rows: list[dict]) -> dict[str, int]:
         """Insert ``rows`` and give the new ids by code.
 
-        The ids are never read back by code: reading 125,000 of them back with thousands of values in
-        IN cost PostgreSQL 7 to 78 s of CPU over a million-line import, depending on its plan (issue
-        20). PostgreSQL: ids drawn from the table's sequence, rows sent by COPY; SQLite: the INSERT
+        The ids are never read back by code: with the 125,000 items and places of a million-line
+        file, read back with thousands of values in IN, their creation cost PostgreSQL 10 to 78 s of
+        CPU from one run to the next, as its plan changed (issue 20). PostgreSQL: ids drawn from the table's sequence, rows sent by COPY; SQLite: the INSERT
         returns them, in the rows' order."""
         table = model.__table__
         codes = [row[key.key] for row in rows]
