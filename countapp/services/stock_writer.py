@@ -2,7 +2,7 @@
 
 Rows come from ``countapp.filecheck.check_stock`` chunk by chunk, as they are checked. Sites, zones,
 locations and items are created as they first appear; book lines are inserted in chunks (COPY on
-PostgreSQL, the driver's executemany on SQLite).
+PostgreSQL, in a thread while the next chunk is checked; the driver's executemany on SQLite).
 Re-importing replaces the snapshot: matching lines are updated, new ones added, and lines no
 longer in the file are removed, or set to a book quantity of 0 when a ticket already names them
 (a ticket is never orphaned).
@@ -10,6 +10,7 @@ longer in the file are removed, or set to a book quantity of 0 when a ticket alr
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -53,15 +54,28 @@ class _Places:
         return dict(db.session.execute(sa.select(key, model.id).where(model.campaign_id == self.campaign_id)).all())
 
     def _create(self, model, key, rows: list[dict]) -> dict[str, int]:
-        """Insert ``rows`` and give the new ids by code (read back for these codes only)."""
+        """Insert ``rows`` and give the new ids by code.
+
+        The ids are never read back by code: with the 125,000 items and places of a million-line
+        file, read back with thousands of values in IN, their creation cost PostgreSQL 10 to 78 s of
+        CPU from one run to the next, as its plan changed (issue 20). PostgreSQL: ids drawn from the table's sequence, rows sent by COPY; SQLite: the INSERT
+        returns them, in the rows' order."""
         table = model.__table__
-        db.session.execute(sa.insert(table), [{"campaign_id": self.campaign_id, **row} for row in rows])
         codes = [row[key.key] for row in rows]
-        ids: dict[str, int] = {}
-        for start in range(0, len(codes), 5000):
-            ids.update(db.session.execute(sa.select(key, model.id).where(
-                model.campaign_id == self.campaign_id, key.in_(codes[start:start + 5000]))).all())
-        return ids
+        connection = db.session.connection()
+        if connection.dialect.name != "postgresql":
+            statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            ids = db.session.execute(statement, [{"campaign_id": self.campaign_id, **row} for row in rows]).scalars()
+            return dict(zip(codes, ids, strict=True))
+        ids = connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})"
+        ).scalars().all()
+        columns = ("id", "campaign_id", *rows[0])
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for id_, row in zip(ids, rows, strict=True):
+                    copy.write_row((id_, self.campaign_id, *row.values()))
+        return dict(zip(codes, ids, strict=True))
 
     def prepare(self, rows: list) -> None:
         """Create every site, zone, location and item the rows name that the campaign lacks; update
@@ -120,16 +134,23 @@ def _values(campaign_id: int, item_id: int, location_id: int, row) -> tuple:
             getattr(row.owner, "value", row.owner), row.holder or "", row.last_movement_date, row.market_price)
 
 
+_COPY = f"COPY book_line ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _copy(dbapi_connection, batch: list[tuple]) -> None:
+    """COPY ``batch`` into book_line on a psycopg connection (several times faster than INSERT)."""
+    with dbapi_connection.cursor() as cursor:
+        with cursor.copy(_COPY) as copy:
+            for values in batch:
+                copy.write_row(values)
+
+
 def _insert(batch: list[tuple]) -> None:
     if not batch:
         return
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        # COPY is several times faster than multi-row INSERT for large snapshots.
-        with connection.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(f"COPY book_line ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for values in batch:
-                    copy.write_row(values)
+        _copy(connection.connection.dbapi_connection, batch)
     else:
         # SQLite: straight to the driver, values converted as SQLAlchemy's Numeric and Date types
         # would (float, ISO text); skipping per-row statement processing halves the time.
@@ -139,6 +160,41 @@ def _insert(batch: list[tuple]) -> None:
             (campaign, item, location, lot, float(qty), float(cost), owner, holder,
              None if date is None else date.isoformat(), None if price is None else float(price))
             for campaign, item, location, lot, qty, cost, owner, holder, date, price in batch])
+
+
+class _BackgroundCopy:
+    """PostgreSQL: a chunk's COPY runs in a thread while the next chunk is read and checked.
+
+    The server's work on a chunk (rows, indexes, then the key checks at the end of the statement)
+    used to wait for the client and the client for it; on two cores they now overlap. The thread
+    uses the transaction's connection only between ``start`` and ``wait``, and every other use of
+    the connection comes after ``wait``: psycopg's connection lock would serialise a stray one anyway.
+    """
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self, dbapi_connection, batch: list[tuple]) -> None:
+        self.wait()
+
+        def run():
+            try:
+                _copy(dbapi_connection, batch)
+            except BaseException as error:  # handed to the caller by wait()
+                self.error = error
+
+        self.thread = threading.Thread(target=run, name="stock-copy", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        """Wait for the chunk being copied; raise what its COPY raised."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
 
 
 def _update(batch: list[dict]) -> None:
@@ -175,7 +231,8 @@ class StockWriter:
     """Replaces a campaign's book snapshot chunk by chunk, inside the caller's transaction.
 
     ``write`` takes each chunk of checked rows as the check hands it out (``filecheck.check_stock``'s
-    ``on_rows``) and writes it at once: memory holds one chunk, plus the ids of items and places and,
+    ``on_rows``) and writes it at once: memory holds one chunk (two on PostgreSQL: the one being
+    copied and the one being checked), plus the ids of items and places and,
     when a snapshot is being replaced, the keys of its lines. ``finish`` removes the lines the file no
     longer has. A file found bad after some chunks were written is undone by the caller's rollback.
     """
@@ -192,10 +249,25 @@ class StockWriter:
                 .where(BookLine.campaign_id == campaign.id))
         }
         self.seen: set[int] = set()
+        self.background = _BackgroundCopy() if db.session.connection().dialect.name == "postgresql" else None
+
+    def __enter__(self) -> "StockWriter":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        """Never leave a COPY running: the caller's commit or rollback comes next."""
+        if self.background is not None:
+            try:
+                self.background.wait()
+            except Exception:
+                if kind is None:
+                    raise
 
     def write(self, rows: list) -> None:
         """Write one chunk of checked rows (new lines inserted, lines already there updated)."""
         places, result, existing = self.places, self.result, self.existing
+        if self.background is not None:
+            self.background.wait()
         places.prepare(rows)
         items, locations, campaign_id = places.items, places.locations, self.campaign_id
         inserts: list[tuple] = []
@@ -208,8 +280,11 @@ class StockWriter:
             else:
                 self.seen.add(line_id)
                 updates.append({"b_id": line_id, **dict(zip(_UPDATED, values[4:]))})
-        _insert(inserts)
         _update(updates)
+        if self.background is not None and inserts:
+            self.background.start(db.session.connection().connection.dbapi_connection, inserts)
+        else:
+            _insert(inserts)
         result.inserted += len(inserts)
         result.updated += len(updates)
         result.lines += len(rows)
@@ -218,6 +293,8 @@ class StockWriter:
 
     def finish(self) -> StockWriteResult:
         """Remove the lines the file no longer has (set to 0 where a ticket names them); the counts."""
+        if self.background is not None:
+            self.background.wait()
         result = self.result
         gone = set(self.existing.values()) - self.seen
         if gone:

@@ -93,6 +93,20 @@ def test_database_refuses_duplicate_book_line(make_campaign):
                       book_qty=Decimal("3"), unit_cost=Decimal("2")))
 
 
+def test_database_refuses_a_book_line_naming_another_campaigns_item_or_location(make_campaign):
+    campaign, other = make_campaign(), make_campaign(code="FY2025B")
+    item, location = _stock(campaign)
+    other_item, other_location = _stock(other)
+    db.session.commit()   # the first refusal rolls back: the items and places stay for the second
+    db.session.add(BookLine(campaign_id=campaign.id, item_id=item.id, location_id=location.id, lot="",
+                            book_qty=Decimal("1"), unit_cost=Decimal("2")))
+    db.session.flush()    # the line of its own campaign goes in
+    _refused(BookLine(campaign_id=campaign.id, item_id=other_item.id, location_id=location.id, lot="",
+                      book_qty=Decimal("1"), unit_cost=Decimal("2")))
+    _refused(BookLine(campaign_id=campaign.id, item_id=item.id, location_id=other_location.id, lot="",
+                      book_qty=Decimal("1"), unit_cost=Decimal("2")))
+
+
 def test_database_refuses_unknown_role_value(app):
     _refused(sa.text("INSERT INTO user_account (login, name, role, password_hash, is_storekeeper, active, created_at) "
                      "VALUES ('x', 'x', 'boss', 'h', false, true, CURRENT_TIMESTAMP)"), flush=False)

@@ -82,6 +82,27 @@ def test_a_bad_last_line_leaves_nothing_written(campaign, tmp_path, chunks, last
     assert _snapshot() == before
 
 
+def test_a_chunk_the_database_refuses_leaves_nothing_written(campaign, tmp_path, monkeypatch):
+    """On PostgreSQL a chunk's COPY runs while the next chunk is checked: its failure still stops the
+    import and undoes every chunk, those before it included."""
+    before = _snapshot()
+    calls: list[int] = []
+
+    def refusing(real):
+        def write(*args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("the database refused this chunk")
+            return real(*args)
+        return write
+
+    monkeypatch.setattr(stock_writer, "_copy", refusing(stock_writer._copy))
+    monkeypatch.setattr(stock_writer, "_insert", refusing(stock_writer._insert))
+    with pytest.raises(RuntimeError, match="refused this chunk"):
+        imports.import_file("stock", "FY2025", _file(tmp_path, LINES))
+    assert _snapshot() == before
+
+
 def test_a_book_line_given_twice_across_chunks_names_its_first_line(campaign, tmp_path, chunks):
     with pytest.raises(ImportRefused) as refused:
         imports.import_file("stock", "FY2025", _file(tmp_path, [*LINES[:5], "B-2;Oil;l;32;L-02;Z1;S1;LOT9;1;3,10",
