@@ -45,6 +45,15 @@ def _converted(rows: Iterable[Sequence], converters: list) -> list[tuple]:
     return out
 
 
+def copy_rows(psycopg_connection, target: str, rows: Iterable[Sequence]) -> None:
+    """PostgreSQL's COPY of ``rows`` (values as the driver takes them) into ``target``, a table and its
+    columns as COPY names them (``"book_line (campaign_id, item_id, ...)"``): several times faster than
+    INSERT for many rows."""
+    with psycopg_connection.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def insert_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Insert ``rows`` (sequences of values in ``columns`` order) into ``table``.
 
@@ -60,9 +69,7 @@ def insert_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence
     target = dialect.identifier_preparer.format_table(table)
     raw = connection.connection.driver_connection
     if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-            for values_row in values:
-                copy.write_row(values_row)
+        copy_rows(raw, f"{target} ({names})", values)
         return
     cursor = raw.cursor()
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ..bulk import copy_rows
 from ..extensions import db
 from ..models import BookLine, Campaign, Item, Location, Site, Ticket, Zone
 
@@ -58,8 +59,8 @@ class _Places:
 
         The ids are never read back by code: with the 125,000 items and places of a million-line
         file, read back with thousands of values in IN, their creation cost PostgreSQL 10 to 78 s of
-        CPU from one run to the next, as its plan changed (issue 20). PostgreSQL: ids drawn from the table's sequence, rows sent by COPY; SQLite: the INSERT
-        returns them, in the rows' order."""
+        CPU from one run to the next, as its plan changed (issue 20). PostgreSQL: ids drawn from the
+        table's sequence, rows sent by COPY; SQLite: the INSERT returns them, in the rows' order."""
         table = model.__table__
         codes = [row[key.key] for row in rows]
         connection = db.session.connection()
@@ -71,10 +72,8 @@ class _Places:
             f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})"
         ).scalars().all()
         columns = ("id", "campaign_id", *rows[0])
-        with connection.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for id_, row in zip(ids, rows, strict=True):
-                    copy.write_row((id_, self.campaign_id, *row.values()))
+        copy_rows(connection.connection.dbapi_connection, f"{table.name} ({', '.join(columns)})",
+                  ((id_, self.campaign_id, *row.values()) for id_, row in zip(ids, rows, strict=True)))
         return dict(zip(codes, ids, strict=True))
 
     def prepare(self, rows: list) -> None:
@@ -134,15 +133,12 @@ def _values(campaign_id: int, item_id: int, location_id: int, row) -> tuple:
             getattr(row.owner, "value", row.owner), row.holder or "", row.last_movement_date, row.market_price)
 
 
-_COPY = f"COPY book_line ({', '.join(COLUMNS)}) FROM STDIN"
+_BOOK_LINES = f"book_line ({', '.join(COLUMNS)})"
 
 
 def _copy(dbapi_connection, batch: list[tuple]) -> None:
-    """COPY ``batch`` into book_line on a psycopg connection (several times faster than INSERT)."""
-    with dbapi_connection.cursor() as cursor:
-        with cursor.copy(_COPY) as copy:
-            for values in batch:
-                copy.write_row(values)
+    """COPY ``batch`` into book_line on a psycopg connection."""
+    copy_rows(dbapi_connection, _BOOK_LINES, batch)
 
 
 def _insert(batch: list[tuple]) -> None:
