@@ -169,15 +169,16 @@ def _cycle_sheets(report: AnnualReport) -> list[Sheet]:
                         "diff_value": r.difference_value, "net_value": r.net_value} for r in cy.rows], columns)
     kinds = {**{c: "int" for c in ("lines", "counted_once", "overdue", "counts", "within_tolerance")},
              "coverage_pct": "qty", "accuracy_pct": "qty", "diff_value": "money", "net_value": "money"}
-    figures = _frame([{"item": "cycle_programme", "value": cy.code},
-                      {"item": "cycle_items_counted", "value": cy.items_counted},
-                      {"item": "cycle_items_total", "value": cy.items_total},
-                      {"item": "cycle_year_end_items", "value": cy.year_end_items},
-                      {"item": "cycle_adjustments", "value": cy.adjustments},
-                      {"item": "cycle_adjustments_value", "value": cy.adjustments_value},
-                      {"item": "cycle_counted_by_neither", "value": ", ".join(cy.counted_by_neither)}],
-                     ["item", "value"])
-    return [Sheet("cycle_counts", by_class, kinds), Sheet("cycle_figures", figures)]
+    # One row, a typed column a figure: counts as numbers, the value as money, in Excel.
+    figures = _frame([{"programme": cy.code, "items_counted": cy.items_counted, "items_total": cy.items_total,
+                       "year_end_items": cy.year_end_items, "adjustments": cy.adjustments,
+                       "adjustments_value": cy.adjustments_value,
+                       "counted_by_neither": ", ".join(cy.counted_by_neither)}],
+                     ["programme", "items_counted", "items_total", "year_end_items", "adjustments",
+                      "adjustments_value", "counted_by_neither"])
+    figure_kinds = {**{c: "int" for c in ("items_counted", "items_total", "year_end_items", "adjustments")},
+                    "adjustments_value": "money"}
+    return [Sheet("cycle_counts", by_class, kinds), Sheet("cycle_figures", figures, figure_kinds)]
 
 
 def _date_kind(frame: pd.DataFrame, column: str) -> str:
