@@ -147,12 +147,18 @@ def test_an_auditor_reads_and_samples_but_does_not_count_nor_accept(make_program
         cycle_reports.draw_test_sample("CC2025", size=3, by=people["c1"])
 
 
-def test_accepted_differences_become_adjustments_and_entries(make_programme, people):
-    make_programme()
+def _confirmed_difference(people):
+    """B1 at L-01 (book 100) counted 95 by two counters on 3 February: a difference both counts confirm."""
     entry = _entry("CC2025", "B1", "L-01")
     day = dt.date(2025, 2, 3)
     cycle_counts.record_count("CC2025", Count(entry.id, 1, "95", counted_on=day), by=people["c1"])
     cycle_counts.record_count("CC2025", Count(entry.id, 2, "95", counted_on=day), by=people["c2"])
+    return entry
+
+
+def test_accepted_differences_become_adjustments_and_entries(make_programme, people):
+    make_programme()
+    entry = _confirmed_difference(people)
     [difference] = cycle_counts.differences("CC2025", by=people["office"])
     assert (difference.difference, difference.value_cents) == (D(-5), -5000)
     with pytest.raises(Forbidden):
@@ -169,10 +175,7 @@ def test_accepted_differences_become_adjustments_and_entries(make_programme, peo
 
 def test_the_adjustments_csv_guards_formulas_and_speaks_excel(make_programme, people):
     make_programme()
-    entry = _entry("CC2025", "B1", "L-01")
-    day = dt.date(2025, 2, 3)
-    cycle_counts.record_count("CC2025", Count(entry.id, 1, "95", counted_on=day), by=people["c1"])
-    cycle_counts.record_count("CC2025", Count(entry.id, 2, "95", counted_on=day), by=people["c2"])
+    entry = _confirmed_difference(people)
     cycle_counts.accept("CC2025", [entry.id], cause="breakage", by=people["office"])
     # A designation comes from the ERP's file: a spreadsheet must show it, never run it.
     entry.line.item.designation = "=HYPERLINK(\"http://x\")"

@@ -263,11 +263,12 @@ def test_combined_mode_chooses_the_year_end_items_in_the_settings_page(people, m
     assert not re.search(r'name="year_end_classes" value="[ABC]" checked', page)
     assert re.search(r'name="year_end_value"[^>]*value="1000"', page)
     chosen = set(db.session.scalars(sa.select(CycleItem.reference).where(CycleItem.year_end.is_(True))))
-    rows = csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";")
+    def number(text: str) -> Decimal:       # the French file's "1 250,5"
+        return Decimal(text.replace(" ", "").replace(",", "."))
+
     worth: dict[str, Decimal] = {}
-    for row in rows:
-        if row["Propriétaire"] == "propre":
-            number = (lambda v: Decimal(v.replace(" ", "").replace(",", ".")))
+    for row in csv.DictReader(io.StringIO(STOCK.read_bytes().decode("cp1252")), delimiter=";"):
+        if row["Propriétaire"] == "propre":      # own stock: the programme's items
             worth[row["Référence"]] = worth.get(row["Référence"], Decimal(0)) + \
                 number(row["Quantité théorique"]) * number(row["Coût unitaire"])
     assert chosen == {reference for reference, value in worth.items() if value >= 1000}
