@@ -15,6 +15,8 @@ from flask.cli import with_appcontext
 
 from .cli import command, root, user_cli
 from .cli_output import counted
+from .count_writer import Supervisor, writer_command
+from .count_writer import serve as serve_writer
 
 MAX_DEFAULT_WORKERS = 8
 
@@ -96,8 +98,10 @@ def make_server(app, options: dict):
               help="Seconds before a silent worker is restarted.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on stdout.")
+@click.option("--count-writer/--no-count-writer", default=True, show_default=True,
+              help="Write the tablets' counts a batch at a time in a process of their own (group commit).")
 @with_appcontext
-def serve_command(host, port, workers, threads, timeout, access_log):
+def serve_command(host, port, workers, threads, timeout, access_log, count_writer):
     """Serve the app for real (gunicorn); run `countapp worker` beside it for imports, prints, reports."""
     app = current_app._get_current_object()
     fmt = app.config.get("COUNTAPP_LOG_FORMAT", "text")
@@ -108,9 +112,26 @@ def serve_command(host, port, workers, threads, timeout, access_log):
     from .extensions import db
 
     db.engine.dispose()
-    # Outside the command's app context: a worker forked inside it would keep that context for every
-    # request, and with it `g` (the logged-in user, the CSRF token) from one request to the next.
-    contextvars.Context().run(make_server(app, options).run)
+    writer = None
+    if count_writer:
+        writer = Supervisor(writer_command()).start()
+        app.config["COUNTAPP_COUNT_WRITER"] = writer.path   # read by the workers' count view (web.api)
+    try:
+        # Outside the command's app context: a worker forked inside it would keep that context for every
+        # request, and with it `g` (the logged-in user, the CSRF token) from one request to the next.
+        contextvars.Context().run(make_server(app, options).run)
+    finally:
+        if writer is not None:
+            writer.stop()
+
+
+@root.command("count-writer", hidden=True)
+@click.option("--socket", "path", required=True, help="The Unix socket to listen on.")
+@click.option("--parent", type=int, help="Stop when this process (the server) is gone.")
+@with_appcontext
+def count_writer_command(path, parent):
+    """The count writer of `countapp serve` (started by it): writes the tablets' counts a batch at a time."""
+    serve_writer(current_app._get_current_object(), path, parent=parent)
 
 
 def _queue_name(app) -> str:

@@ -84,3 +84,9 @@ class Conflict(CountappError):
 
 class Forbidden(CountappError):
     status = 403
+
+
+class Unavailable(CountappError):
+    """Nothing is wrong with the request, but it could not be served now: send it again in a moment."""
+
+    status = 503

@@ -24,7 +24,7 @@ from .enums import (
 from .stock import BookLine, Item, Location, Movement, Site, Zone, zone_storekeeper
 from .teams import Team, team_member, team_zone
 from .tickets import Ticket, TicketRange, TicketReturn, TicketVoid
-from .users import User
+from .users import SessionUser, User
 
 __all__ = [
     "AuditEvent", "BookLine", "CampaignText", "InstructionsAck", "InstructionsDraft", "InstructionsVersion", "Job", "JobFile",
@@ -32,5 +32,5 @@ __all__ = [
     "CountMethod", "CountSource", "CycleAdjustment", "CycleCount", "CycleItem", "CycleLine", "CycleMovement",
     "CyclePlan", "CycleProgramme", "Item", "Location", "Movement", "MovementKind", "OpeningBalance", "Owner",
     "PhysicalState", "Role", "Site", "Team", "Ticket", "TicketRange", "TicketReturn", "TicketStatus",
-    "TicketVoid", "User", "Valuation", "Zone", "team_member", "team_zone", "zone_storekeeper",
+    "SessionUser", "TicketVoid", "User", "Valuation", "Zone", "team_member", "team_zone", "zone_storekeeper",
 ]

@@ -1,6 +1,7 @@
 """People who log in, with one role each."""
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -92,3 +93,18 @@ class SessionUser(UserMixin):
 
     def __repr__(self) -> str:
         return f"<SessionUser {self.login} {self.role.value}>"
+
+    def __reduce__(self):
+        # Pickled as its values: the count writer gets the user from the web worker that checked the session.
+        return _session_user, (tuple(getattr(self, name) for name in SESSION_COLUMNS), self.campaign_codes)
+
+
+def _session_user(values: tuple, campaign_codes) -> SessionUser:
+    row = _SessionRow(*values, "\n".join(sorted(campaign_codes)) if campaign_codes else None)
+    user = SessionUser(row)
+    if campaign_codes is None:
+        object.__setattr__(user, "campaign_codes", None)
+    return user
+
+
+_SessionRow = namedtuple("_SessionRow", (*SESSION_COLUMNS, "member_codes"))

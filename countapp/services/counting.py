@@ -190,7 +190,13 @@ def _check_round(value) -> int:
     return round_
 
 
-def _check_client_id(value) -> str | None:
+def check_ticket_given(value) -> None:
+    """A ticket's number or barcode is text or a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CountappError(N_("A ticket number is required."), field="ticket")
+
+
+def check_client_id(value) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
@@ -442,7 +448,7 @@ def keep_in_step(ticket: Ticket, values: dict) -> None:
 _INSERT_COUNT = sa.insert(Count.__table__).returning(Count.__table__.c.id)
 
 
-def _count_object(count_id: int, values: dict, ticket: Ticket) -> Count:
+def count_object(count_id: int, values: dict, ticket: Ticket) -> Count:
     """What was written, as a Count object kept out of the session until ``_attach`` (after the
     commit): a rolled-back transaction leaves nothing of it there."""
     count = Count(id=count_id, **values)
@@ -454,7 +460,7 @@ def _insert_count(values: dict, ticket: Ticket) -> Count:
     """Write one count with a single INSERT (no unit of work). Raises IntegrityError when the round's
     count or the client_id is already in."""
     count_id = db.session.connection().execute(_INSERT_COUNT, values).scalar_one()
-    return _count_object(count_id, values, ticket)
+    return count_object(count_id, values, ticket)
 
 
 def _bound(table: sa.Table, prefix: str, names) -> dict:
@@ -484,7 +490,7 @@ def _write_count(values: dict, ticket: Ticket, change: dict, event: dict) -> Cou
                   **{"t_" + k: v for k, v in change.items()}, **{"e_" + k: v for k, v in event.items()}}
     count_id = db.session.connection().execute(_count_write_pg(tuple(sorted(change))), parameters).scalar_one()
     keep_in_step(ticket, change)
-    return _count_object(count_id, values, ticket)
+    return count_object(count_id, values, ticket)
 
 
 def _attach(count: Count) -> Count:
@@ -567,7 +573,7 @@ def _quantity_text(count: Count, unit: str | None) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def _replayed(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInput, unit: str | None,
+def replayed_count(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInput, unit: str | None,
               user: User) -> CountResult | None:
     """The stored count when ``client_id`` was already used for this very count (a replay); None when it
     was never used. Used for anything else, it is a conflict that names the first count, so that the
@@ -596,7 +602,7 @@ def _replayed(campaign: Campaign, client_id: str, ticket: Ticket, data: CountInp
                    name=differs)
 
 
-def _current_quantity_of(ticket_id, round_: int):
+def current_quantity_query(ticket_id, round_: int):
     """The quantity of ``current_count``, as a query (correlated when ``ticket_id`` is a column)."""
     later = _LATER
     newer_exists = sa.select(later.id).where(later.supersedes_id == Count.id).exists()
@@ -605,7 +611,7 @@ def _current_quantity_of(ticket_id, round_: int):
 
 
 # Built once per round (parameter: ticket_id).
-_CURRENT_QUANTITY = {r: _current_quantity_of(sa.bindparam("ticket_id"), r) for r in (1, 2, 3)}
+_CURRENT_QUANTITY = {r: current_quantity_query(sa.bindparam("ticket_id"), r) for r in (1, 2, 3)}
 
 
 @functools.cache
@@ -634,7 +640,7 @@ def _count_load_statement(postgresql: bool, round_: int = 0) -> sa.Select:
                                   line_item.category.label("basis_category"), BookLine.item_id.label("basis_item"),
                                   BookLine.location_id.label("basis_location"), BookLine.lot.label("basis_lot"))
         if not postgresql:
-            query = query.add_columns(_current_quantity_of(Ticket.id, 1).scalar_subquery().label("quantity1"))
+            query = query.add_columns(current_quantity_query(Ticket.id, 1).scalar_subquery().label("quantity1"))
     elif round_ == 3:
         sheet = (sa.select(RecountSheet.id)
                  .join(recount_sheet_ticket, recount_sheet_ticket.c.sheet_id == RecountSheet.id)
@@ -650,7 +656,7 @@ def _count_load_statement(postgresql: bool, round_: int = 0) -> sa.Select:
             .outerjoin(head, sa.true()).with_for_update(of=Ticket))
 
 
-def _round_of(value) -> int:
+def round_of(value) -> int:
     """The round asked for, or 0 when it is not one (``check_count`` says why)."""
     try:
         return _check_round(value)
@@ -783,10 +789,9 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
                  ) -> CountResult:
     """Record one count (one transaction); a replayed ``client_id`` returns the stored count."""
     try:
-        client_id = _check_client_id(data.client_id)
-        if isinstance(data.ticket, bool) or not isinstance(data.ticket, (str, int)):
-            raise CountappError(N_("A ticket number is required."), field="ticket")
-        round_ = _round_of(data.round)
+        client_id = check_client_id(data.client_id)
+        check_ticket_given(data.ticket)
+        round_ = round_of(data.round)
         campaign, ticket, loaded = _load_for_count(code, data.ticket, user, round_)
     except CountappError:
         campaign_service.get(code)   # an unknown campaign is what the caller hears first
@@ -803,7 +808,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
             # ticket's lock, so the same count sent twice at once waits for the first one. A count that
             # passes every rule needs no look-up: a client_id used before is caught by its unique index below,
             # and answered the same way. (A first count of an issued ticket cannot be a replay.)
-            replayed = _replayed(campaign, client_id, ticket, data, unit, user)
+            replayed = replayed_count(campaign, client_id, ticket, data, unit, user)
             if replayed is not None:
                 return replayed
         raise
@@ -822,7 +827,7 @@ def submit_count(code: str, data: CountInput, *, user: User, source: CountSource
         campaign = campaign_service.get(code)
         ticket = find_ticket(campaign, data.ticket)
         if client_id:
-            replayed = _replayed(campaign, client_id, ticket, data, unit, user)
+            replayed = replayed_count(campaign, client_id, ticket, data, unit, user)
             if replayed is not None:
                 return replayed
         raise _already_counted(label, round_, current_count(ticket.id, round_)) from None

@@ -7,16 +7,18 @@ of a ticket is decided in services.count_views (counting teams are blind).
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tickets.errors import CountappError, Forbidden, N_, NotFound
+from tickets.errors import CountappError, Forbidden, N_, NotFound, Unavailable
 
+from ... import count_writer
 from ...extensions import db
-from ...models import Campaign, CountSource, Role
+from ...models import Campaign, CountSource, Role, SessionUser
 from ...services import campaigns as campaign_service
 from ...services import count_views, counting, jobs, progress as progress_service
+from ...services.count_batch import CountRequest
 from ...services import tickets as ticket_service
 from ...services import users as user_service
 from ..security import ALL_ROLES, requires
@@ -118,7 +120,22 @@ def add_count():
         method=body.get("method") or "counted", packaging=body.get("packaging"), counted_at=body.get("counted_at"),
         client_id=body.get("client_id"), reference=body.get("reference"), location=body.get("location"),
         lot=body.get("lot"))
-    result = counting.submit_count(code.strip(), data, user=current_user, source=_source())
+    user = current_user._get_current_object()
+    writer = current_app.config.get("COUNTAPP_COUNT_WRITER")
+    if writer and isinstance(user, SessionUser):
+        # `countapp serve`: the count writer writes it with the other counts that came in meanwhile.
+        try:
+            outcome = count_writer.submit(writer, CountRequest(code.strip(), data, user, _source()))
+        except count_writer.WriterLost:
+            raise Unavailable(N_("The count could not be confirmed: it is kept on the tablet and will be sent "
+                                 "again.")) from None
+        if outcome is not None:
+            if outcome.error is not None:
+                raise outcome.error
+            if outcome.view is None:
+                raise RuntimeError("the count writer could not write this count: see its log")
+            return jsonify(count=outcome.view, replayed=not outcome.created), 201 if outcome.created else 200
+    result = counting.submit_count(code.strip(), data, user=user, source=_source())
     return jsonify(count=count_views.count_view(result.count, result.campaign), replayed=not result.created), \
         201 if result.created else 200
 
