@@ -97,7 +97,9 @@ class BookLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # No index of its own: the unique constraint's index starts with campaign_id (perfimport0001).
     campaign_id: Mapped[int]
-    item_id: Mapped[int] = mapped_column(index=True)
+    # No index of its own either: every query on it names the campaign, and the unique constraint's
+    # index (campaign_id, item_id, ...) serves it (stockimport0001).
+    item_id: Mapped[int]
     location_id: Mapped[int] = mapped_column(index=True)
     lot: Mapped[str] = mapped_column(sa.String(80), default="")
     book_qty: Mapped[Decimal] = mapped_column(QTY)

@@ -200,8 +200,8 @@ def add_chosen_line(code: str, number: int, *, ticket: str = "", reference: str 
         values.update(item_id=item.id, location_id=place.id, book_line_id=line.id if line else None)
         label = book_key(item.reference, place.code, values["lot"])
     book_qty = line.book_qty if line else None
-    cost = line.unit_cost if line else (db.session.scalar(sa.select(sa.func.max(BookLine.unit_cost))
-                                                          .where(BookLine.item_id == values["item_id"])) or Decimal(0))
+    cost = line.unit_cost if line else (db.session.scalar(sa.select(sa.func.max(BookLine.unit_cost)).where(
+        BookLine.campaign_id == campaign.id, BookLine.item_id == values["item_id"])) or Decimal(0))
     _lock(campaign)
     position = (db.session.scalar(sa.select(sa.func.max(AuditSampleLine.position))
                                   .where(AuditSampleLine.sample_id == sample.id)) or 0) + 1

@@ -332,7 +332,8 @@ def search_locations(campaign: Campaign, q: str, *, team: Team | None = None, li
 def search_lots(campaign: Campaign, reference: str, location: str = "", *, limit: int = 50) -> list[str]:
     """Lots the book knows for an item (at a location when given)."""
     query = (sa.select(BookLine.lot).join(Item, Item.id == BookLine.item_id)
-             .where(BookLine.campaign_id == campaign.id, Item.reference == reference, BookLine.lot != ""))
+             .where(BookLine.campaign_id == campaign.id, Item.campaign_id == campaign.id, Item.reference == reference,
+                    BookLine.lot != ""))
     if location:
         query = query.join(Location, Location.id == BookLine.location_id).where(Location.code == location)
     return list(db.session.scalars(query.distinct().order_by(BookLine.lot).limit(limit)))

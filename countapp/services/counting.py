@@ -368,7 +368,8 @@ def _book_basis(campaign: Campaign, ticket: Ticket) -> tuple[Decimal, Decimal, s
         BookLine.campaign_id == campaign.id, BookLine.item_id == ticket.item_id,
         BookLine.location_id == ticket.location_id, BookLine.lot == (ticket.lot or "")))
     cost = line.unit_cost if line else db.session.scalar(
-        sa.select(sa.func.max(BookLine.unit_cost)).where(BookLine.item_id == ticket.item_id))
+        sa.select(sa.func.max(BookLine.unit_cost)).where(BookLine.campaign_id == campaign.id,
+                                                         BookLine.item_id == ticket.item_id))
     category = ticket.item.category.value if ticket.item else None
     return Decimal(0), cost or Decimal(0), category
 

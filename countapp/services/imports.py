@@ -212,7 +212,8 @@ def _import_stock(campaign: Campaign, path, filename: str, progress, on_checked)
     """Check and write the stock file in one pass, chunk by chunk (the caller commits or rolls back)."""
     if on_checked:
         on_checked(None)   # the number of lines is known at the end only
-    with StockWriter(campaign, progress=progress) as writer, bulk_writes():
+    # The writer's exit, which waits for the chunk being written, comes before bulk_writes' settings are put back.
+    with bulk_writes(), StockWriter(campaign, progress=progress) as writer:
         checked = _check("stock", campaign, path, filename, keep_rows=False, on_rows=writer.write)
         checked.raise_for_errors()   # chunks already written are rolled back by the caller
         return _stock_counts(writer.finish())

@@ -1,8 +1,8 @@
 """Write a checked stock snapshot into the database fast: bulk inserts in chunks, one transaction.
 
 Rows come from ``countapp.filecheck.check_stock`` chunk by chunk, as they are checked. Sites, zones,
-locations and items are created as they first appear; book lines are inserted in chunks (COPY on
-PostgreSQL, in a thread while the next chunk is checked; the driver's executemany on SQLite).
+locations and items are created as they first appear; book lines are inserted in chunks, in a thread
+while the next chunk is checked (COPY on PostgreSQL; one INSERT from JSON on SQLite).
 Re-importing replaces the snapshot: matching lines are updated, new ones added, and lines no
 longer in the file are removed, or set to a book quantity of 0 when a ticket already names them
 (a ticket is never orphaned).
@@ -10,13 +10,14 @@ longer in the file are removed, or set to a book quantity of 0 when a ticket alr
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..bulk import copy_rows
+from ..bulk import copy_rows, insert_rows
 from ..extensions import db
 from ..models import BookLine, Campaign, Item, Location, Site, Ticket, Zone
 
@@ -59,21 +60,24 @@ class _Places:
 
         The ids are never read back by code: with the 125,000 items and places of a million-line
         file, read back with thousands of values in IN, their creation cost PostgreSQL 10 to 78 s of
-        CPU from one run to the next, as its plan changed (issue 20). PostgreSQL: ids drawn from the
-        table's sequence, rows sent by COPY; SQLite: the INSERT returns them, in the rows' order."""
+        CPU from one run to the next, as its plan changed (issue 20). The ids are drawn first and the
+        rows sent with them straight to the driver (``bulk.insert_rows``: COPY, or an executemany).
+        PostgreSQL: from the table's sequence. SQLite: the ids it would give itself, the largest + 1
+        in turn, read in this transaction; another connection's write since it began makes ours fail
+        (SQLite lets one writer in, on the newest snapshot), never an id given twice. SQLAlchemy's
+        INSERT ... RETURNING cost SQLite 2 s of the 20 of a million-line import."""
         table = model.__table__
         codes = [row[key.key] for row in rows]
         connection = db.session.connection()
-        if connection.dialect.name != "postgresql":
-            statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            ids = db.session.execute(statement, [{"campaign_id": self.campaign_id, **row} for row in rows]).scalars()
-            return dict(zip(codes, ids, strict=True))
-        ids = connection.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})"
-        ).scalars().all()
-        columns = ("id", "campaign_id", *rows[0])
-        copy_rows(connection.connection.dbapi_connection, f"{table.name} ({', '.join(columns)})",
-                  ((id_, self.campaign_id, *row.values()) for id_, row in zip(ids, rows, strict=True)))
+        if connection.dialect.name == "postgresql":
+            ids = connection.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})"
+            ).scalars().all()
+        else:
+            first = connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
+            ids = range(first, first + len(rows))
+        insert_rows(table, ("id", "campaign_id", *rows[0]),
+                    ((id_, self.campaign_id, *row.values()) for id_, row in zip(ids, rows, strict=True)))
         return dict(zip(codes, ids, strict=True))
 
     def prepare(self, rows: list) -> None:
@@ -141,50 +145,65 @@ def _copy(dbapi_connection, batch: list[tuple]) -> None:
     copy_rows(dbapi_connection, _BOOK_LINES, batch)
 
 
-def _insert(batch: list[tuple]) -> None:
-    if not batch:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy(connection.connection.dbapi_connection, batch)
-    else:
-        # SQLite: straight to the driver, values converted as SQLAlchemy's Numeric and Date types
-        # would (float, ISO text); skipping per-row statement processing halves the time.
-        # One comprehension, not a call per value: a million lines make ten million values.
-        sql = f"INSERT INTO book_line ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        connection.exec_driver_sql(sql, [
-            (campaign, item, location, lot, float(qty), float(cost), owner, holder,
-             None if date is None else date.isoformat(), None if price is None else float(price))
-            for campaign, item, location, lot, qty, cost, owner, holder, date, price in batch])
+def sqlite_json(batch: list[tuple]) -> str:
+    """Book lines (``COLUMNS`` order) as one JSON array of arrays for ``_SQLITE_INSERT``, each value as
+    SQLAlchemy's types would send it to SQLite (a Decimal as a float, a date as ISO text).
+
+    One comprehension, not a call per value: a million lines make ten million values."""
+    return json.dumps([
+        (campaign, item, location, lot, float(qty), float(cost), owner, holder,
+         None if date is None else date.isoformat(), None if price is None else float(price))
+        for campaign, item, location, lot, qty, cost, owner, holder, date, price in batch])
 
 
-class _BackgroundCopy:
-    """PostgreSQL: a chunk's COPY runs in a thread while the next chunk is read and checked.
+# SQLite: a chunk in one statement, its rows taken from one JSON text in order (so ids go as the file's lines
+# do). Unlike an executemany, which takes Python's lock back for every row, the whole statement runs with the
+# lock released: its rows, indexes and key checks (half of the writing) go on the other core while the next
+# chunk is read and checked. A float goes through JSON and back unchanged (Python writes the shortest text
+# that reads back as the same double).
+_SQLITE_INSERT = (f"INSERT INTO {_BOOK_LINES} SELECT "
+                  + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(COLUMNS)))
+                  + " FROM json_each(?)")
 
-    The server's work on a chunk (rows, indexes, then the key checks at the end of the statement)
-    used to wait for the client and the client for it; on two cores they now overlap. The thread
-    uses the transaction's connection only between ``start`` and ``wait``, and every other use of
-    the connection comes after ``wait``: psycopg's connection lock would serialise a stray one anyway.
+
+def _sqlite_insert(dbapi_connection, text: str) -> None:
+    """Insert the book lines of ``sqlite_json``'s ``text`` on a sqlite3 connection."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_SQLITE_INSERT, (text,))
+    finally:
+        cursor.close()
+
+
+class _BackgroundInsert:
+    """A chunk's book lines are written in a thread while the next chunk is read and checked.
+
+    PostgreSQL: the chunk's COPY; the server's work on it (rows, indexes, then the key checks at the end
+    of the statement) used to wait for the client and the client for it. SQLite: ``_SQLITE_INSERT``,
+    which runs without Python's lock. On two cores they now overlap. The thread uses the transaction's
+    connection only between ``start`` and ``wait``, and every other use of the connection comes after
+    ``wait`` (psycopg's connection lock, SQLite's own, would serialise a stray one anyway).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, send: Callable[[object, object], None]) -> None:
+        self.send = send
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
-    def start(self, dbapi_connection, batch: list[tuple]) -> None:
+    def start(self, dbapi_connection, batch) -> None:
         self.wait()
 
         def run():
             try:
-                _copy(dbapi_connection, batch)
+                self.send(dbapi_connection, batch)
             except BaseException as error:  # handed to the caller by wait()
                 self.error = error
 
-        self.thread = threading.Thread(target=run, name="stock-copy", daemon=True)
+        self.thread = threading.Thread(target=run, name="stock-insert", daemon=True)
         self.thread.start()
 
     def wait(self) -> None:
-        """Wait for the chunk being copied; raise what its COPY raised."""
+        """Wait for the chunk being written; raise what its statement raised."""
         if self.thread is not None:
             self.thread.join()
             self.thread = None
@@ -227,8 +246,8 @@ class StockWriter:
     """Replaces a campaign's book snapshot chunk by chunk, inside the caller's transaction.
 
     ``write`` takes each chunk of checked rows as the check hands it out (``filecheck.check_stock``'s
-    ``on_rows``) and writes it at once: memory holds one chunk (two on PostgreSQL: the one being
-    copied and the one being checked), plus the ids of items and places and,
+    ``on_rows``) and writes it at once: memory holds two chunks (the one being
+    written and the one being checked), plus the ids of items and places and,
     when a snapshot is being replaced, the keys of its lines. ``finish`` removes the lines the file no
     longer has. A file found bad after some chunks were written is undone by the caller's rollback.
     """
@@ -245,25 +264,24 @@ class StockWriter:
                 .where(BookLine.campaign_id == campaign.id))
         }
         self.seen: set[int] = set()
-        self.background = _BackgroundCopy() if db.session.connection().dialect.name == "postgresql" else None
+        self.postgresql = db.session.connection().dialect.name == "postgresql"
+        self.background = _BackgroundInsert(_copy if self.postgresql else _sqlite_insert)
 
     def __enter__(self) -> "StockWriter":
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        """Never leave a COPY running: the caller's commit or rollback comes next."""
-        if self.background is not None:
-            try:
-                self.background.wait()
-            except Exception:
-                if kind is None:
-                    raise
+        """Never leave a chunk being written: the caller's commit or rollback comes next."""
+        try:
+            self.background.wait()
+        except Exception:
+            if kind is None:
+                raise
 
     def write(self, rows: list) -> None:
         """Write one chunk of checked rows (new lines inserted, lines already there updated)."""
         places, result, existing = self.places, self.result, self.existing
-        if self.background is not None:
-            self.background.wait()
+        self.background.wait()
         places.prepare(rows)
         items, locations, campaign_id = places.items, places.locations, self.campaign_id
         inserts: list[tuple] = []
@@ -277,10 +295,9 @@ class StockWriter:
                 self.seen.add(line_id)
                 updates.append({"b_id": line_id, **dict(zip(_UPDATED, values[4:]))})
         _update(updates)
-        if self.background is not None and inserts:
-            self.background.start(db.session.connection().connection.dbapi_connection, inserts)
-        else:
-            _insert(inserts)
+        if inserts:
+            self.background.start(db.session.connection().connection.dbapi_connection,
+                                  inserts if self.postgresql else sqlite_json(inserts))
         result.inserted += len(inserts)
         result.updated += len(updates)
         result.lines += len(rows)
@@ -289,8 +306,7 @@ class StockWriter:
 
     def finish(self) -> StockWriteResult:
         """Remove the lines the file no longer has (set to 0 where a ticket names them); the counts."""
-        if self.background is not None:
-            self.background.wait()
+        self.background.wait()
         result = self.result
         gone = set(self.existing.values()) - self.seen
         if gone:

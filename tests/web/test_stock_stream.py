@@ -83,8 +83,8 @@ def test_a_bad_last_line_leaves_nothing_written(campaign, tmp_path, chunks, last
 
 
 def test_a_chunk_the_database_refuses_leaves_nothing_written(campaign, tmp_path, monkeypatch):
-    """On PostgreSQL a chunk's COPY runs while the next chunk is checked: its failure still stops the
-    import and undoes every chunk, those before it included."""
+    """A chunk is written (COPY, SQLite's INSERT from JSON) while the next chunk is checked: its failure
+    still stops the import and undoes every chunk, those before it included."""
     before = _snapshot()
     calls: list[int] = []
 
@@ -97,7 +97,7 @@ def test_a_chunk_the_database_refuses_leaves_nothing_written(campaign, tmp_path,
         return write
 
     monkeypatch.setattr(stock_writer, "_copy", refusing(stock_writer._copy))
-    monkeypatch.setattr(stock_writer, "_insert", refusing(stock_writer._insert))
+    monkeypatch.setattr(stock_writer, "_sqlite_insert", refusing(stock_writer._sqlite_insert))
     with pytest.raises(RuntimeError, match="refused this chunk"):
         imports.import_file("stock", "FY2025", _file(tmp_path, LINES))
     assert _snapshot() == before
