@@ -15,6 +15,7 @@ team_member = sa.Table(
     db.metadata,
     sa.Column("team_id", sa.ForeignKey("team.id"), primary_key=True),
     sa.Column("user_id", sa.ForeignKey("user_account.id"), primary_key=True),
+    sa.Index("ix_team_member_user_id", "user_id"),   # a user's teams: read on every request (web.security)
 )
 
 team_zone = sa.Table(
@@ -38,7 +39,7 @@ class Team(db.Model):
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
     number: Mapped[int]
     round: Mapped[int]
-    leader_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    leader_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     starts_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=False))
     ends_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=False))
 
