@@ -219,3 +219,37 @@ def test_two_servers_and_a_worker_act_as_one(app, make_user, make_campaign, mach
     verify = subprocess.run([COUNTAPP, "audit", "verify", "FY2025"], capture_output=True, text=True,
                             env={**os.environ, **shared, "COUNTAPP_INSTANCE_PATH": str(tmp_path / "verify")})
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_served_counts_are_written_by_the_count_writer(app, database_url, tmp_path):
+    """``countapp serve`` starts its count writer: a tablet's count posted to the server is written by it
+    (its log counts it at the stop), answered 201, and a replay of it 200 with the same count."""
+    from tests.scenario import build_scenario
+
+    s = build_scenario(tmp_path)
+    db.session.commit()
+    port = _free_port()
+    folder = tmp_path / "instance"
+    server = _serve(database_url, folder, port, "--workers", "2")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:   # the writer listens once it has started: until then workers write counts themselves
+            assert server.poll() is None, (folder / "serve.log").read_text()
+            if "count writer listening" in (folder / "serve.log").read_text():
+                break
+            assert time.monotonic() < deadline, (folder / "serve.log").read_text()
+            time.sleep(0.3)
+        ann = _log_in(url, "ann")
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', ann.send(url + "/count/FY2025")[1]).group(1)
+        body = json.dumps({"campaign": "FY2025", "ticket": s.tickets["A-1@L-01"], "quantity": "1200",
+                           "client_id": "served-1"}).encode()
+        headers = {"Content-Type": "application/json", "X-CSRFToken": token}
+        status, answer, _ = ann.send(url + "/api/v1/counts", body, headers)
+        assert status == 201, answer
+        again_status, again, _ = ann.send(url + "/api/v1/counts", body, headers)
+        assert again_status == 200 and json.loads(again)["count"]["id"] == json.loads(answer)["count"]["id"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    assert "count writer stopping: 2 count(s)" in (folder / "serve.log").read_text()
