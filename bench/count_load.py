@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -186,6 +187,8 @@ def run_database(kind: str, args) -> str:
                 print(shift_text)
                 summary_text += "\n  " + "\n  ".join(shift_text.splitlines()[:2])
             stop_server(servers.pop())
+            refused = sum(n for f in sides["app"] for s, n in f["statuses"].items() if s not in ("200", "201"))
+            print(server_errors(work / "countapp-serve.log", refused, args.logs, kind))
             check = check_database(url)
             print(f"  database: counts by round {dict(sorted(check['by_round'].items()))}, ticket counted twice in a "
                   f"round: {check['doubled']}; yardstick rows {check['yardstick_rows']}")
@@ -195,6 +198,29 @@ def run_database(kind: str, args) -> str:
             for server in servers:
                 stop_server(server)
             drop()
+
+
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+
+
+def server_errors(log: Path, refused: int, keep: str | None, kind: str) -> str:
+    """What the app's server logged about the answers it did not accept: the tracebacks' last lines, counted,
+    and where the whole log was kept (the work folder is removed at the end)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    # A record starts with "[" (gunicorn's lines and Flask's "ERROR in app"); its last exception line is the one
+    # raised (a chained traceback shows the cause first).
+    records = re.split(r"\n(?=\[)", text)
+    endings = Counter(next(line for line in reversed(record.splitlines()) if _EXCEPTION_LINE.match(line))
+                      for record in records if "Traceback (most recent call last):" in record
+                      and any(_EXCEPTION_LINE.match(line) for line in record.splitlines()))
+    kept = Path(keep or tempfile.gettempdir()) / f"countapp-serve-{kind}-{os.getpid()}.log"
+    if refused or endings:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, kept)
+    lines = [f"  server log: {sum(endings.values())} traceback(s) in all; {refused} answer(s) not accepted in the "
+             "measured runs (the warm-ups not counted)" + (f"; kept: {kept}" if refused or endings else "")]
+    lines += [f"    {n} × {ending[:300]}" for ending, n in endings.most_common(5)]
+    return "\n".join(lines)
 
 
 def summarise(kind: str, sides: dict[str, list[dict]]) -> str:
@@ -231,6 +257,8 @@ def main() -> None:
                         help="counts/s the prepared pool allows for (a faster app runs out: reported)")
     parser.add_argument("--profile", metavar="DIR", help="one more app run under py-spy; stacks written to DIR")
     parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument("--logs", metavar="DIR", help="where the app server's log is kept when it refused answers "
+                        "or logged a traceback (default: the temporary folder)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed (apt-get install wrk)")

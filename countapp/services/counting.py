@@ -24,7 +24,7 @@ from tickets.quantities import parse_packaging, parse_quantity
 from tickets.tolerance import decide
 
 from .. import bulk, campaign_settings
-from ..database import dialect
+from ..database import dialect, shared_alias
 from ..extensions import db
 from ..models import (AuditEvent, BookLine, Campaign, CampaignStatus, Count, CountMethod, CountSource, Item,
                       Location, PhysicalState, Role, Team, Ticket, TicketStatus, User, recount_sheet_ticket,
@@ -90,7 +90,8 @@ def find_ticket(campaign: Campaign, text: str, *, lock: bool = False) -> Ticket:
     return ticket
 
 
-_LINE_ITEM = sa.orm.aliased(Item, name="line_item")   # made once: a fresh alias per call defeats the query cache
+# Made once (a fresh alias per call defeats the query cache), ready for every thread (database.shared_alias).
+_LINE_ITEM = shared_alias(Item, "line_item")
 
 
 def _team_id_of(user_id, campaign_id) -> sa.ScalarSelect:
@@ -101,7 +102,7 @@ def _team_id_of(user_id, campaign_id) -> sa.ScalarSelect:
             .order_by(Team.number).limit(1).scalar_subquery())
 
 
-_USER_TEAM = sa.orm.aliased(Team, name="user_team")
+_USER_TEAM = shared_alias(Team, "user_team")
 
 
 def _find_ticket_and_unit(campaign: Campaign, text, user: User | None = None
@@ -126,7 +127,7 @@ def _find_ticket_and_unit(campaign: Campaign, text, user: User | None = None
     return row[0], row[1], (row[2] if user is not None else None)
 
 
-_LATER = sa.orm.aliased(Count, name="later_count")
+_LATER = shared_alias(Count, "later_count")
 
 
 def current_count(ticket_id: int, round_: int) -> Count | None:

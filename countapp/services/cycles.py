@@ -19,6 +19,7 @@ from cycles.settings import ProgrammeSettings, date_value
 from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 
 from .. import filecheck
+from ..database import shared_alias
 from ..extensions import db
 from ..models import Campaign, Item, Role, User
 from ..models.cycles import (CLASSES, OPEN_STATUSES, CycleCount, CycleItem, CycleLine, CycleMovement, CyclePlan,
@@ -498,7 +499,7 @@ class DueLine:
 
 
 NEXT_ROUND = {"planned": 1, "round2": 2, "recount": 3}
-_ROUND1 = sa.orm.aliased(CycleCount, name="round1")
+_ROUND1 = shared_alias(CycleCount, "round1")
 
 
 def due(code: str, day: dt.date | None = None, *, overdue: bool = True, place: str | None = None,
