@@ -31,7 +31,7 @@ from tickets import numbering
 from tickets.errors import CountappError, N_, NotFound
 
 from .. import campaign_settings
-from ..database import dialect
+from ..database import dialect, shared_alias
 from ..extensions import db
 from ..models import BookLine, Campaign, Count, CountSource, Item, SessionUser, Team, Ticket, TicketStatus, team_member
 from . import audit, count_views, counting
@@ -157,7 +157,7 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
     return outcomes
 
 
-_LINE_ITEM = sa.orm.aliased(Item, name="line_item")
+_LINE_ITEM = shared_alias(Item, "line_item")
 
 
 @functools.cache
@@ -180,7 +180,7 @@ def _tickets_statement(postgresql: bool) -> sa.Select:
 
 
 # PostgreSQL: the 1st counts of locked tickets, read after the lock (parameter: tickets).
-_LATER = sa.orm.aliased(Count, name="later_count")
+_LATER = shared_alias(Count, "later_count")
 _FIRST_COUNTS = (sa.select(Count.ticket_id, Count.quantity)
                  .where(Count.ticket_id.in_(sa.bindparam("tickets", expanding=True)), Count.round == 1,
                         ~sa.select(_LATER.id).where(_LATER.supersedes_id == Count.id).exists())
