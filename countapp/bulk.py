@@ -8,7 +8,8 @@ SQLAlchemy's text, a Decimal as a float on SQLite), so that what is stored is th
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 
@@ -61,13 +62,23 @@ def insert_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence
     refuses a row; nothing of the statement is then kept, and the transaction is to be rolled back.
     """
     connection = db.session.connection()
-    dialect = connection.dialect
-    values = _converted(rows, _converters(table, columns, dialect))
+    write_rows(connection.connection.driver_connection, connection.dialect, table, columns,
+               converted_rows(connection.dialect, table, columns, rows))
+
+
+def converted_rows(dialect, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence]) -> list[tuple]:
+    """``rows`` as ``write_rows`` sends them to ``dialect``'s driver: the first half of ``insert_rows``."""
+    return _converted(rows, _converters(table, columns, dialect))
+
+
+def write_rows(raw, dialect, table: sa.Table, columns: Sequence[str], values: list[tuple]) -> None:
+    """Insert rows already converted (``converted_rows``) on the driver's connection ``raw``: the second half
+    of ``insert_rows``. It touches neither the session nor SQLAlchemy's connection, so it may run in a thread
+    of its own while the caller prepares the next rows (``InBackground``)."""
     if not values:
         return
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     target = dialect.identifier_preparer.format_table(table)
-    raw = connection.connection.driver_connection
     if dialect.name == "postgresql":
         copy_rows(raw, f"{target} ({names})", values)
         return
@@ -76,6 +87,42 @@ def insert_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence
         cursor.executemany(f"INSERT INTO {target} ({names}) VALUES ({', '.join('?' * len(columns))})", values)
     finally:
         cursor.close()
+
+
+class InBackground:
+    """One write at a time in a thread, while the caller goes on (checking the next lines of a file).
+
+    The database's work on a batch (indexes, key checks; on SQLite the driver leaves Python's lock while a
+    row goes in) then overlaps the caller's Python instead of adding to it: two cores are used, not one.
+    The function gets the driver's connection, never the session (the session belongs to its thread); the
+    caller uses the connection again only after ``wait``. What the write raised is raised by ``wait``.
+    """
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self, function: Callable[..., None], *args) -> None:
+        """Wait for the write under way (raising what it raised), then start ``function(*args)``."""
+        self.wait()
+
+        def run():
+            try:
+                function(*args)
+            except BaseException as error:   # handed to the caller by wait()
+                self.error = error
+
+        self.thread = threading.Thread(target=run, name="bulk-write", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        """Wait for the write under way, if any; raise what it raised."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
 
 
 def update_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence]) -> None:

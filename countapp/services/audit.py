@@ -247,19 +247,36 @@ def record_many(events: list[dict]) -> list[dict]:
     counts file of 100,000 lines costs one head read per chain, not one per line. The rows go in with COPY
     on PostgreSQL, an executemany on SQLite (``bulk.insert_rows``). Nothing is written for an empty list.
     """
+    rows = chained_rows(events)
+    if rows:
+        bulk.insert_rows(AuditEvent.__table__, _EVENT_COLUMNS, map(_EVENT_VALUES, rows))
+    return rows
+
+
+def chained_rows(events: list[dict], heads: dict | None = None) -> list[dict]:
+    """The rows ``record_many`` writes for ``events``, not written: the caller inserts them (``insert_values``,
+    then ``write_values``) in this transaction before committing, in the order given.
+
+    ``heads`` ((campaign id, chain) -> (seq, hash) of its last event), when given, is read and kept up to
+    date across calls: a caller writing one file in several batches reads each chain's head once, and may
+    prepare a batch before the previous one is in the database."""
     if not events:
         return []
     key = current_key()
     db.session.flush()
     connection = db.session.connection()
+    heads = {} if heads is None else heads
     for spec in events:
         if not spec.keys() <= _EVENT_FIELDS:
             raise TypeError(f"record_many: unknown event field(s) {sorted(spec.keys() - _EVENT_FIELDS)}")
     chains = [(campaign.id if (campaign := spec.get("campaign")) is not None else None,
                chain_of(spec["action"], campaign.id if campaign is not None else None,
                         spec["user"].id if spec.get("user") is not None else None)) for spec in events]
-    # (campaign_id, chain) -> (seq, hash) of its last event, as the rows below extend it
-    heads: dict = _chain_heads(connection, sorted(set(chains), key=lambda pair: (pair[0] or 0, pair[1])))
+    # (campaign_id, chain) -> (seq, hash) of its last event, as the rows below extend it; the chains not
+    # read yet are locked and read in one sorted order
+    missing = sorted({pair for pair in chains if pair not in heads}, key=lambda pair: (pair[0] or 0, pair[1]))
+    if missing:
+        heads.update(_chain_heads(connection, missing))
     rows = []
     at = datetime.now(timezone.utc)
     for spec, (campaign_id, chain) in zip(events, chains):
@@ -270,8 +287,17 @@ def record_many(events: list[dict]) -> list[dict]:
                          after)
         heads[campaign_id, chain] = (row["seq"], row["hash"])
         rows.append(row)
-    bulk.insert_rows(AuditEvent.__table__, _EVENT_COLUMNS, map(_EVENT_VALUES, rows))
     return rows
+
+
+def insert_values(dialect, rows: list[dict]) -> list[tuple]:
+    """``chained_rows``'s rows as the driver takes them, for ``write_values``."""
+    return bulk.converted_rows(dialect, AuditEvent.__table__, _EVENT_COLUMNS, map(_EVENT_VALUES, rows))
+
+
+def write_values(raw, dialect, values: list[tuple]) -> None:
+    """Insert ``insert_values``'s rows on the driver's connection ``raw`` (``bulk.write_rows``: may run in a thread)."""
+    bulk.write_rows(raw, dialect, AuditEvent.__table__, _EVENT_COLUMNS, values)
 
 
 _EVENT_FIELDS = frozenset({"action", "campaign", "entity", "entity_id", "before", "after", "user"})

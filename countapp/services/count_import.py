@@ -157,20 +157,46 @@ _COUNT_COLUMNS = tuple(column.name for column in Count.__table__.c if column.nam
 _COUNT_VALUES = itemgetter(*_COUNT_COLUMNS)
 
 
-def _write(counts: list[dict], events: list[dict]) -> None:
-    """Write a batch of counts and their events and empty it (inside the import's transaction): COPY on
-    PostgreSQL, an executemany on SQLite (``bulk.insert_rows``)."""
-    if not counts:
-        return
-    refused = db.session.connection().dialect.loaded_dbapi.IntegrityError
-    try:
-        bulk.insert_rows(Count.__table__, _COUNT_COLUMNS, map(_COUNT_VALUES, counts))
-    except refused:
-        # A tablet's count of one of these tickets and rounds got in first.
-        raise CountappError(E_INTERRUPTED, field="ticket") from None
-    audit.record_many(events)
-    counts.clear()
-    events.clear()
+class _Writer:
+    """Writes the counts and their events a batch at a time, each batch in a thread (``bulk.InBackground``)
+    while the next lines are checked: the database's work overlaps the checks instead of following them.
+    Each batch is converted and its events chained and hashed here, in the caller's thread; the thread
+    only sends them (COPY on PostgreSQL, an executemany on SQLite: ``bulk.write_rows``)."""
+
+    def __init__(self) -> None:
+        connection = db.session.connection()
+        self.dialect = connection.dialect
+        self.raw = connection.connection.driver_connection
+        self.refused = self.dialect.loaded_dbapi.IntegrityError
+        self.heads: dict = {}   # each audit chain's last event, read once for the whole file
+        self.background = bulk.InBackground()
+
+    def write(self, counts: list[dict], events: list[dict]) -> None:
+        """Start writing a batch of counts and their events, and empty the lists (inside the import's transaction)."""
+        if not counts:
+            return
+        values = bulk.converted_rows(self.dialect, Count.__table__, _COUNT_COLUMNS, map(_COUNT_VALUES, counts))
+        # Reads the chains' heads for the first batch only (no batch is being written then); later ones
+        # follow ``heads``. The session has nothing to flush: the tickets are kept in step, not changed.
+        events_values = audit.insert_values(self.dialect, audit.chained_rows(events, self.heads))
+        try:
+            self.background.start(self._send, values, events_values)
+        except self.refused:
+            raise CountappError(E_INTERRUPTED, field="ticket") from None
+        counts.clear()
+        events.clear()
+
+    def _send(self, values: list[tuple], events_values: list[tuple]) -> None:
+        bulk.write_rows(self.raw, self.dialect, Count.__table__, _COUNT_COLUMNS, values)
+        audit.write_values(self.raw, self.dialect, events_values)
+
+    def wait(self) -> None:
+        """Wait for the batch being written; a tablet's count of one of its tickets and rounds got in first
+        when the database refuses it."""
+        try:
+            self.background.wait()
+        except self.refused:
+            raise CountappError(E_INTERRUPTED, field="ticket") from None
 
 
 def import_counts(code: str, path, *, filename: str | None = None, by: User | None = None,
@@ -217,38 +243,43 @@ def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) 
     changes: dict[int, dict] = {}
     touched: dict[int, Ticket] = {}
     tickets = _Tickets(campaign, rows)
-    for done, row in enumerate(rows, 1):
-        key = filecheck.ticket_key(row.ticket)
-        if key is not None and key[0] in failed:
-            continue
-        try:
-            ticket, unit = tickets.find(row.ticket)
-            count = counting.check_count(campaign, ticket, unit, _input(row), user=operator,
-                                         source=CountSource.IMPORT, decision=tickets.decision)
-        except CountappError as error:
-            errors.append(FileError(filename, row.line, error.field or "ticket", error.message,
-                                    dict(error.params)))
-            if key is not None:
-                failed.add(key[0])
-            continue
-        # The ticket moves on in memory, so that its next round in the file is checked against it.
-        counting.keep_in_step(ticket, count.change)
-        touched[ticket.id] = ticket
-        tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
-        per_round[row.round] += 1
-        if errors:
-            continue   # nothing more is written: the file will be refused
-        changes.setdefault(ticket.id, {}).update(count.change)
-        counts.append(count.values)
-        events.append(count.event)
-        if len(counts) >= BATCH:
-            _write(counts, events)
-        if progress and done % BATCH == 0:
-            progress(done)
+    writer = _Writer()
+    try:
+        for done, row in enumerate(rows, 1):
+            key = filecheck.ticket_key(row.ticket)
+            if key is not None and key[0] in failed:
+                continue
+            try:
+                ticket, unit = tickets.find(row.ticket)
+                count = counting.check_count(campaign, ticket, unit, _input(row), user=operator,
+                                             source=CountSource.IMPORT, decision=tickets.decision)
+            except CountappError as error:
+                errors.append(FileError(filename, row.line, error.field or "ticket", error.message,
+                                        dict(error.params)))
+                if key is not None:
+                    failed.add(key[0])
+                continue
+            # The ticket moves on in memory, so that its next round in the file is checked against it.
+            counting.keep_in_step(ticket, count.change)
+            touched[ticket.id] = ticket
+            tickets.quantities[(ticket.id, row.round)] = count.values["quantity"]
+            per_round[row.round] += 1
+            if errors:
+                continue   # nothing more is written: the file will be refused
+            changes.setdefault(ticket.id, {}).update(count.change)
+            counts.append(count.values)
+            events.append(count.event)
+            if len(counts) >= BATCH:
+                writer.write(counts, events)
+            if progress and done % BATCH == 0:
+                progress(done)
+        writer.write(counts, events)
+    finally:
+        # Nothing else uses the connection, nor is rolled back, while a batch is being written.
+        writer.wait()
     if errors:
         errors.sort(key=lambda e: (e.line or 0, e.column or ""))
         raise ImportRefused(CountCheck(filename, errors=errors, lines=lines, error_count=len(errors)))
-    _write(counts, events)
     counting.write_tickets(changes)
     return per_round, _outcome(touched.values())
 

@@ -97,3 +97,10 @@ def test_profile_names_the_app_function_waiting_in_the_driver():
     totals = by_app_function(parse(text))
     assert totals[("load_user (countapp/web/security.py)", True)] == 2
     assert totals[("submit_count (countapp/services/counting.py)", False)] == 1
+
+
+def test_count_import_figure_is_per_100k_lines():
+    from bench.count_import import per_100k
+
+    assert per_100k(19.9, 198_996) == pytest.approx(10.0, abs=0.01)
+    assert per_100k(5.0, 100_000) == 5.0

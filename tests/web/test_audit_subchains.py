@@ -177,6 +177,29 @@ def test_record_many_chains_a_batch_in_order_with_one_insert(app, tmp_path):
         audit.record_many([{"action": "x", "campaign": campaign, "who": "me"}])
 
 
+def test_batches_chained_with_shared_heads_follow_one_another_and_verify(app, tmp_path):
+    """``chained_rows`` with one ``heads`` for several batches (the counts file: each chain read once, a batch
+    prepared before the one before is written) gives the chain ``record_many`` would have, batch after batch."""
+    s = build_scenario(tmp_path)
+    campaign = _campaign()
+    before = audit_review.verify(campaign)
+    heads: dict = {}
+    batches = [[{"action": "count.add", "campaign": campaign, "entity": "ticket", "entity_id": n, "after": {"n": n},
+                 "user": s.users["manager"]} for n in range(first, first + 3)] for first in (0, 3)]
+    first, second = (audit.chained_rows(batch, heads) for batch in batches)
+    dialect = db.session.connection().dialect
+    for rows in (first, second):
+        audit.write_values(db.session.connection().connection.driver_connection, dialect,
+                           audit.insert_values(dialect, rows))
+    db.session.commit()
+    rows = first + second
+    assert [r["seq"] for r in rows] == [rows[0]["seq"] + n for n in range(6)]
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(rows, rows[1:]))
+    check = audit_review.verify(campaign)
+    assert check.ok, [b.render() for b in check.breaks]
+    assert check.events == before.events + 6
+
+
 def test_verify_after_concurrent_counts_by_several_users(app, tmp_path):
     """Three counters of team 1 count at once, each several tickets: every sub-chain is whole and the log
     verifies, before and after the join."""
