@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from countapp.cli_serve import DEFAULT_THREADS
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("COUNTAPP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -64,7 +66,8 @@ def load_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="per worker (above 1: gunicorn's gthread)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="per worker (above 1: gunicorn's gthread); default: countapp serve's")
     parser.add_argument("--tablets", type=int, default=200)
     parser.add_argument("--mix", default="50/40/10", help="shares of rounds 1/2/3 in percent")
     parser.add_argument("--rate", type=float, default=100.0, help="open loop: counts/s offered by all tablets")

@@ -19,6 +19,10 @@ from .count_writer import Supervisor, writer_command
 from .count_writer import serve as serve_writer
 
 MAX_DEFAULT_WORKERS = 8
+# A count's request mostly waits for the count writer: threads let a process take several at once, and
+# the more counts arrive together, the larger the writer's batches (issue 20: with 4 processes, SQLite
+# went from 0.34 to 0.53 of the bare insert's rate, one thread to four).
+DEFAULT_THREADS = 4
 
 
 def default_workers() -> int:
@@ -92,7 +96,7 @@ def make_server(app, options: dict):
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", type=click.IntRange(1, 64),
               help=f"Processes (default: 2 × cores + 1, at most {MAX_DEFAULT_WORKERS}).")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 64),
               help="Threads per process (above 1, gunicorn's gthread workers).")
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600),
               help="Seconds before a silent worker is restarted.")
