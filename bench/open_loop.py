@@ -59,6 +59,9 @@ async def _post(port: int, idle: list, cookie: str, csrf: str, body: bytes) -> i
             f"Accept: application/json\r\nAccept-Language: en\r\nCookie: {cookie}\r\nX-CSRFToken: {csrf}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
     for attempt in (1, 2):
+        if attempt == 2:   # the kept connections the server closed meanwhile: all of them, as a browser does
+            while idle:
+                idle.pop()[1].close()
         reused = bool(idle)
         reader, writer = idle.pop() if reused else await asyncio.open_connection("127.0.0.1", port)
         try:

@@ -111,22 +111,18 @@ def submit(path: str, request):
     """The writer's ``count_batch.Outcome`` for ``request`` (a ``count_batch.CountRequest``); None when the
     writer cannot be reached and nothing was sent (the caller writes the count itself). Raises
     ``WriterLost`` when the count was sent and no answer came."""
-    connection = _connection(path)
-    if connection is None:
-        return None
-    try:
-        _send(connection, request)
-    except OSError:
-        # A connection the writer closed (it was restarted): nothing arrived. Once more, on a new one.
-        _drop_connection()
+    for _attempt in (1, 2):
         connection = _connection(path)
         if connection is None:
             return None
         try:
             _send(connection, request)
+            break
         except OSError:
+            # A connection the writer closed (it was restarted): nothing arrived. Once more, on a new one.
             _drop_connection()
-            return None
+    else:
+        return None
     try:
         return _receive(connection)
     except (OSError, EOFError, pickle.UnpicklingError) as error:

@@ -28,7 +28,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from tickets import numbering
-from tickets.errors import CountappError, N_, NotFound
+from tickets.errors import CountappError
 
 from .. import campaign_settings
 from ..database import dialect, shared_alias
@@ -56,7 +56,7 @@ class CountRequest:
 @dataclass
 class Outcome:
     """A count's answer: the count written (``created``) or replayed, as ``count_views.count_view`` shows it,
-    or the error that refused it."""
+    or the error that refused it; neither after a fault (logged by the writer)."""
 
     view: dict | None = None
     created: bool = False
@@ -91,6 +91,10 @@ def submit_one(request: CountRequest) -> Outcome:
     except CountappError as error:
         db.session.rollback()
         return Outcome(error=error)
+    except Exception:   # noqa: BLE001 - a fault: this count's tablet gets a 500 and sends it again later
+        db.session.rollback()
+        log.exception("the count writer could not write a count of ticket %r", request.data.ticket)
+        return Outcome()
     finally:
         db.session.remove()
 
@@ -117,8 +121,9 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
         checked = []
         for index in indexes:
             try:
+                client_id = counting.check_client_id(requests[index].data.client_id)   # in submit_count's order
                 counting.check_ticket_given(requests[index].data.ticket)
-                checked.append((index, counting.check_client_id(requests[index].data.client_id)))
+                checked.append((index, client_id))
             except CountappError as error:
                 outcomes[index] = Outcome(error=error)
         tickets = _Tickets(campaign, [requests[index].data for index, _ in checked])
@@ -236,14 +241,7 @@ class _Tickets:
 
     def find(self, text) -> tuple[Ticket, str | None]:
         """The ticket a count names and its unit; what is wrong is named as for a tablet's count."""
-        parts = numbering.number_parts(text)
-        found = self.by_sequence.get(parts[0]) if parts is not None else None
-        if found is None or (parts[1] is not None and parts[1] != self.campaign.fiscal_year):
-            counting.find_ticket(self.campaign, text)   # raises NotFound (or a wrong number, a wrong year)
-            raise NotFound(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
-                           ticket=numbering.format_number(parts[0], self.campaign.fiscal_year),
-                           code=self.campaign.code)
-        return found
+        return counting.loaded_ticket(self.by_sequence, self.campaign, text)
 
     def decision(self, campaign: Campaign, ticket: Ticket, known: dict) -> dict | None:
         """``counting.ticket_decision`` from what was read with the ticket."""

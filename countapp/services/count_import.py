@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import numbering
-from tickets.errors import CountappError, Forbidden, N_, NotFound
+from tickets.errors import CountappError, Forbidden, N_
 
 from .. import bulk, campaign_settings, filecheck
 from ..database import dialect
@@ -135,15 +135,7 @@ class _Tickets:
 
     def find(self, text) -> tuple[Ticket, str | None]:
         """The ticket a line names and its unit; what is wrong is named as for a tablet's count."""
-        parts = numbering.number_parts(text)
-        found = self.by_sequence.get(parts[0]) if parts is not None else None
-        if found is None or (parts[1] is not None and parts[1] != self.campaign.fiscal_year):
-            counting.find_ticket(self.campaign, text)   # raises NotFound (or a wrong number, a wrong year)
-            # Found there but not here: it was made after this file's tickets were read. Named as counting does.
-            raise NotFound(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
-                           ticket=numbering.format_number(parts[0], self.campaign.fiscal_year),
-                           code=self.campaign.code)
-        return found
+        return counting.loaded_ticket(self.by_sequence, self.campaign, text)
 
     def decision(self, campaign, ticket: Ticket, known: dict) -> dict | None:
         """``counting.ticket_decision`` from what was read in bulk (and this file's 1st counts)."""

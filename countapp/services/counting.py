@@ -130,6 +130,19 @@ def _find_ticket_and_unit(campaign: Campaign, text, user: User | None = None
 _LATER = shared_alias(Count, "later_count")
 
 
+def loaded_ticket(loaded: dict, campaign: Campaign, text) -> tuple[Ticket, str | None]:
+    """The ticket ``text`` names among tickets read in bulk (``loaded``: sequence -> (ticket, unit)), with its
+    unit; what is wrong is named as for a tablet's count."""
+    parts = numbering.number_parts(text)
+    found = loaded.get(parts[0]) if parts is not None else None
+    if found is None or (parts[1] is not None and parts[1] != campaign.fiscal_year):
+        find_ticket(campaign, text)   # raises NotFound (or a wrong number, a wrong year)
+        # Found there but not among them: it was made after they were read. Named as find_ticket does.
+        raise NotFound(N_("Ticket %(ticket)s does not exist in campaign %(code)s."), field="ticket",
+                       ticket=numbering.format_number(parts[0], campaign.fiscal_year), code=campaign.code)
+    return found
+
+
 def current_count(ticket_id: int, round_: int) -> Count | None:
     """The newest entry of a round: the original or its latest correction."""
     later = _LATER

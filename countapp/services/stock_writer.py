@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..bulk import copy_rows, insert_rows
+from ..bulk import InBackground, copy_rows, insert_rows
 from ..extensions import db
 from ..models import BookLine, Campaign, Item, Location, Site, Ticket, Zone
 
@@ -175,43 +174,6 @@ def _sqlite_insert(dbapi_connection, text: str) -> None:
         cursor.close()
 
 
-class _BackgroundInsert:
-    """A chunk's book lines are written in a thread while the next chunk is read and checked.
-
-    PostgreSQL: the chunk's COPY; the server's work on it (rows, indexes, then the key checks at the end
-    of the statement) used to wait for the client and the client for it. SQLite: ``_SQLITE_INSERT``,
-    which runs without Python's lock. On two cores they now overlap. The thread uses the transaction's
-    connection only between ``start`` and ``wait``, and every other use of the connection comes after
-    ``wait`` (psycopg's connection lock, SQLite's own, would serialise a stray one anyway).
-    """
-
-    def __init__(self, send: Callable[[object, object], None]) -> None:
-        self.send = send
-        self.thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-
-    def start(self, dbapi_connection, batch) -> None:
-        self.wait()
-
-        def run():
-            try:
-                self.send(dbapi_connection, batch)
-            except BaseException as error:  # handed to the caller by wait()
-                self.error = error
-
-        self.thread = threading.Thread(target=run, name="stock-insert", daemon=True)
-        self.thread.start()
-
-    def wait(self) -> None:
-        """Wait for the chunk being written; raise what its statement raised."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        error, self.error = self.error, None
-        if error is not None:
-            raise error
-
-
 def _update(batch: list[dict]) -> None:
     if not batch:
         return
@@ -265,7 +227,11 @@ class StockWriter:
         }
         self.seen: set[int] = set()
         self.postgresql = db.session.connection().dialect.name == "postgresql"
-        self.background = _BackgroundInsert(_copy if self.postgresql else _sqlite_insert)
+        # A chunk's book lines are written in a thread while the next chunk is read and checked: PostgreSQL's
+        # COPY (the server's rows, indexes and key checks), SQLite's ``_SQLITE_INSERT`` (run without Python's
+        # lock). The thread uses the transaction's connection only between ``start`` and ``wait``.
+        self.send = _copy if self.postgresql else _sqlite_insert
+        self.background = InBackground()
 
     def __enter__(self) -> "StockWriter":
         return self
@@ -296,7 +262,7 @@ class StockWriter:
                 updates.append({"b_id": line_id, **dict(zip(_UPDATED, values[4:]))})
         _update(updates)
         if inserts:
-            self.background.start(db.session.connection().connection.dbapi_connection,
+            self.background.start(self.send, db.session.connection().connection.dbapi_connection,
                                   inserts if self.postgresql else sqlite_json(inserts))
         result.inserted += len(inserts)
         result.updated += len(updates)

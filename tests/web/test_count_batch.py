@@ -237,3 +237,17 @@ def test_frames_are_read_whole_or_kept_for_later():
 def test_a_refused_count_is_an_error_of_the_tablet_path(s):
     outcome = submit_counts([CountRequest("NOPE", _input("000001/2025", 1, "1", {}), session_user("ann"))])[0]
     assert isinstance(outcome.error, CountappError) and outcome.error.params.get("code") == "NOPE"
+
+
+def test_a_count_that_fails_alone_is_answered_as_a_fault(s, monkeypatch):
+    """A fault that is not a refusal, in the batch and again alone: no answer but the fault (the web worker
+    answers 500, the tablet keeps the count), nothing written, and the writer goes on."""
+    from countapp.services import count_batch
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a fault in the rules")
+
+    monkeypatch.setattr(count_batch.counting, "check_count", broken)
+    outcome = submit_counts([CountRequest(CODE, _input(s.tickets["A-1@L-01"], 1, "1200", {}), session_user("ann"))])[0]
+    assert (outcome.view, outcome.error) == (None, None)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 0
