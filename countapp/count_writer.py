@@ -149,7 +149,13 @@ def serve(app, path: str, *, parent: int | None = None, stop: threading.Event | 
     listener.listen(256)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
-    buffers: dict[socket.socket, bytearray] = {}
+    buffers: dict[socket.socket, bytearray] = {}   # what each web worker's connection sent, not yet whole
+
+    def forget(connection: socket.socket) -> None:
+        selector.unregister(connection)
+        del buffers[connection]
+        connection.close()
+
     batches = written = 0
     print(f"count writer listening on {path}", file=sys.stderr, flush=True)
     with app.app_context():
@@ -170,17 +176,13 @@ def serve(app, path: str, *, parent: int | None = None, stop: threading.Event | 
                     continue
                 connection = key.fileobj
                 if not _read_available(connection, buffers[connection]):
-                    selector.unregister(connection)
-                    del buffers[connection]
-                    connection.close()
+                    forget(connection)
                     continue
                 try:
                     pending.extend((connection, request) for request in frames(buffers[connection]))
                 except Exception:   # noqa: BLE001 - not a frame of ours: that connection goes
                     log.exception("count writer: an unreadable frame, the connection is closed")
-                    selector.unregister(connection)
-                    del buffers[connection]
-                    connection.close()
+                    forget(connection)
             for start in range(0, len(pending), MAX_BATCH):
                 batch = pending[start:start + MAX_BATCH]
                 outcomes = count_batch.submit_counts([request for _, request in batch])

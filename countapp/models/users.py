@@ -100,11 +100,9 @@ class SessionUser(UserMixin):
 
 
 def _session_user(values: tuple, campaign_codes) -> SessionUser:
-    row = _SessionRow(*values, "\n".join(sorted(campaign_codes)) if campaign_codes else None)
-    user = SessionUser(row)
-    if campaign_codes is None:
-        object.__setattr__(user, "campaign_codes", None)
+    user = SessionUser(_SessionRow(*values))
+    object.__setattr__(user, "campaign_codes", campaign_codes)   # as the web worker had them (or None)
     return user
 
 
-_SessionRow = namedtuple("_SessionRow", (*SESSION_COLUMNS, "member_codes"))
+_SessionRow = namedtuple("_SessionRow", SESSION_COLUMNS)

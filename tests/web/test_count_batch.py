@@ -222,7 +222,8 @@ def test_tablets_counts_go_through_the_writer_socket(s, app, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 2
 
 
-def test_no_writer_listening_means_the_worker_writes_itself(tmp_path):
+def test_with_no_writer_listening_nothing_is_sent_and_the_worker_is_told(tmp_path):
+    """``submit`` answers None, and the web worker writes the count itself (web.api's add_count)."""
     assert count_writer.submit(str(tmp_path / "nobody.sock"), object()) is None
 
 
