@@ -211,19 +211,22 @@ class MachineWatch:
         self.loads: list[float] = []
         self.extra_cpu = 0.0   # CPU seconds of children already reaped (wrk), added by the caller
 
-    def _tree_cpu(self) -> float:
+    def _tree_cpu(self) -> tuple[float, float]:
+        """CPU seconds of the servers' process trees, and of that the count writer's (``countapp serve``)."""
         import psutil
 
-        total = 0.0
+        total = writer = 0.0
         for pid in self.server_pids:
             try:
                 root = psutil.Process(pid)
                 for process in [root, *root.children(recursive=True)]:
                     times = process.cpu_times()
                     total += times.user + times.system
+                    if "count-writer" in process.cmdline():
+                        writer += times.user + times.system
             except psutil.Error:
                 pass
-        return total
+        return total, writer
 
     def _db_cpu(self) -> float:
         import psutil
@@ -272,9 +275,10 @@ class MachineWatch:
         wall = max(1e-9, t1 - t0)
         idle = lambda m: m.idle + getattr(m, "iowait", 0.0)   # noqa: E731
         busy = (sum(m1) - sum(m0)) - (idle(m1) - idle(m0))
-        server, db_cpu, own = s1 - s0, d1 - d0, (o1 - o0) + self.extra_cpu
+        server, writer = s1[0] - s0[0], s1[1] - s0[1]
+        db_cpu, own = d1 - d0, (o1 - o0) + self.extra_cpu
         return {"load_start": self.loads[0], "load_max": max(self.loads), "load_end": self.loads[-1],
-                "seconds": wall, "busy": busy / wall, "server_cpu": server, "db_cpu": db_cpu,
+                "seconds": wall, "busy": busy / wall, "server_cpu": server, "writer_cpu": writer, "db_cpu": db_cpu,
                 "ours": (server + db_cpu + own) / wall, "others": max(0.0, busy - server - db_cpu - own) / wall}
 
 

@@ -84,6 +84,7 @@ def run_wrk(port: int, pool: Path, offset: int, args, seconds: float, watch: Mac
     figures["machine"] = watch.summary()
     figures["next_offset"] = offset + args.wrk_threads * figures["most_sent"]
     figures["server_ms"] = 1000 * figures["machine"]["server_cpu"] / max(1, figures["requests"])
+    figures["writer_ms"] = 1000 * figures["machine"]["writer_cpu"] / max(1, figures["requests"])
     figures["db_ms"] = 1000 * figures["machine"]["db_cpu"] / max(1, figures["requests"])
     return figures
 
@@ -93,7 +94,8 @@ def describe_run(name: str, figures: dict) -> str:
     sockets = {k: figures[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts") if figures[k]}
     return (f"  {name:<9} {figures['rate']:6.0f} counts/s  p50 {figures['p50_us'] / 1000:5.0f} ms  "
             f"p99 {figures['p99_us'] / 1000:5.0f} ms  CPU/count app {figures['server_ms']:.2f} ms "
-            f"db {figures['db_ms']:.2f} ms  | {describe_machine(figures['machine'])}"
+            + (f"(writer {figures['writer_ms']:.2f}) " if figures["writer_ms"] else "")
+            + f"db {figures['db_ms']:.2f} ms  | {describe_machine(figures['machine'])}"
             + (f"  | NOT ACCEPTED {other}" if other else "") + (f" socket errors {sockets}" if sockets else "")
             + (f"  | POOL RAN OUT ({figures['exhausted']} requests): raise --max-rate" if figures["exhausted"] else ""))
 
@@ -118,7 +120,7 @@ def profile_app(kind: str, server_pid: int, port: int, pool: Path, offset: int, 
         return {}, "py-spy is not installed (pip install py-spy): no profile"
     folder.mkdir(parents=True, exist_ok=True)
     stacks = folder / f"count_{kind}.txt"
-    spying = subprocess.Popen([spy, "record", "--pid", str(server_pid), "--subprocesses", "--rate", "200",
+    spying = subprocess.Popen([spy, "record", "--pid", str(server_pid), "--subprocesses", "--gil", "--rate", "200",
                                "--format", "raw", "--output", str(stacks), "--duration", f"{args.duration + 2:g}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     figures = run_wrk(port, pool, offset, args, args.duration, MachineWatch([server_pid]))
@@ -226,14 +228,14 @@ def server_errors(log: Path, refused: int, keep: str | None, kind: str) -> str:
 def summarise(kind: str, sides: dict[str, list[dict]]) -> str:
     """Medians of each side and the ratio of the medians."""
     yard = {k: median([f[k] for f in sides["yardstick"]]) for k in ("rate", "p99_us", "server_ms", "db_ms")}
-    app = {k: median([f[k] for f in sides["app"]]) for k in ("rate", "p99_us", "server_ms", "db_ms")}
+    app = {k: median([f[k] for f in sides["app"]]) for k in ("rate", "p99_us", "server_ms", "writer_ms", "db_ms")}
     ratio = app["rate"] / yard["rate"] if yard["rate"] else float("nan")
     loads = [f["machine"]["load_max"] for side in sides.values() for f in side]
     others = [f["machine"]["others"] for side in sides.values() for f in side]
     return (f"  {kind} medians of {len(sides['app'])} runs: app {app['rate']:.0f} counts/s (p99 "
             f"{app['p99_us'] / 1000:.0f} ms), yardstick {yard['rate']:.0f}/s (p99 {yard['p99_us'] / 1000:.0f} ms): "
             f"app/yardstick {ratio:.2f} (goal 0.8)\n"
-            f"  CPU per count, medians: app {app['server_ms']:.2f} + db {app['db_ms']:.2f} ms, yardstick "
+            f"  CPU per count, medians: app {app['server_ms']:.2f} (of which the count writer {app['writer_ms']:.2f}) + db {app['db_ms']:.2f} ms, yardstick "
             f"{yard['server_ms']:.2f} + db {yard['db_ms']:.2f} ms; during the runs load average up to "
             f"{max(loads):.2f}, other work up to {max(others):.2f} cores")
 

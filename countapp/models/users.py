@@ -1,7 +1,6 @@
 """People who log in, with one role each."""
 from __future__ import annotations
 
-from collections import namedtuple
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -100,9 +99,9 @@ class SessionUser(UserMixin):
 
 
 def _session_user(values: tuple, campaign_codes) -> SessionUser:
-    user = SessionUser(_SessionRow(*values))
+    user = object.__new__(SessionUser)
+    for name, value in zip(SESSION_COLUMNS, values, strict=True):
+        object.__setattr__(user, name, value)
     object.__setattr__(user, "campaign_codes", campaign_codes)   # as the web worker had them (or None)
     return user
 
-
-_SessionRow = namedtuple("_SessionRow", SESSION_COLUMNS)

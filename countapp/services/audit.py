@@ -167,20 +167,42 @@ _SUB_CHAIN_HEADS_PG = sa.text(
 ).bindparams(sa.bindparam("campaign", type_=sa.Integer))
 
 
+_SQLITE_CHAINS = 256
+
+
+@functools.lru_cache(maxsize=64)
+def _sub_chain_heads_sqlite(count: int) -> sa.TextClause:
+    """SQLite: the heads of ``count`` sub-chains of one campaign in one statement (parameters: campaign,
+    chain0, chain1, ...), each one probe of the (campaign, chain, seq) index; an empty chain gives no row."""
+    table = AuditEvent.__tablename__
+    return sa.text(" UNION ALL ".join(
+        f"SELECT * FROM (SELECT chain, seq, hash FROM {table} WHERE campaign_id = :campaign AND chain = :chain{i}"
+        " ORDER BY seq DESC LIMIT 1)" for i in range(count)))
+
+
 def _chain_heads(connection: sa.Connection, chains: list[tuple[int | None, str]]) -> dict:
     """``_chain_head`` of each (campaign_id, chain), locked in the order given: (seq, hash), (0, GENESIS)
-    for an empty chain. On PostgreSQL a campaign's sub-chains take one round trip together."""
+    for an empty chain. A campaign's sub-chains take one statement together (on PostgreSQL, one round
+    trip that locks them in that order; SQLite has one writer at a time)."""
     heads: dict = {}
-    if connection.dialect.name == "postgresql":
-        by_campaign: dict = {}
-        for campaign_id, chain in chains:
-            if chain and campaign_id is not None:
-                by_campaign.setdefault(campaign_id, []).append(chain)
-        for campaign_id, names in by_campaign.items():
-            if len(names) > 1:
-                for chain, seq, hash_ in connection.execute(_SUB_CHAIN_HEADS_PG,
-                                                            {"campaign": campaign_id, "chains": names}):
-                    heads[campaign_id, chain] = (seq, hash_) if seq is not None else (0, GENESIS)
+    by_campaign: dict = {}
+    for campaign_id, chain in chains:
+        if chain and campaign_id is not None:
+            by_campaign.setdefault(campaign_id, []).append(chain)
+    for campaign_id, names in by_campaign.items():
+        if len(names) < 2:
+            continue
+        if connection.dialect.name == "postgresql":
+            for chain, seq, hash_ in connection.execute(_SUB_CHAIN_HEADS_PG, {"campaign": campaign_id, "chains": names}):
+                heads[campaign_id, chain] = (seq, hash_) if seq is not None else (0, GENESIS)
+        else:
+            found = dict.fromkeys(names, (0, GENESIS))
+            for start in range(0, len(names), _SQLITE_CHAINS):   # SQLite compounds at most 500 selects
+                part = names[start:start + _SQLITE_CHAINS]
+                parameters = {"campaign": campaign_id, **{f"chain{i}": name for i, name in enumerate(part)}}
+                for chain, seq, hash_ in connection.execute(_sub_chain_heads_sqlite(len(part)), parameters):
+                    found[chain] = (seq, hash_)
+            heads.update(((campaign_id, chain), head) for chain, head in found.items())
     for campaign_id, chain in chains:
         if (campaign_id, chain) not in heads:
             last = _chain_head(connection, campaign_id, chain)

@@ -24,6 +24,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -33,7 +34,8 @@ from tickets.errors import CountappError
 from .. import campaign_settings
 from ..database import dialect, shared_alias
 from ..extensions import db
-from ..models import BookLine, Campaign, Count, CountSource, Item, SessionUser, Team, Ticket, TicketStatus, team_member
+from ..models import (BookLine, Campaign, Count, CountSource, Item, RecountSheet, SessionUser, Team, Ticket, TicketStatus,
+                      recount_sheet_ticket, team_member)
 from . import audit, count_views, counting
 from . import campaigns as campaign_service
 
@@ -128,6 +130,8 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
                 outcomes[index] = Outcome(error=error)
         tickets = _Tickets(campaign, [requests[index].data for index, _ in checked])
         teams = _teams_of(campaign, {requests[index].user.id for index, _ in checked})
+        leaders = tickets.sheet_leaders([requests[index].data for index, _ in checked
+                                         if counting.round_of(requests[index].data.round) == 3])
         touched: set[int] = set()
         for index, client_id in checked:
             request = requests[index]
@@ -140,10 +144,11 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
             if ticket.id in touched:
                 continue   # left to submit_one, once this batch is in
             round_ = counting.round_of(data.round)
+            sheet = {"on_sheet": user.id in leaders.get(ticket.id, ())} if round_ == 3 else {}
             try:
                 count = counting.check_count(campaign, ticket, unit, data, user=user, source=request.source,
                                              client_id=client_id, users_team=teams.get(user.id),
-                                             decision=tickets.decision if round_ == 2 else None)
+                                             decision=tickets.decision if round_ == 2 else None, **sheet)
             except CountappError as error:
                 outcomes[index] = _refused(error, campaign, client_id, ticket, data, unit, user)
                 continue
@@ -157,9 +162,14 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
         audit.record_many(events)
         counting.write_tickets(changes)
         for count_id, (index, values, ticket, campaign) in zip(ids, written):
-            count = counting.count_object(count_id, values, ticket)
-            outcomes[index] = Outcome(count_views.count_view(count, campaign), True)
+            outcomes[index] = Outcome(count_views.count_view(_Written(id=count_id, ticket=ticket, **values),
+                                                             campaign), True)
     return outcomes
+
+
+class _Written(SimpleNamespace):
+    """A count just written, as ``count_views.count_view`` reads it (attributes only): the values sent and
+    the id given. An ORM ``Count`` built for the answer alone cost the writer a tenth of its CPU."""
 
 
 _LINE_ITEM = shared_alias(Item, "line_item")
@@ -202,6 +212,12 @@ _TEAMS = (sa.select(_MEMBERS.c.user_id, Team).join(Team, Team.id == _MEMBERS.c.t
           .where(Team.campaign_id == sa.bindparam("campaign")).order_by(Team.number))
 
 
+# The two leaders of the recount sheets that hold the tickets (parameter: tickets), for third counts.
+_SHEET_LEADERS = (sa.select(recount_sheet_ticket.c.ticket_id, RecountSheet.leader1_id, RecountSheet.leader2_id)
+                  .join(RecountSheet, RecountSheet.id == recount_sheet_ticket.c.sheet_id)
+                  .where(recount_sheet_ticket.c.ticket_id.in_(sa.bindparam("tickets", expanding=True))))
+
+
 def _teams_of(campaign: Campaign, user_ids: set[int]) -> dict[int, Team]:
     """Each user's team in the campaign (users in none are left out)."""
     teams: dict[int, Team] = {}
@@ -238,6 +254,21 @@ class _Tickets:
                       if ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED)]
             if second:
                 self.first.update(db.session.execute(_FIRST_COUNTS, {"tickets": second}).all())
+
+    def sheet_leaders(self, inputs: list[counting.CountInput]) -> dict[int, set[int]]:
+        """Ticket id -> the leaders of its recount sheets (``counting.on_recount_sheet_of``), for the tickets
+        ``inputs`` name, in one statement (third counts: one statement each cost a tenth of the writer)."""
+        ids = set()
+        for data in inputs:
+            parts = numbering.number_parts(data.ticket)
+            found = self.by_sequence.get(parts[0]) if parts is not None else None
+            if found is not None:
+                ids.add(found[0].id)
+        leaders: dict[int, set[int]] = {}
+        if ids:
+            for ticket_id, first, second in db.session.execute(_SHEET_LEADERS, {"tickets": sorted(ids)}):
+                leaders.setdefault(ticket_id, set()).update((first, second))
+        return leaders
 
     def find(self, text) -> tuple[Ticket, str | None]:
         """The ticket a count names and its unit; what is wrong is named as for a tablet's count."""
