@@ -222,6 +222,10 @@ def server_errors(log: Path, refused: int, keep: str | None, kind: str) -> str:
     lines = [f"  server log: {sum(endings.values())} traceback(s) in all; {refused} answer(s) not accepted in the "
              "measured runs (the warm-ups not counted)" + (f"; kept: {kept}" if refused or endings else "")]
     lines += [f"    {n} × {ending[:300]}" for ending, n in endings.most_common(5)]
+    written = re.findall(r"count writer stopping: (\d+) count\(s\) in (\d+) batch", text)
+    counts, batches = sum(int(c) for c, _ in written), sum(int(b) for _, b in written)
+    if batches:   # warm-ups, runs and shift together
+        lines.append(f"  count writer: {counts:,} counts in {batches:,} batches ({counts / batches:.1f} a batch)")
     return "\n".join(lines)
 
 
