@@ -106,8 +106,6 @@ def ticket(number):
 @requires(*ALL_ROLES)
 def add_count():
     body = _body()
-    # The answer is built from the objects just written: no need to read them back after the commit.
-    db.session().expire_on_commit = False
     code = body.get("campaign")
     if not (isinstance(code, str) and code.strip()):
         code = count_views.resolve_campaign(current_user, code, body.get("ticket")).code
@@ -135,6 +133,8 @@ def add_count():
             if outcome.view is None:
                 raise RuntimeError("the count writer could not write this count: see its log")
             return jsonify(count=outcome.view, replayed=not outcome.created), 201 if outcome.created else 200
+    # The answer is built from the objects just written: no need to read them back after the commit.
+    db.session().expire_on_commit = False
     result = counting.submit_count(code.strip(), data, user=user, source=_source())
     return jsonify(count=count_views.count_view(result.count, result.campaign), replayed=not result.created), \
         201 if result.created else 200
