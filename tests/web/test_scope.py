@@ -83,3 +83,24 @@ def test_staff_reach_every_campaign(app, world, login_as, who):
         assert client.get(f"/api/v1/campaigns/{code}/items?q=").status_code == 200
     home = client.get("/").get_data(as_text=True)
     assert CODE in home and "OTHER" in home
+
+
+def test_the_session_user_read_from_the_driver_is_the_row_the_orm_gives(app, world):
+    """web.security reads the session user on every request straight from the driver (issue 20): each
+    user's row, types and team codes included, is what ``Session.execute`` gives for the same statement."""
+    from countapp.models import User
+    from countapp.web import security
+
+    teams.add_team("OTHER", 2, round=2, leader="lead1", members=["ann"])   # in two campaigns' teams
+    db.session.commit()
+    with app.test_request_context():
+        for user in db.session.scalars(sa.select(User).order_by(User.id)):
+            expected = db.session.execute(security._SESSION_USER, {"id": user.id}).one()
+            got = security._SessionUserQuery(db.engine).row(db.engine, user.id)
+            assert tuple(got) == tuple(expected), user.login
+            assert [type(v) for v in got] == [type(v) for v in expected], user.login
+            loaded = security.load_user(f"{user.id}:{user.session_version}")
+            assert loaded.role is user.role and loaded.campaign_codes == frozenset(
+                (expected.member_codes or "").split("\n")) - {""}
+        assert security._SessionUserQuery(db.engine).row(db.engine, 10**9) is None
+    assert {"FY2025", "OTHER"} <= security.load_user(f"{world.users['lead1'].id}:0").campaign_codes
