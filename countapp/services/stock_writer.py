@@ -1,8 +1,8 @@
 """Write a checked stock snapshot into the database fast: bulk inserts in chunks, one transaction.
 
 Rows come from ``countapp.filecheck.check_stock`` chunk by chunk, as they are checked. Sites, zones,
-locations and items are created as they first appear; book lines are inserted in chunks, in a thread
-while the next chunk is checked (COPY on PostgreSQL; one INSERT from JSON on SQLite).
+locations and items are created as they first appear, in the same write as the chunk's book lines, in a
+thread while the next chunk is checked (COPY on PostgreSQL; one INSERT from JSON on SQLite).
 Re-importing replaces the snapshot: matching lines are updated, new ones added, and lines no
 longer in the file are removed, or set to a book quantity of 0 when a ticket already names them
 (a ticket is never orphaned).
@@ -13,10 +13,11 @@ import contextlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Self
 
 import sqlalchemy as sa
 
-from ..bulk import InBackground, copy_rows, insert_rows
+from ..bulk import InBackground, converted_rows, copy_rows, write_rows
 from ..extensions import db
 from ..models import BookLine, Campaign, Item, Location, Site, Ticket, Zone
 
@@ -35,10 +36,39 @@ class StockWriteResult:
     locations: int = 0
 
 
-class _Places:
-    """Site/zone/location and item ids: those a chunk names first are created in bulk, before its lines."""
+class _Ids:
+    """Ids for the new rows of one table, known before the rows are written: a chunk's book lines can then be
+    built while the chunk before is still being written, and its new items and places go in the same write.
 
-    def __init__(self, campaign: Campaign) -> None:
+    The ids are never read back by code: with the 125,000 items and places of a million-line file, read back
+    with thousands of values in IN, their creation cost PostgreSQL 10 to 78 s of CPU from one run to the
+    next, as its plan changed (issue 20). PostgreSQL: from the table's sequence, on a connection of their own
+    (``side``): a sequence is outside transactions, so they are the ids the import's connection would draw,
+    and they are drawn while that connection is busy writing the chunk before. SQLite: the ids it would
+    give itself, the largest + 1 in turn, read in this transaction; another connection's write since it
+    began makes ours fail (SQLite lets one writer in, on the newest snapshot), never an id given twice.
+    SQLAlchemy's INSERT ... RETURNING cost SQLite 2 s of the 20 of a million-line import."""
+
+    def __init__(self, table: sa.Table, side: sa.Connection | None) -> None:
+        self.table, self.side = table, side
+        if side is None:
+            self.next = db.session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
+
+    def take(self, count: int) -> list[int]:
+        """``count`` new ids, in the order the rows will be written."""
+        if self.side is None:
+            first, self.next = self.next, self.next + count
+            return list(range(first, self.next))
+        return self.side.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{self.table.name}', 'id')) FROM generate_series(1, {int(count)})"
+        ).scalars().all()
+
+
+class _Places:
+    """Site/zone/location and item ids: those a chunk names first get ids at once (``_Ids``) and are written
+    with its lines, before them."""
+
+    def __init__(self, campaign: Campaign, side: sa.Connection | None) -> None:
         self.campaign_id = campaign.id
         self.sites = self._ids(Site, Site.code)
         self.zones = self._ids(Zone, Zone.code)
@@ -50,38 +80,22 @@ class _Places:
             sa.select(Item.reference, Item.designation, Item.unit, Item.category)
             .where(Item.campaign_id == self.campaign_id)).all()}
         self.new_items = 0
+        self.ids = {model: _Ids(model.__table__, side) for model in (Site, Zone, Location, Item)}
 
     def _ids(self, model, key) -> dict[str, int]:
         return dict(db.session.execute(sa.select(key, model.id).where(model.campaign_id == self.campaign_id)).all())
 
-    def _create(self, model, key, rows: list[dict]) -> dict[str, int]:
-        """Insert ``rows`` and give the new ids by code.
+    def _new(self, model, key, rows: list[dict], known: dict[str, int], out: list) -> None:
+        """Give ``rows`` their ids (added to ``known`` by code) and queue them in ``out`` for the write."""
+        ids = self.ids[model].take(len(rows))
+        known.update(zip((row[key.key] for row in rows), ids, strict=True))
+        out.append((model.__table__, ("id", "campaign_id", *rows[0]),
+                    [(id_, self.campaign_id, *row.values()) for id_, row in zip(ids, rows, strict=True)]))
 
-        The ids are never read back by code: with the 125,000 items and places of a million-line
-        file, read back with thousands of values in IN, their creation cost PostgreSQL 10 to 78 s of
-        CPU from one run to the next, as its plan changed (issue 20). The ids are drawn first and the
-        rows sent with them straight to the driver (``bulk.insert_rows``: COPY, or an executemany).
-        PostgreSQL: from the table's sequence. SQLite: the ids it would give itself, the largest + 1
-        in turn, read in this transaction; another connection's write since it began makes ours fail
-        (SQLite lets one writer in, on the newest snapshot), never an id given twice. SQLAlchemy's
-        INSERT ... RETURNING cost SQLite 2 s of the 20 of a million-line import."""
-        table = model.__table__
-        codes = [row[key.key] for row in rows]
-        connection = db.session.connection()
-        if connection.dialect.name == "postgresql":
-            ids = connection.exec_driver_sql(
-                f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, {len(rows)})"
-            ).scalars().all()
-        else:
-            first = connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
-            ids = range(first, first + len(rows))
-        insert_rows(table, ("id", "campaign_id", *rows[0]),
-                    ((id_, self.campaign_id, *row.values()) for id_, row in zip(ids, rows, strict=True)))
-        return dict(zip(codes, ids, strict=True))
-
-    def prepare(self, rows: list) -> None:
-        """Create every site, zone, location and item the rows name that the campaign lacks; update
-        items of the campaign whose designation, unit or category the file changes."""
+    def prepare(self, rows: list) -> tuple[list, list[dict]]:
+        """Ids for every site, zone, location and item the rows name that the campaign lacks, and those rows
+        (``(table, columns, values)``, in the order to write them); the items of the campaign whose
+        designation, unit or category the file changes (to update)."""
         new_sites: dict[str, None] = {}
         new_zones: dict[str, str] = {}
         new_locations: dict[str, str] = {}
@@ -105,24 +119,20 @@ class _Places:
                 if before.pop(ref) != wording:
                     changed.append({"i_id": items[ref], "designation": wording[0], "unit": wording[1],
                                     "category": wording[2]})
+        out: list = []
         if new_sites:
-            self.sites.update(self._create(Site, Site.code, [{"code": code, "name": ""} for code in new_sites]))
+            self._new(Site, Site.code, [{"code": code, "name": ""} for code in new_sites], self.sites, out)
         if new_zones:
-            self.zones.update(self._create(Zone, Zone.code, [{"code": code, "site_id": self.sites[site]}
-                                                             for code, site in new_zones.items()]))
+            self._new(Zone, Zone.code, [{"code": code, "site_id": self.sites[site]}
+                                        for code, site in new_zones.items()], self.zones, out)
         if new_locations:
-            self.locations.update(self._create(Location, Location.code, [
-                {"code": code, "zone_id": self.zones[zone], "added_by_hand": False}
-                for code, zone in new_locations.items()]))
-        if changed:
-            table = Item.__table__
-            db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("i_id")).values(
-                designation=sa.bindparam("designation"), unit=sa.bindparam("unit"),
-                category=sa.bindparam("category")), changed)
+            self._new(Location, Location.code, [{"code": code, "zone_id": self.zones[zone], "added_by_hand": False}
+                                                for code, zone in new_locations.items()], locations, out)
         if fresh:
-            self.items.update(self._create(Item, Item.reference, [
-                {"reference": ref, "designation": d, "unit": u, "category": c} for ref, (d, u, c) in fresh.items()]))
+            self._new(Item, Item.reference, [{"reference": ref, "designation": d, "unit": u, "category": c}
+                                             for ref, (d, u, c) in fresh.items()], items, out)
             self.new_items += len(fresh)
+        return out, changed
 
 
 COLUMNS = ("campaign_id", "item_id", "location_id", "lot", "book_qty", "unit_cost", "owner", "holder",
@@ -218,22 +228,30 @@ class StockWriter:
         self.campaign_id = campaign.id
         self.progress = progress
         self.result = StockWriteResult()
-        self.places = _Places(campaign)
-        self.existing = {
-            (item_id, location_id, lot): line_id
-            for line_id, item_id, location_id, lot in db.session.execute(
-                sa.select(BookLine.id, BookLine.item_id, BookLine.location_id, BookLine.lot)
-                .where(BookLine.campaign_id == campaign.id))
-        }
+        self.dialect = db.session.connection().dialect
+        self.postgresql = self.dialect.name == "postgresql"
+        # PostgreSQL: the connection the ids of new items and places are drawn on (``_Ids``), closed by __exit__.
+        self.side = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") if self.postgresql else None
+        try:
+            self.places = _Places(campaign, self.side)
+            self.existing = {
+                (item_id, location_id, lot): line_id
+                for line_id, item_id, location_id, lot in db.session.execute(
+                    sa.select(BookLine.id, BookLine.item_id, BookLine.location_id, BookLine.lot)
+                    .where(BookLine.campaign_id == campaign.id))
+            }
+        except BaseException:
+            if self.side is not None:
+                self.side.close()
+            raise
         self.seen: set[int] = set()
-        self.postgresql = db.session.connection().dialect.name == "postgresql"
         # A chunk's book lines are written in a thread while the next chunk is read and checked: PostgreSQL's
         # COPY (the server's rows, indexes and key checks), SQLite's ``_SQLITE_INSERT`` (run without Python's
         # lock). The thread uses the transaction's connection only between ``start`` and ``wait``.
         self.send = _copy if self.postgresql else _sqlite_insert
         self.background = InBackground()
 
-    def __enter__(self) -> "StockWriter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
@@ -243,12 +261,19 @@ class StockWriter:
         except Exception:
             if kind is None:
                 raise
+        finally:
+            if self.side is not None:
+                self.side.close()
 
     def write(self, rows: list) -> None:
-        """Write one chunk of checked rows (new lines inserted, lines already there updated)."""
-        places, result, existing = self.places, self.result, self.existing
-        self.background.wait()
-        places.prepare(rows)
+        """Write one chunk of checked rows (new lines inserted, lines already there updated).
+
+        What the write needs is made before the write of the chunk before is waited for: the ids of the new
+        items and places (``_Ids``), their rows, the lines. PostgreSQL's connection then goes from one chunk's
+        COPY to the next, instead of waiting, between them, for the next chunk's items and places to be
+        created, then its lines to be made (a fifth of a million-line import, issue 20)."""
+        places, result, existing, background = self.places, self.result, self.existing, self.background
+        new_places, changed = places.prepare(rows)
         items, locations, campaign_id = places.items, places.locations, self.campaign_id
         inserts: list[tuple] = []
         updates: list[dict] = []
@@ -260,15 +285,33 @@ class StockWriter:
             else:
                 self.seen.add(line_id)
                 updates.append({"b_id": line_id, **dict(zip(_UPDATED, values[4:]))})
-        _update(updates)
-        if inserts:
-            self.background.start(self.send, db.session.connection().connection.dbapi_connection,
-                                  inserts if self.postgresql else sqlite_json(inserts))
+        dialect = self.dialect
+        new_places = [(table, columns, converted_rows(dialect, table, columns, values))
+                      for table, columns, values in new_places]
+        background.wait()
+        # SQLite's text only now, as before: made sooner, it would hold two chunks' texts at once (memory).
+        lines = inserts if self.postgresql or not inserts else sqlite_json(inserts)
+        if updates or changed:   # a snapshot replaced: on the session, in this thread
+            _update(updates)
+            if changed:
+                table = Item.__table__
+                db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("i_id")).values(
+                    designation=sa.bindparam("designation"), unit=sa.bindparam("unit"),
+                    category=sa.bindparam("category")), changed)
+        if new_places or inserts:
+            background.start(self._write, db.session.connection().connection.dbapi_connection, new_places, lines)
         result.inserted += len(inserts)
         result.updated += len(updates)
         result.lines += len(rows)
         if self.progress:
             self.progress(result.lines)
+
+    def _write(self, raw, new_places: list, lines) -> None:
+        """In the thread: a chunk's new sites, zones, locations and items, then its book lines."""
+        for table, columns, values in new_places:
+            write_rows(raw, self.dialect, table, columns, values)
+        if lines:
+            self.send(raw, lines)
 
     def finish(self) -> StockWriteResult:
         """Remove the lines the file no longer has (set to 0 where a ticket names them); the counts."""
