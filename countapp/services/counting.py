@@ -443,12 +443,17 @@ def write_tickets(changes: dict[int, dict]) -> None:
     """``write_ticket`` for many tickets (ticket id -> columns to change): one statement per set of columns
     changed (``bulk.update_rows``), in the current transaction. The loaded objects are the caller's to keep
     in step."""
+    for columns, rows in ticket_rows(changes).items():
+        bulk.update_rows(Ticket.__table__, columns, rows)
+
+
+def ticket_rows(changes: dict[int, dict]) -> dict[tuple[str, ...], list[tuple]]:
+    """``write_tickets``'s rows: for each set of columns changed, ``(ticket id, *values)`` of the tickets."""
     by_columns: dict[tuple[str, ...], list[tuple]] = {}
     for ticket_id, values in changes.items():
         columns = tuple(sorted(values))
         by_columns.setdefault(columns, []).append((ticket_id, *(values[name] for name in columns)))
-    for columns, rows in by_columns.items():
-        bulk.update_rows(Ticket.__table__, columns, rows)
+    return by_columns
 
 
 def keep_in_step(ticket: Ticket, values: dict) -> None:
