@@ -17,7 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.reconcile import CLOSING_DATE, COUNT_DATE, campaign  # noqa: E402
-from reports import ReconcileSettings, reconcile, reconciliation_csv, reconciliation_xlsx  # noqa: E402
+from reports.export import reconciliation_csv, reconciliation_xlsx
+from reports.model import ReconcileSettings
+from reports.reconcile import reconcile
 
 
 def main(argv: list[str] | None = None) -> int:

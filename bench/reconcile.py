@@ -38,7 +38,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reports import ReconcileSettings, reconcile, reconciliation_xlsx  # noqa: E402
+from reports.export import reconciliation_xlsx
+from reports.model import ReconcileSettings
+from reports.reconcile import reconcile
 from reports import exact  # noqa: E402
 from reports.model import CATEGORIES  # noqa: E402
 

@@ -187,7 +187,7 @@ def _run(url: str, args) -> int:
     from countapp.services import campaigns, reconciliation
     from countapp.services.schema import upgrade
 
-    from reports import reconcile
+    from reports.reconcile import reconcile
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
     results: dict[str, float] = {}

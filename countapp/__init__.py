@@ -8,8 +8,12 @@ from flask import Flask
 __version__ = "0.1.0"
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app: settings from COUNTAPP_* variables, then ``config`` (tests)."""
+def create_app(config: dict | None = None, *, pages: bool = True) -> Flask:
+    """Build the app: settings from COUNTAPP_* variables, then ``config`` (tests).
+
+    Without ``pages`` (the command line: a command calls services and answers no request) the blueprints and
+    the request guards are left out, and with them the modules they import (pandas among them); the commands
+    that serve add them (``add_pages``)."""
     from .config import load_config
     from .extensions import babel, csrf, db, limiter, login, migrate
 
@@ -30,18 +34,29 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app, babel)
 
-    from .web import register_blueprints
-    from .web.errors import register_error_handlers
-    from .web.security import init_security
-
-    init_security(app)
-    register_blueprints(app)
-    from .web import health
-
-    health.init_app(app)
-    register_error_handlers(app)
+    if pages:
+        add_pages(app)
 
     from .cli import register_commands
 
     register_commands(app)
     return app
+
+
+def add_pages(app: Flask) -> None:
+    """What answers requests: the guards, the blueprints, the health check and the error pages (once: an app
+    that has them is left as it is)."""
+    if app.extensions.get(_PAGES):
+        return
+    from .web import health, register_blueprints
+    from .web.errors import register_error_handlers
+    from .web.security import init_security
+
+    init_security(app)
+    register_blueprints(app)
+    health.init_app(app)
+    register_error_handlers(app)
+    app.extensions[_PAGES] = True
+
+
+_PAGES = "countapp_pages"

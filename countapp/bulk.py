@@ -130,13 +130,23 @@ def update_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence
 
     PostgreSQL: one UPDATE ... FROM unnest(arrays) for all rows (one round trip); SQLite: an executemany."""
     connection = db.session.connection()
-    dialect = connection.dialect
-    values = _converted(rows, [None, *_converters(table, columns, dialect)])
+    write_updates(connection.connection.driver_connection, connection.dialect, table, columns,
+                  converted_updates(connection.dialect, table, columns, rows))
+
+
+def converted_updates(dialect, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence]) -> list[tuple]:
+    """``rows`` (``(id, *values)``) as ``write_updates`` sends them to ``dialect``'s driver: the first half of
+    ``update_rows``."""
+    return _converted(rows, [None, *_converters(table, columns, dialect)])
+
+
+def write_updates(raw, dialect, table: sa.Table, columns: Sequence[str], values: list[tuple]) -> None:
+    """Update rows already converted (``converted_updates``) on the driver's connection ``raw``: the second half
+    of ``update_rows``. Like ``write_rows``, it may run in a thread of its own (``InBackground``)."""
     if not values:
         return
     quote = dialect.identifier_preparer.quote
     target = dialect.identifier_preparer.format_table(table)
-    raw = connection.connection.driver_connection
     if dialect.name == "postgresql":
         casts = [table.c[name].type.compile(dialect) for name in ("id", *columns)]
         arrays = ", ".join(f"%s::{cast}[]" for cast in casts)

@@ -58,7 +58,8 @@ def _write(path: Path, data: bytes) -> None:
                                             "the campaign's language.")
 def entries_command(code: str, out: Path, fmt: str, excel: bool) -> None:
     """The closing entries: stock variation and depreciation per category, journal INV."""
-    from reports import annual_stats, entries_csv
+    from reports import annual_stats
+    from reports.export import entries_csv
 
     from .services import annual_report, campaigns
 

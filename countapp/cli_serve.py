@@ -10,6 +10,7 @@ import os
 
 import click
 from flask import current_app
+from flask.cli import routes_command as flask_routes_command
 from flask.cli import run_command as flask_run_command
 from flask.cli import with_appcontext
 
@@ -108,7 +109,7 @@ def make_server(app, options: dict):
 @with_appcontext
 def serve_command(host, port, workers, threads, timeout, access_log, count_writer):
     """Serve the app for real (gunicorn); run `countapp worker` beside it for imports, prints, reports."""
-    app = current_app._get_current_object()
+    app = _with_pages()
     fmt = app.config.get("COUNTAPP_LOG_FORMAT", "text")
     options = serve_options(host, port, workers or default_workers(), threads, timeout, fmt, access_log=access_log)
     click.echo(f"countapp serving on http://{host}:{port} with {counted(options['workers'], 'worker')} "
@@ -190,9 +191,10 @@ def _run_with_worker(ctx: click.Context, **kwargs):
     reload = kwargs.get("reload")
     if reload is None:
         reload = get_debug_flag()
+    app = _with_pages()
     # With the reloader, the first process only watches files: the worker belongs in the one that serves.
     if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-        EmbeddedWorker(current_app._get_current_object()).start()
+        EmbeddedWorker(app).start()
     # The development server answers outside the command's app context (see serve_command).
     contextvars.Context().run(ctx.invoke, flask_run_command, **kwargs)
 
@@ -202,6 +204,26 @@ run_command = click.Command(
     help="Run the development server with a job worker in the same process (production: serve + worker).",
     short_help="Development server and job worker.")
 root.add_command(run_command)
+
+
+@click.pass_context
+def _routes_with_pages(ctx: click.Context, **kwargs):
+    _with_pages()
+    ctx.invoke(flask_routes_command, **kwargs)
+
+
+root.add_command(click.Command("routes", callback=with_appcontext(_routes_with_pages),
+                               params=flask_routes_command.params, help=flask_routes_command.help,
+                               short_help="Show the routes for the app."))
+
+
+def _with_pages():
+    """The command's app with its pages: the command line builds it without them (``countapp.create_app``)."""
+    from . import add_pages
+
+    app = current_app._get_current_object()
+    add_pages(app)
+    return app
 
 
 @command(user_cli, "token")

@@ -1,11 +1,7 @@
 """Reconciliation, valuation, depreciation and accounting entries: pure, DataFrames in and out.
 
-The input frames are described in ``reports.frames``; the rules in DOMAIN.md ("Rules").
+The input frames are described in ``reports.frames``; the rules in DOMAIN.md ("Rules"). Import from
+the modules themselves (``from reports.reconcile import reconcile``): the package imports nothing, so
+that a module needing one of them (``reports.csv_out``, ``reports.audit_tags``) does not load pandas and
+all the others with it.
 """
-from .entries import build_entries
-from .export import entries_csv, reconciliation_csv, reconciliation_xlsx
-from .model import DepreciationRates, ReconcileSettings
-from .reconcile import Reconciliation, reconcile, with_causes
-
-__all__ = ["DepreciationRates", "ReconcileSettings", "Reconciliation", "build_entries", "entries_csv",
-           "reconcile", "reconciliation_csv", "reconciliation_xlsx", "with_causes"]

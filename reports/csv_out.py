@@ -18,12 +18,10 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Iterable, Sequence
-
-import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?\Z")
@@ -82,8 +80,11 @@ def cell(value, dialect_: Dialect = PLAIN) -> str:
         return cell(item, dialect_) if type(item).__module__ != "numpy" else neutralise(str(item))
     if isinstance(value, Enum):
         value = value.value
-    if value is pd.NA or value is pd.NaT:
-        return ""
+    if type(value).__module__.partition(".")[0] == "pandas":   # pd.NA, pd.NaT (a datetime!), from DataFrames
+        import pandas as pd  # loaded already, since the value is one of its: CSV without frames never loads it
+
+        if value is pd.NA or value is pd.NaT:
+            return ""
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     return neutralise(str(value))

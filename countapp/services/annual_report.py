@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 import instructions as doc
-from reports import build_entries, entries_csv
+from reports.entries import build_entries
+from reports.export import entries_csv
 from reports import annual_stats
 from reports.annual_data import (TEXT_KEYS, AnnualReport, ClosingInfo, Header, Plan, PlannedTeam, RangeRow,
                                  SignOffInfo, TicketControl, VoidRow)

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from reports.confirmation_pdf import Letter, LetterLine, write_letters
 from tickets.errors import CountappError, N_, NotFound
 from tickets.quantities import parse_quantity
 
@@ -71,6 +70,9 @@ def holders(campaign: Campaign) -> list[Holder]:
 
 def letters_pdf(campaign: Campaign, holder: str | None = None, *, reply_to: str = "") -> bytes:
     """The confirmation requests as one PDF: every holder's letter, or only ``holder``'s."""
+    # Loads reportlab: for the letters only.
+    from reports.confirmation_pdf import Letter, LetterLine, write_letters
+
     chosen = [h for h in holders(campaign) if holder is None or h.name == holder.strip()]
     if not chosen:
         raise NotFound(N_("No goods of campaign %(code)s are held by %(holder)s."), field="holder", code=campaign.code,

@@ -14,10 +14,12 @@ nothing is written unless every line is good, and then in one transaction.
    with what a 2nd count's decision needs; each ticket's status follows its counts in memory; counts and
    their audit events (``audit.record_many``: the same ``count.add`` events as the tablets', chained in the
    same order) go in ``BATCH`` at a time straight to the driver (``bulk``: COPY on PostgreSQL, executemany
-   on SQLite), and each ticket's change once, at the end, in one statement per set of columns.
+   on SQLite), and each ticket's change once, with the batch of its last line in the file, in one statement
+   per set of columns.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -150,10 +152,11 @@ _COUNT_VALUES = itemgetter(*_COUNT_COLUMNS)
 
 
 class _Writer:
-    """Writes the counts and their events a batch at a time, each batch in a thread (``bulk.InBackground``)
-    while the next lines are checked: the database's work overlaps the checks instead of following them.
-    Each batch is converted and its events chained and hashed here, in the caller's thread; the thread
-    only sends them (COPY on PostgreSQL, an executemany on SQLite: ``bulk.write_rows``)."""
+    """Writes the counts, their events and the changes of the tickets done with a batch at a time, each batch
+    in a thread (``bulk.InBackground``) while the next lines are checked: the database's work overlaps the
+    checks instead of following them. Each batch is converted and its events chained and hashed here, in the
+    caller's thread; the thread only sends them (COPY on PostgreSQL, an executemany on SQLite:
+    ``bulk.write_rows``; the tickets' UPDATE: ``bulk.write_updates``)."""
 
     def __init__(self) -> None:
         connection = db.session.connection()
@@ -163,24 +166,30 @@ class _Writer:
         self.heads: dict = {}   # each audit chain's last event, read once for the whole file
         self.background = bulk.InBackground()
 
-    def write(self, counts: list[dict], events: list[dict]) -> None:
-        """Start writing a batch of counts and their events, and empty the lists (inside the import's transaction)."""
-        if not counts:
+    def write(self, counts: list[dict], events: list[dict], finished: dict[int, dict]) -> None:
+        """Start writing a batch of counts, their events and the changes of tickets with no line left in the file
+        (ticket id -> columns), and empty them (inside the import's transaction)."""
+        if not counts and not finished:
             return
         values = bulk.converted_rows(self.dialect, Count.__table__, _COUNT_COLUMNS, map(_COUNT_VALUES, counts))
         # Reads the chains' heads for the first batch only (no batch is being written then); later ones
         # follow ``heads``. The session has nothing to flush: the tickets are kept in step, not changed.
         events_values = audit.insert_values(self.dialect, audit.chained_rows(events, self.heads))
+        tickets = [(columns, bulk.converted_updates(self.dialect, Ticket.__table__, columns, rows))
+                   for columns, rows in counting.ticket_rows(finished).items()]
         try:
-            self.background.start(self._send, values, events_values)
+            self.background.start(self._send, values, events_values, tickets)
         except self.refused:
             raise CountappError(E_INTERRUPTED, field="ticket") from None
         counts.clear()
         events.clear()
+        finished.clear()
 
-    def _send(self, values: list[tuple], events_values: list[tuple]) -> None:
+    def _send(self, values: list[tuple], events_values: list[tuple], tickets: list[tuple]) -> None:
         bulk.write_rows(self.raw, self.dialect, Count.__table__, _COUNT_COLUMNS, values)
         audit.write_values(self.raw, self.dialect, events_values)
+        for columns, ticket_values in tickets:
+            bulk.write_updates(self.raw, self.dialect, Ticket.__table__, columns, ticket_values)
 
     def wait(self) -> None:
         """Wait for the batch being written; a tablet's count of one of its tickets and rounds got in first
@@ -222,8 +231,9 @@ def import_counts(code: str, path, *, filename: str | None = None, by: User | No
 @paused_gc   # tens of thousands of loaded tickets: the collector's passes over them cost more than the work
 def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) -> tuple[dict, dict]:
     """Check every line under the tablets' rules and write the good ones' counts and events ``BATCH`` at a
-    time while no line has failed (the caller rolls back when one does), then each ticket's change once;
-    raise ``ImportRefused`` listing every error. Returns the counts per round and ``_outcome``.
+    time while no line has failed (the caller rolls back when one does), and each ticket's change once, with
+    the batch of its last line; raise ``ImportRefused`` listing every error. Returns the counts per round and
+    ``_outcome``.
 
     The loaded tickets are let go on return: expiring a hundred thousand of them at the commit cost seconds."""
     errors: list[FileError] = []
@@ -231,16 +241,21 @@ def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) 
     per_round = {1: 0, 2: 0, 3: 0}
     counts: list[dict] = []
     events: list[dict] = []
-    # Ticket id -> its columns changed by the whole file: written once at the end, not once per round.
+    # Ticket id -> its columns changed by the file's lines so far: written once, when the ticket has no line
+    # left in the file (``finished``, sent with the next batch), not once per round.
     changes: dict[int, dict] = {}
+    finished: dict[int, dict] = {}
+    keys = [filecheck.ticket_key(row.ticket) for row in rows]
+    left = Counter(key[0] for key in keys if key is not None)   # lines still to come per ticket number
     touched: dict[int, Ticket] = {}
     tickets = _Tickets(campaign, rows)
     writer = _Writer()
     try:
-        for done, row in enumerate(rows, 1):
-            key = filecheck.ticket_key(row.ticket)
-            if key is not None and key[0] in failed:
-                continue
+        for done, (row, key) in enumerate(zip(rows, keys), 1):
+            if key is not None:
+                left[key[0]] -= 1
+                if key[0] in failed:
+                    continue
             try:
                 ticket, unit = tickets.find(row.ticket)
                 count = counting.check_count(campaign, ticket, unit, _input(row), user=operator,
@@ -259,20 +274,23 @@ def _apply(campaign, rows, operator: User, filename: str, lines: int, progress) 
             if errors:
                 continue   # nothing more is written: the file will be refused
             changes.setdefault(ticket.id, {}).update(count.change)
+            if key is not None and not left[key[0]]:
+                finished[ticket.id] = changes.pop(ticket.id)
             counts.append(count.values)
             events.append(count.event)
             if len(counts) >= BATCH:
-                writer.write(counts, events)
+                writer.write(counts, events, finished)
             if progress and done % BATCH == 0:
                 progress(done)
-        writer.write(counts, events)
+        # The tickets whose lines the file names otherwise (none in a well-formed file) go with the last batch.
+        finished.update(changes)
+        writer.write(counts, events, finished)
     finally:
         # Nothing else uses the connection, nor is rolled back, while a batch is being written.
         writer.wait()
     if errors:
         errors.sort(key=lambda e: (e.line or 0, e.column or ""))
         raise ImportRefused(CountCheck(filename, errors=errors, lines=lines, error_count=len(errors)))
-    counting.write_tickets(changes)
     return per_round, _outcome(touched.values())
 
 

@@ -279,23 +279,24 @@ _UNKNOWN = object()
 def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, source: CountSource,
                team_number: int | None, users_team=_UNKNOWN, on_sheet=_UNKNOWN) -> Team | None:
     """The team entitled to count this ticket in this round; refusals say why, blind. ``users_team`` and
-    ``on_sheet`` (``on_recount_sheet_of``), when the caller read them already."""
-    label = _label(ticket, campaign)
+    ``on_sheet`` (``on_recount_sheet_of``), when the caller read them already. The ticket's number is made
+    for a refusal only: every line of a counts file passes here."""
     if round_ == 3:
         if user.role in (Role.MANAGER, Role.CENTRALISER):
             return None
         if not (on_recount_sheet_of(ticket, user) if on_sheet is _UNKNOWN else on_sheet):
-            raise Forbidden(N_("Ticket %(ticket)s is not on a recount sheet of yours."), field="ticket", ticket=label)
+            raise Forbidden(N_("Ticket %(ticket)s is not on a recount sheet of yours."), field="ticket",
+                            ticket=_label(ticket, campaign))
         return None
     if source == CountSource.IMPORT and user.role in (Role.MANAGER, Role.CENTRALISER):
         issued_to = ticket.team1 if round_ == 1 else ticket.team2
         if issued_to is None:
             raise CountappError(N_("Ticket %(ticket)s was not issued to a team for round %(round)s."), field="ticket",
-                                ticket=label, round=round_)
+                                ticket=_label(ticket, campaign), round=round_)
         if team_number is not None and team_number != issued_to.number:
             raise CountappError(N_("Ticket %(ticket)s was issued to team %(issued)s for round %(round)s, not to "
-                                   "team %(team)s."), field="team", ticket=label, issued=issued_to.number,
-                                round=round_, team=team_number)
+                                   "team %(team)s."), field="team", ticket=_label(ticket, campaign),
+                                issued=issued_to.number, round=round_, team=team_number)
         return issued_to
     if user.role not in TEAM_ROLES:
         raise Forbidden(N_("Only counting teams enter counts of rounds 1 and 2."), field="round")
@@ -307,7 +308,7 @@ def _check_who(campaign: Campaign, ticket: Ticket, round_: int, user: User, sour
                         team_round=team.round, round=round_)
     if (ticket.team1_id if round_ == 1 else ticket.team2_id) != team.id:
         raise Forbidden(N_("Ticket %(ticket)s was not issued to your team for round %(round)s."), field="ticket",
-                        ticket=label, round=round_)
+                        ticket=_label(ticket, campaign), round=round_)
     return team
 
 
@@ -443,12 +444,17 @@ def write_tickets(changes: dict[int, dict]) -> None:
     """``write_ticket`` for many tickets (ticket id -> columns to change): one statement per set of columns
     changed (``bulk.update_rows``), in the current transaction. The loaded objects are the caller's to keep
     in step."""
+    for columns, rows in ticket_rows(changes).items():
+        bulk.update_rows(Ticket.__table__, columns, rows)
+
+
+def ticket_rows(changes: dict[int, dict]) -> dict[tuple[str, ...], list[tuple]]:
+    """``write_tickets``'s rows: for each set of columns changed, ``(ticket id, *values)`` of the tickets."""
     by_columns: dict[tuple[str, ...], list[tuple]] = {}
     for ticket_id, values in changes.items():
         columns = tuple(sorted(values))
         by_columns.setdefault(columns, []).append((ticket_id, *(values[name] for name in columns)))
-    for columns, rows in by_columns.items():
-        bulk.update_rows(Ticket.__table__, columns, rows)
+    return by_columns
 
 
 def keep_in_step(ticket: Ticket, values: dict) -> None:

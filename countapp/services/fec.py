@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reports import build_entries
+from reports.entries import build_entries
 from reports.fec import fec_bytes, fec_filename
 
 from tickets import timezones

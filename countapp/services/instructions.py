@@ -139,8 +139,11 @@ def missing(campaign: Campaign) -> list[doc.Missing]:
 
 
 def pdf_bytes(data: doc.InstructionsData) -> bytes:
+    # Loads reportlab: for a PDF only.
+    from instructions.pdf import write_instructions_pdf
+
     out = io.BytesIO()
-    doc.write_instructions_pdf(data, out)
+    write_instructions_pdf(data, out)
     return out.getvalue()
 
 

@@ -30,7 +30,8 @@ import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 
-from reports import DepreciationRates, ReconcileSettings, Reconciliation, reconcile, with_causes
+from reports.model import DepreciationRates, ReconcileSettings
+from reports.reconcile import Reconciliation, reconcile, with_causes
 from reports import exact
 from reports.export import reconciliation_csv, reconciliation_sheets
 from reports.review import Selector

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,6 @@ from reports import csv_out
 from tickets import numbering
 from tickets.errors import Conflict, CountappError, Forbidden, N_, NotFound
 from tickets.quantities import unit_allows_decimals
-from tickets.recount_pdf import RecountLineView, RecountSheetView, write_recount_sheet
 
 from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, CountSource, Item, Location, RecountSheet, Role,
@@ -35,6 +34,9 @@ from . import audit, count_dates
 from . import campaigns as campaign_service
 from . import centralisation
 from . import counting
+
+if TYPE_CHECKING:   # tickets.recount_pdf loads reportlab: imported where a sheet is printed
+    from tickets.recount_pdf import RecountSheetView
 
 SUPERVISOR_ROLES = (Role.CENTRALISER, Role.MANAGER)
 SETTLERS = (Role.CENTRALISER, Role.MANAGER)
@@ -317,6 +319,8 @@ def _person(user: User) -> str:
 
 def sheet_view(campaign: Campaign, sheet: RecountSheet, *, date_text: str | None = None) -> RecountSheetView:
     """What the printed sheet carries: who, and which goods — never a quantity (blind)."""
+    from tickets.recount_pdf import RecountLineView, RecountSheetView
+
     lines = [RecountLineView(ticket=line["ticket"], reference=line["reference"], designation=line["designation"],
                              location=line["location"], lot=line["lot"] or None, unit=line["unit"])
              for line in blind_lines(campaign, sheet)]
@@ -329,6 +333,8 @@ def sheet_view(campaign: Campaign, sheet: RecountSheet, *, date_text: str | None
 def write_sheet_pdf(campaign: Campaign, sheet: RecountSheet, out: BinaryIO, *, language: str | None = None,
                     date_text: str | None = None) -> int:
     """The printable recount sheet (PDF); returns its number of pages."""
+    from tickets.recount_pdf import write_recount_sheet
+
     return write_recount_sheet(sheet_view(campaign, sheet, date_text=date_text), out,
                                language or campaign.language or "fr")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -20,7 +21,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from reports import csv_out
 from tickets import lifecycle, numbering
 from tickets.errors import Conflict, CountappError, N_, NotFound
-from tickets.pdf import PER_PAGE, TicketView, write_tickets
 
 from ..extensions import db
 from ..models import (BookLine, Campaign, CampaignStatus, Count, Item, Location, Site, Team, Ticket, TicketRange,
@@ -28,6 +28,9 @@ from ..models import (BookLine, Campaign, CampaignStatus, Count, Item, Location,
 from . import audit
 from . import campaigns as campaign_service
 from . import teams as team_service
+
+if TYPE_CHECKING:   # tickets.pdf loads reportlab: imported where tickets are printed
+    from tickets.pdf import TicketView
 
 MAX_BLANK = 100_000
 REASON_LENGTH = 500
@@ -362,6 +365,8 @@ def print_bounds(campaign: Campaign, first: str | int | None, last: str | int | 
 
 def ticket_views(campaign: Campaign, first: int, last: int) -> Iterator[TicketView]:
     """What each ticket prints, streamed in number order (voided tickets are printed too: reprints match)."""
+    from tickets.pdf import TicketView
+
     for row in rows(campaign, first=first, last=last):
         yield TicketView(row["ticket"], team_round1=str(row["team_round1"]) or None,
                          team_round2=str(row["team_round2"]) or None, reference=row["reference"] or None,
@@ -383,6 +388,8 @@ def print_pdf(code: str, out, *, first: str | int | None = None, last: str | int
               language: str | None = None, workers: int | None = None,
               progress: Callable[[int, int], None] | None = None, by: User | None = None) -> dict:
     """Print the three-part tickets first..last (or all) into the binary stream ``out``; memory stays bounded."""
+    from tickets.pdf import PER_PAGE, write_tickets
+
     campaign = campaign_service.get(code)
     if per_page not in PER_PAGE:
         raise CountappError(N_("Tickets print 1, 2 or 3 to a page, not %(per_page)s."), field="per_page",
@@ -408,6 +415,8 @@ PRINT_KEEP_SECONDS = 2 * 24 * 3600
 def start_print_job(code: str, *, first=None, last=None, per_page: int = 3, language: str | None = None,
                     by: User | None = None) -> str:
     """Print in the background (services.jobs); the PDF is kept with the job, for any server to send."""
+    from tickets.pdf import PER_PAGE
+
     from . import jobs
 
     campaign = campaign_service.get(code)

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from reports import ReconcileSettings, reconcile
-from reports.model import DepreciationRates
+from reports.model import DepreciationRates, ReconcileSettings
+from reports.reconcile import reconcile
 
 COUNT_DATE = dt.date(2025, 12, 27)
 CLOSING_DATE = dt.date(2025, 12, 31)

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from reports import annual_format as fmt
 from reports import annual_stats as stats
-from reports import build_entries
+from reports.entries import build_entries
 from reports.annual_data import (AnnualReport, ClosingInfo, Header, Limits, PlannedTeam, Plan, RangeRow,
                                  TicketControl, VoidRow)
 from reports.annual_pdf import write_annual_pdf

@@ -9,7 +9,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings as hsettings
 from hypothesis import strategies as st
 
-from reports import ReconcileSettings, reconcile
+from reports.model import ReconcileSettings
+from reports.reconcile import reconcile
 from reports.cutoff import EVIDENCE_COLUMNS
 from tests.unit.conftest_reports import NO_DEPRECIATION, D, frames, line, move, row, ticket
 

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from reports import build_entries
-from reports.entries import ENTRY_COLUMNS
+from reports.entries import ENTRY_COLUMNS, build_entries
 from reports.model import DepreciationRates
 from tests.unit.conftest_reports import D, line, run, ticket
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from reports import build_entries
+from reports.entries import build_entries
 from reports.fec import ACCOUNT_LABELS, FEC_COLUMNS, fec_amount, fec_bytes, fec_filename
 from reports.model import CATEGORY_ACCOUNTS, DEPRECIATION_CHARGE, DEPRECIATION_REVERSAL
 

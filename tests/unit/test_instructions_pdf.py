@@ -13,8 +13,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from instructions import SECTION_KEYS, Place, section_title, write_instructions_pdf
+from instructions import SECTION_KEYS, Place, section_title
 from instructions.fonts import font_file, printable
+from instructions.pdf import write_instructions_pdf
 
 from .test_instructions import make_data
 

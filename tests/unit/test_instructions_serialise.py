@@ -8,7 +8,8 @@ from datetime import date
 
 import pypdf
 
-from instructions import Holding, content, from_dict, to_dict, write_instructions_pdf
+from instructions import Holding, content, from_dict, to_dict
+from instructions.pdf import write_instructions_pdf
 
 from .test_instructions import make_data
 

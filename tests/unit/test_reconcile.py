@@ -6,7 +6,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from reports import ReconcileSettings, reconcile
+from reports.model import ReconcileSettings
+from reports.reconcile import reconcile
 from reports.model import STATUSES
 from reports.reconcile import COLUMNS
 from tickets.errors import CountappError

@@ -15,7 +15,8 @@ from reports import exact
 from reports.model import DepreciationRates
 from tests.unit.conftest_reports import CLOSING_DATE, COUNT_DATE, frames, line, move, run, ticket
 from tests.unit.test_reconcile_property import check
-from reports import ReconcileSettings, reconcile
+from reports.model import ReconcileSettings
+from reports.reconcile import reconcile
 from tickets.errors import CountappError
 
 CENT = Decimal("0.01")

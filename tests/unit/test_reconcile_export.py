@@ -8,7 +8,8 @@ import io
 import openpyxl
 import pandas as pd
 
-from reports import build_entries, entries_csv, reconciliation_csv, reconciliation_xlsx
+from reports.entries import build_entries
+from reports.export import entries_csv, reconciliation_csv, reconciliation_xlsx
 from reports.model import DepreciationRates
 from reports.xlsx_texts import headers, sheet_name, value_labels
 from tests.unit.conftest_reports import line, move, run, ticket

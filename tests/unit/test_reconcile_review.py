@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports import with_causes
+from reports.reconcile import with_causes
 from reports.review import LARGEST, NO_CAUSE, Query, Selector, parse_amount
 from tests.unit.conftest_reports import line, run, ticket
 from tests.unit.test_reconcile_property import campaigns

@@ -16,18 +16,16 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tickets.cycle_sheet import CycleSheetView, SheetLineView, write_cycle_sheet
 from tickets.errors import CountappError
 
 from ...services import cycle_counts
 from ...services import cycles as cycle_service
-from ..errors import error_message
 from ..counting import tablet_info
 from ..counting.routes import worker_response
+from ..errors import error_message
 from ..labels import STATES
 from ..security import ALL_ROLES, requires
 from .routes import COUNTERS, bp, day_arg
-
 
 # A page or a sheet holds the first lines of the walk: a programme far behind has a long overdue list, and a
 # counter works through a day's walk, not a year's backlog.
@@ -66,6 +64,9 @@ def due(programme):
 @requires(*ALL_ROLES)
 def sheet(programme, day):
     """The day's count sheet: the lines due, place by place, each with its barcode; never a quantity."""
+    # Loads reportlab: for this page only.
+    from tickets.cycle_sheet import CycleSheetView, SheetLineView, write_cycle_sheet
+
     found = cycle_service.get(programme)
     try:
         when = date.fromisoformat(day)
