@@ -1,7 +1,7 @@
 """Counts posted over HTTP by logged-in tablets, against a bare insert yardstick, on each database (issue 20).
 
     python bench/count_load.py [--db sqlite,postgresql] [--workers 4] [--threads 1] [--connections 50]
-                               [--duration 10] [--runs 3] [--mix 50/40/10] [--max-rate 1200]
+                               [--duration 10] [--runs 3] [--mix 50/40/10] [--max-rate 1800]
                                [--tablets 200] [--rate 100] [--shift 30] [--profile DIR]
 
 For each database: a campaign counting rounds 1, 2 and 3 at once, with ``--tablets`` users in teams and
@@ -259,7 +259,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds a run")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side, interleaved")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of each side first, not measured")
-    parser.add_argument("--max-rate", type=float, default=1200.0,
+    parser.add_argument("--max-rate", type=float, default=1800.0,
                         help="counts/s the prepared pool allows for (a faster app runs out: reported)")
     parser.add_argument("--profile", metavar="DIR", help="one more app run under py-spy; stacks written to DIR")
     parser.add_argument("--profile-top", type=int, default=30)
