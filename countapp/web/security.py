@@ -106,11 +106,22 @@ class _SessionUserQuery:
 
     def row(self, engine: sa.Engine, ident: int):
         connection = engine.raw_connection()
+        parameters = {"id": ident} if self.order is None else (ident,)
         try:
             cursor = connection.cursor()
-            cursor.execute(self.sql, {"id": ident} if self.order is None else (ident,))
-            values = cursor.fetchone()
-            cursor.close()
+            try:
+                cursor.execute(self.sql, parameters)
+                values = cursor.fetchone()
+            except engine.dialect.loaded_dbapi.Error as error:
+                # As SQLAlchemy does for its own statements: a connection the server closed is dropped
+                # from the pool, and the driver's error is raised as SQLAlchemy's (OperationalError...).
+                lost = engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor)
+                if lost:
+                    connection.invalidate(error)
+                raise sa.exc.DBAPIError.instance(self.sql, parameters, error, engine.dialect.loaded_dbapi.Error,
+                                                 connection_invalidated=lost, dialect=engine.dialect) from error
+            finally:
+                cursor.close()
         finally:
             connection.close()   # back to the pool (rolled back there, as a session's would be)
         if values is None:
