@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+import weakref
 from collections import namedtuple
 
 import sqlalchemy as sa
@@ -102,7 +103,6 @@ class _SessionUserQuery:
             raise RuntimeError(f"the session user's query takes parameters other than the id: {compiled.string}")
         self.processors = [column.type.result_processor(dialect, None)
                            for column in _SESSION_USER.selected_columns]
-        self.fields = (*SESSION_COLUMNS, "member_codes")
 
     def row(self, engine: sa.Engine, ident: int):
         connection = engine.raw_connection()
@@ -131,7 +131,8 @@ class _SessionUserQuery:
 
 
 _SessionRow = namedtuple("_SessionRow", (*SESSION_COLUMNS, "member_codes"))
-_queries: dict[sa.Engine, _SessionUserQuery] = {}
+# One per engine (an app has one; tests make many, and their engines must not outlive them here).
+_queries: weakref.WeakKeyDictionary[sa.Engine, _SessionUserQuery] = weakref.WeakKeyDictionary()
 
 
 @login.user_loader
