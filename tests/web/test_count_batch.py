@@ -67,8 +67,18 @@ def _batches(s) -> list[list[tuple]]:
          ("ann", a2, 1, "31", {"client_id": "c-a1"}),          # its client id used for another count
          ("ben", a1, 1, "1", {}),                               # round 1 is in
          ("cat", a1, 2, "1", {"quantity": "x"})],
-        [("centraliser", a2, 3, "29", {}), ("centraliser", b2, 3, "11.5", {}), ("lead1", d4, 3, "9", {})],
+        # B-2@L-02 is on lead1's and lead2's recount sheet (_sheet); D-4@L-04 on none
+        [("centraliser", a2, 3, "29", {}), ("lead2", b2, 3, "11.5", {}), ("lead1", d4, 3, "9", {})],
     ]
+
+
+def _sheet(code: str, s) -> None:
+    """Between the 2nd and 3rd batches: B-2@L-02 (its counts disagree) on a recount sheet of lead1 and lead2."""
+    from countapp.services import recounts
+
+    by = db.session.scalar(sa.select(User).where(User.login == "centraliser"))
+    recounts.create_sheet(code, tickets=[s.tickets["B-2@L-02"]], leader1="lead1", leader2="lead2",
+                          supervisor="centraliser", by=by)
 
 
 def _input(ticket, round_, quantity, extra, prefix: str = "") -> counting.CountInput:
@@ -95,9 +105,12 @@ def test_a_batch_gives_what_one_count_at_a_time_gives(s, tmp_path):
     """Every rule, every answer (written, replayed, refused), the same counts, tickets and audit events
     as ``counting.submit_count`` count after count, on a twin campaign."""
     _twin(tmp_path, "TWIN")
-    users = {login: session_user(login) for login in ("ann", "ben", "cat", "dan", "lead1", "centraliser")}
+    users = {login: session_user(login) for login in ("ann", "ben", "cat", "dan", "lead1", "lead2", "centraliser")}
     batched, one_by_one = [], []
-    for batch in _batches(s):
+    for number, batch in enumerate(_batches(s)):
+        if number == 2:   # third counts: read from the recount sheets in one statement a batch
+            _sheet(CODE, s)
+            _sheet("TWIN", s)
         requests = [CountRequest(CODE, _input(t, r, q, x), users[who]) for who, t, r, q, x in batch]
         batched += [_answer(o, CODE) for o in submit_counts(requests)]
         twins = [CountRequest("TWIN", _input(t, r, q, x, "T-"), users[who]) for who, t, r, q, x in batch]
