@@ -23,8 +23,8 @@ MAX_DEFAULT_WORKERS = 8
 # A count's request mostly waits for the count writer: threads let a process take several at once, and
 # the more counts arrive together, the larger the writer's batches, whose cost is mostly per batch (issue
 # 20: with 4 processes, SQLite went from 0.34 to 0.53 of the bare insert's rate, one thread to four; on a
-# quiet machine, four to eight threads took SQLite from 995 to 1,059 counts/s (the bare insert: 1,417 to
-# 1,258/s), PostgreSQL stayed at about 0.6 of it).
+# quiet machine, four to eight threads took SQLite from 995 to 1,059 counts/s, the bare insert from 1,417 to
+# 1,258/s; PostgreSQL stayed at about 0.6 of the bare insert).
 DEFAULT_THREADS = 8
 
 
