@@ -7,8 +7,10 @@ that the app's figure can be read against the machine as it is during the run.
     python -m bench.bare_insert --port 8001 --workers 4 --threads 1   # COUNTAPP_DATABASE_URL set
 
 serves it with the gunicorn settings of ``countapp serve`` (countapp.cli_serve.serve_options: preload,
-keep-alive, timeouts), and on SQLite with the app's connection settings (WAL, synchronous=NORMAL, busy
-timeout): the only differences from the app left are what the app does per request.
+keep-alive, timeouts), with the app's connection pool (the connections each process keeps open,
+countapp.config.DB_POOL_SIZE or COUNTAPP_DB_POOL_SIZE), and on SQLite with the app's connection settings
+(WAL, synchronous=NORMAL, busy timeout): the only differences from the app left are what the app does per
+request.
 """
 from __future__ import annotations
 
@@ -38,7 +40,12 @@ class BareCount(Base):
 
 def create_app() -> Flask:
     app = Flask(__name__)
+    from countapp.config import DB_POOL_SIZE
+
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["COUNTAPP_DATABASE_URL"]
+    # As many connections kept open as the app keeps: with fewer than threads, both sides open and close
+    # connections under load (issue 20), and the comparison would measure that.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": int(os.environ.get("COUNTAPP_DB_POOL_SIZE") or DB_POOL_SIZE)}
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from countapp.database import sqlite_pragmas   # the app's own pragmas, not a copy

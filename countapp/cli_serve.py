@@ -119,6 +119,11 @@ def serve_command(host, port, workers, threads, timeout, access_log, count_write
     from .extensions import db
 
     db.engine.dispose()
+    size = getattr(db.engine.pool, "size", None)
+    if size is not None and size() < threads:
+        click.echo(f"Warning: {counted(threads, 'thread')} per worker but {counted(size(), 'database connection')} "
+                   f"kept open per worker: set COUNTAPP_DB_POOL_SIZE={threads + 2}, or requests beyond "
+                   f"{size()} at once open and close connections of their own.", err=True)
     writer = None
     if count_writer:
         writer = Supervisor(writer_command()).start()
