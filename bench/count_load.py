@@ -222,10 +222,13 @@ def server_errors(log: Path, refused: int, keep: str | None, kind: str) -> str:
     lines = [f"  server log: {sum(endings.values())} traceback(s) in all; {refused} answer(s) not accepted in the "
              "measured runs (the warm-ups not counted)" + (f"; kept: {kept}" if refused or endings else "")]
     lines += [f"    {n} × {ending[:300]}" for ending, n in endings.most_common(5)]
-    written = re.findall(r"count writer stopping: (\d+) count\(s\) in (\d+) batch", text)
-    counts, batches = sum(int(c) for c, _ in written), sum(int(b) for _, b in written)
+    written = re.findall(r"count writer stopping: (\d+) count\(s\) in (\d+) batch\(es\), busy ([\d.]+) s", text)
+    counts, batches = sum(int(c) for c, _, _ in written), sum(int(b) for _, b, _ in written)
+    busy = sum(float(s) for _, _, s in written)
     if batches:   # warm-ups, runs and shift together
-        lines.append(f"  count writer: {counts:,} counts in {batches:,} batches ({counts / batches:.1f} a batch)")
+        lines.append(f"  count writer: {counts:,} counts in {batches:,} batches ({counts / batches:.1f} a batch), "
+                     f"{busy:.1f} s writing them ({busy / counts * 1000:.2f} ms a count, waits on the database "
+                     "and for a core included)")
     return "\n".join(lines)
 
 

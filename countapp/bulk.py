@@ -89,6 +89,44 @@ def write_rows(raw, dialect, table: sa.Table, columns: Sequence[str], values: li
         cursor.close()
 
 
+def _arrays(dialect, table: sa.Table, columns: Sequence[str]) -> str:
+    """PostgreSQL: one array parameter per column, cast to the column's type (``unnest`` takes them)."""
+    return ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
+
+
+def unnest_insert(raw, dialect, table: sa.Table, columns: Sequence[str], values: list[tuple],
+                  returning: Sequence[str] = ()):
+    """PostgreSQL: insert rows already converted (``converted_rows``) in one INSERT ... SELECT FROM
+    unnest(arrays) on the driver's connection ``raw``; the cursor, whose rows are ``returning``'s columns.
+    Unlike COPY it can go in a pipeline with other statements (the count writer sends a batch's writes and
+    its commit in one round trip), and for a batch of a few rows it costs less."""
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
+           f"SELECT * FROM unnest({_arrays(dialect, table, columns)})")
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(name) for name in returning)
+    cursor = raw.cursor()
+    cursor.execute(sql, [list(column) for column in zip(*values)])
+    return cursor
+
+
+class DriverStatement:
+    """A Core statement compiled once for psycopg, its parameters by name (``%(name)s``), to send on the
+    driver's connection: in a pipeline, where SQLAlchemy's own execution cannot go (it reads each result at
+    once). The statement's own constants (``round = 1``) go with the values given."""
+
+    def __init__(self, statement) -> None:
+        from sqlalchemy.dialects.postgresql import psycopg
+
+        compiled = statement.compile(dialect=psycopg.dialect())
+        self.sql = compiled.string
+        self.constants = {name: value for name, value in compiled.params.items() if value is not None}
+
+    def parameters(self, values: dict) -> dict:
+        return {**self.constants, **values}
+
+
 class InBackground:
     """One write at a time in a thread, while the caller goes on (checking the next lines of a file).
 
@@ -148,8 +186,7 @@ def write_updates(raw, dialect, table: sa.Table, columns: Sequence[str], values:
     quote = dialect.identifier_preparer.quote
     target = dialect.identifier_preparer.format_table(table)
     if dialect.name == "postgresql":
-        casts = [table.c[name].type.compile(dialect) for name in ("id", *columns)]
-        arrays = ", ".join(f"%s::{cast}[]" for cast in casts)
+        arrays = _arrays(dialect, table, ("id", *columns))
         sets = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in columns)
         listed = ", ".join(quote(name) for name in ("id", *columns))
         with raw.cursor() as cursor:

@@ -157,6 +157,8 @@ def serve(app, path: str, *, parent: int | None = None, stop: threading.Event | 
         connection.close()
 
     batches = written = 0
+    busy = 0.0   # seconds spent writing batches: near the time listened, the writer is the limit
+    started = time.monotonic()
     print(f"count writer listening on {path}", file=sys.stderr, flush=True)
     with app.app_context():
         while not stop.is_set():
@@ -185,14 +187,17 @@ def serve(app, path: str, *, parent: int | None = None, stop: threading.Event | 
                     forget(connection)
             for start in range(0, len(pending), MAX_BATCH):
                 batch = pending[start:start + MAX_BATCH]
+                began = time.monotonic()
                 outcomes = count_batch.submit_counts([request for _, request in batch])
+                busy += time.monotonic() - began
                 batches, written = batches + 1, written + len(batch)
                 for (connection, _), outcome in zip(batch, outcomes):
                     try:
                         _send(connection, outcome)
                     except OSError:
                         pass   # that worker went away; its count is in, and a resend is a replay
-    print(f"count writer stopping: {written} count(s) in {batches} batch(es)", file=sys.stderr, flush=True)
+    print(f"count writer stopping: {written} count(s) in {batches} batch(es), busy {busy:.1f} s of "
+          f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
     listener.close()
     if os.path.exists(path):
         os.unlink(path)

@@ -176,6 +176,25 @@ _SUB_CHAIN_HEADS_PG = sa.text(
 ).bindparams(sa.bindparam("campaign", type_=sa.Integer))
 
 
+def sub_chain_heads_pg(campaign_id: int, chains: list[str]) -> tuple[str, dict]:
+    """PostgreSQL: the statement that locks the campaign's sub-chains ``chains`` (in the order given: sort
+    them as ``chained_rows`` does) and reads their heads, as the driver takes it, and its parameters; for a
+    caller that sends it with other statements in one round trip (``count_batch``). ``heads_of`` reads its
+    rows."""
+    return _sub_chain_heads_pg().sql, {"campaign": campaign_id, "chains": chains}
+
+
+@functools.cache
+def _sub_chain_heads_pg() -> bulk.DriverStatement:
+    return bulk.DriverStatement(_SUB_CHAIN_HEADS_PG)
+
+
+def heads_of(campaign_id: int, rows) -> dict:
+    """``sub_chain_heads_pg``'s rows as ``chained_rows`` takes its ``heads``: (seq, hash), (0, GENESIS) for an
+    empty chain."""
+    return {(campaign_id, chain): (seq, hash_) if seq is not None else (0, GENESIS) for chain, seq, hash_ in rows}
+
+
 _SQLITE_CHAINS = 256
 
 
@@ -202,8 +221,8 @@ def _chain_heads(connection: sa.Connection, chains: list[tuple[int | None, str]]
         if len(names) < 2:
             continue
         if connection.dialect.name == "postgresql":
-            for chain, seq, hash_ in connection.execute(_SUB_CHAIN_HEADS_PG, {"campaign": campaign_id, "chains": names}):
-                heads[campaign_id, chain] = (seq, hash_) if seq is not None else (0, GENESIS)
+            heads.update(heads_of(campaign_id, connection.execute(_SUB_CHAIN_HEADS_PG,
+                                                                  {"campaign": campaign_id, "chains": names})))
         else:
             found = dict.fromkeys(names, (0, GENESIS))
             for start in range(0, len(names), _SQLITE_CHAINS):   # SQLite compounds at most 500 selects
@@ -326,9 +345,13 @@ def insert_values(dialect, rows: list[dict]) -> list[tuple]:
     return bulk.converted_rows(dialect, AuditEvent.__table__, _EVENT_COLUMNS, map(_EVENT_VALUES, rows))
 
 
-def write_values(raw, dialect, values: list[tuple]) -> None:
-    """Insert ``insert_values``'s rows on the driver's connection ``raw`` (``bulk.write_rows``: may run in a thread)."""
-    bulk.write_rows(raw, dialect, AuditEvent.__table__, _EVENT_COLUMNS, values)
+def write_values(raw, dialect, values: list[tuple], *, pipelined: bool = False) -> None:
+    """Insert ``insert_values``'s rows on the driver's connection ``raw`` (``bulk.write_rows``: may run in a
+    thread). ``pipelined`` (PostgreSQL): in one INSERT that can go in the driver's pipeline (not COPY)."""
+    if pipelined:
+        bulk.unnest_insert(raw, dialect, AuditEvent.__table__, _EVENT_COLUMNS, values)
+    else:
+        bulk.write_rows(raw, dialect, AuditEvent.__table__, _EVENT_COLUMNS, values)
 
 
 _EVENT_FIELDS = frozenset({"action", "campaign", "entity", "entity_id", "before", "after", "user"})

@@ -25,13 +25,15 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tickets import numbering
 from tickets.errors import CountappError
 
-from .. import campaign_settings
+from .. import bulk, campaign_settings
 from ..database import dialect, shared_alias
 from ..extensions import db
 from ..models import (BookLine, Campaign, Count, CountSource, Item, RecountSheet, SessionUser, Team, Ticket, TicketStatus,
@@ -103,13 +105,15 @@ def submit_one(request: CountRequest) -> Outcome:
 
 def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
     """Check every count and write those that pass, uncommitted; None for a count left to ``submit_one``."""
-    if dialect() == "sqlite":
+    postgresql = dialect() == "postgresql"
+    if not postgresql:
         # The write lock first (waiting on the busy timeout): what the rules read stays true until the commit.
         db.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     outcomes: list[Outcome | None] = [None] * len(requests)
-    written: list[tuple[int, dict, object, object]] = []   # (request index, count values, ticket, campaign)
-    events: list[dict] = []
+    written: list[tuple[int, dict, object, object, int | None]] = []   # (request index, count values, ticket,
+    events: list[dict] = []                                             # campaign, team number)
     changes: dict[int, dict] = {}
+    heads: dict = {}   # the audit sub-chains' heads, read (and locked) with the tickets' other reads
     by_code: dict[str, list[int]] = {}
     for index, request in enumerate(requests):
         by_code.setdefault(request.code, []).append(index)
@@ -129,9 +133,10 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
             except CountappError as error:
                 outcomes[index] = Outcome(error=error)
         tickets = _Tickets(campaign, [requests[index].data for index, _ in checked])
-        teams = _teams_of(campaign, {requests[index].user.id for index, _ in checked})
-        leaders = tickets.sheet_leaders([requests[index].data for index, _ in checked
-                                         if counting.round_of(requests[index].data.round) == 3])
+        teams, leaders = tickets.read_the_rest(
+            {requests[index].user.id for index, _ in checked},
+            [requests[index].data for index, _ in checked if counting.round_of(requests[index].data.round) == 3],
+            heads)
         touched: set[int] = set()
         for index, client_id in checked:
             request = requests[index]
@@ -155,16 +160,46 @@ def _in_one_transaction(requests: list[CountRequest]) -> list[Outcome | None]:
             touched.add(ticket.id)
             counting.keep_in_step(ticket, count.change)
             changes.setdefault(ticket.id, {}).update(count.change)
-            written.append((index, count.values, ticket, campaign))
+            written.append((index, count.values, ticket, campaign, count.team.number if count.team else None))
             events.append(count.event)
     if written:
-        ids = db.session.connection().execute(_INSERT_COUNTS, [values for _, values, _, _ in written]).scalars().all()
-        audit.record_many(events)
-        counting.write_tickets(changes)
-        for count_id, (index, values, ticket, campaign) in zip(ids, written):
+        ids = (_write_and_commit if postgresql else _write)(written, events, changes, heads)
+        for count_id, (index, values, ticket, campaign, team_number) in zip(ids, written):
             outcomes[index] = Outcome(count_views.count_view(_Written(id=count_id, ticket=ticket, **values),
-                                                             campaign), True)
+                                                             campaign, team_number=team_number), True)
     return outcomes
+
+
+def _write(written: list[tuple], events: list[dict], changes: dict[int, dict], heads: dict) -> list[int]:
+    """SQLite: the batch's counts, events and tickets' changes, uncommitted; the counts' ids in order."""
+    ids = db.session.connection().execute(_INSERT_COUNTS, [values for _, values, *_ in written]).scalars().all()
+    audit.record_many(events)   # SQLite: ``heads`` is empty, each chain is read here
+    counting.write_tickets(changes)
+    return ids
+
+
+def _write_and_commit(written: list[tuple], events: list[dict], changes: dict[int, dict], heads: dict) -> list[int]:
+    """PostgreSQL: the batch's counts, events and tickets' changes, and the commit, in one round trip (the
+    driver's pipeline); the counts' ids in order. What refuses a row (a unique index: a count from elsewhere
+    got in first) is raised by the commit, and nothing of the batch is kept. The session's commit that
+    follows finds the transaction over and sends nothing."""
+    rows = audit.chained_rows(events, heads)   # every chain's head is in ``heads``: nothing is read
+    connection = db.session.connection()
+    sa_dialect, raw = connection.dialect, connection.connection.driver_connection
+    columns = tuple(written[0][1])
+    counts = bulk.converted_rows(sa_dialect, Count.__table__, columns,
+                                 ([values[name] for name in columns] for _, values, *_ in written))
+    event_values = audit.insert_values(sa_dialect, rows)
+    updates = [(names, bulk.converted_updates(sa_dialect, Ticket.__table__, names, values))
+               for names, values in counting.ticket_rows(changes).items()]
+    with raw.pipeline():
+        inserted = bulk.unnest_insert(raw, sa_dialect, Count.__table__, columns, counts, returning=("ticket_id", "id"))
+        audit.write_values(raw, sa_dialect, event_values, pipelined=True)
+        for names, values in updates:
+            bulk.write_updates(raw, sa_dialect, Ticket.__table__, names, values)
+        raw.commit()
+        by_ticket = dict(inserted.fetchall())   # a batch counts a ticket once
+    return [by_ticket[values["ticket_id"]] for _, values, *_ in written]
 
 
 class _Written(SimpleNamespace):
@@ -194,36 +229,64 @@ def _tickets_statement(postgresql: bool) -> sa.Select:
     return query.add_columns(counting.current_quantity_query(Ticket.id, 1).scalar_subquery())
 
 
-# PostgreSQL: the 1st counts of locked tickets, read after the lock (parameter: tickets).
+def _any_or_in(column, name: str, postgresql: bool):
+    """``column`` among the list parameter ``name``: ``= ANY(array)`` on PostgreSQL (one statement whatever
+    the list's length, sent on the driver), an expanding IN on SQLite."""
+    if postgresql:
+        return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+class _Team(NamedTuple):
+    id: int
+    round: int
+    number: int
+
+
+@functools.cache
+def _reads(postgresql: bool) -> SimpleNamespace:
+    """The batch's reads after its tickets' lock, built once per database (on PostgreSQL compiled for the
+    driver, to go together in one round trip):
+
+    * ``first``: the 1st counts of locked tickets (parameter: tickets), read after the lock (PostgreSQL; on
+      SQLite the tickets' statement brings them);
+    * ``teams``: the users' teams in a campaign, as leader or member (parameters: campaign, users), lowest
+      number first as ``counting.team_of`` chooses;
+    * ``leaders``: the two leaders of the recount sheets that hold the tickets (parameter: tickets), for
+      third counts.
+    """
+    later = _LATER
+    first = (sa.select(Count.ticket_id, Count.quantity)
+             .where(_any_or_in(Count.ticket_id, "tickets", postgresql), Count.round == 1,
+                    ~sa.select(later.id).where(later.supersedes_id == Count.id).exists())
+             .order_by(Count.id))
+    members = sa.union_all(
+        sa.select(team_member.c.user_id.label("user_id"), team_member.c.team_id.label("team_id"))
+        .where(_any_or_in(team_member.c.user_id, "users", postgresql)),
+        sa.select(Team.leader_id.label("user_id"), Team.id.label("team_id"))
+        .where(_any_or_in(Team.leader_id, "users", postgresql))).subquery()
+    teams = (sa.select(members.c.user_id, Team.id, Team.round, Team.number).join(Team, Team.id == members.c.team_id)
+             .where(Team.campaign_id == sa.bindparam("campaign", type_=sa.Integer)).order_by(Team.number))
+    leaders = (sa.select(recount_sheet_ticket.c.ticket_id, RecountSheet.leader1_id, RecountSheet.leader2_id)
+               .join(RecountSheet, RecountSheet.id == recount_sheet_ticket.c.sheet_id)
+               .where(_any_or_in(recount_sheet_ticket.c.ticket_id, "tickets", postgresql)))
+    if postgresql:
+        return SimpleNamespace(first=bulk.DriverStatement(first), teams=bulk.DriverStatement(teams),
+                               leaders=bulk.DriverStatement(leaders))
+    return SimpleNamespace(first=first, teams=teams, leaders=leaders)
+
+
 _LATER = shared_alias(Count, "later_count")
-_FIRST_COUNTS = (sa.select(Count.ticket_id, Count.quantity)
-                 .where(Count.ticket_id.in_(sa.bindparam("tickets", expanding=True)), Count.round == 1,
-                        ~sa.select(_LATER.id).where(_LATER.supersedes_id == Count.id).exists())
-                 .order_by(Count.id))
-
-# The users' teams in a campaign, as leader or member (parameters: campaign, users), lowest number first
-# as ``counting.team_of`` chooses.
-_MEMBERS = sa.union_all(
-    sa.select(team_member.c.user_id.label("user_id"), team_member.c.team_id.label("team_id"))
-    .where(team_member.c.user_id.in_(sa.bindparam("users", expanding=True))),
-    sa.select(Team.leader_id.label("user_id"), Team.id.label("team_id"))
-    .where(Team.leader_id.in_(sa.bindparam("users", expanding=True)))).subquery()
-_TEAMS = (sa.select(_MEMBERS.c.user_id, Team).join(Team, Team.id == _MEMBERS.c.team_id)
-          .where(Team.campaign_id == sa.bindparam("campaign")).order_by(Team.number))
 
 
-# The two leaders of the recount sheets that hold the tickets (parameter: tickets), for third counts.
-_SHEET_LEADERS = (sa.select(recount_sheet_ticket.c.ticket_id, RecountSheet.leader1_id, RecountSheet.leader2_id)
-                  .join(RecountSheet, RecountSheet.id == recount_sheet_ticket.c.sheet_id)
-                  .where(recount_sheet_ticket.c.ticket_id.in_(sa.bindparam("tickets", expanding=True))))
-
-
-def _teams_of(campaign: Campaign, user_ids: set[int]) -> dict[int, Team]:
-    """Each user's team in the campaign (users in none are left out)."""
-    teams: dict[int, Team] = {}
-    for user_id, team in db.session.execute(_TEAMS, {"campaign": campaign.id, "users": sorted(user_ids)}):
-        teams.setdefault(user_id, team)
-    return teams
+def _sent(raw, sql: str, parameters: dict | None):
+    """``sql`` sent on the driver's connection ``raw`` (in a pipeline: its rows come at the next fetch); None,
+    and nothing sent, without parameters (nothing to read)."""
+    if parameters is None:
+        return None
+    cursor = raw.cursor()
+    cursor.execute(sql, parameters)
+    return cursor
 
 
 class _Tickets:
@@ -236,11 +299,11 @@ class _Tickets:
         self.first: dict[int, Decimal] = {}    # ticket id -> its 1st count's quantity
         self.bases: dict[int, tuple] = {}      # ticket id -> its book line's basis
         self.tolerances = None
+        self.postgresql = postgresql = dialect() == "postgresql"
         sequences = sorted({parts[0] for parts in map(numbering.number_parts, (i.ticket for i in inputs))
                             if parts is not None})
         if not sequences:
             return
-        postgresql = dialect() == "postgresql"
         rows = db.session.execute(_tickets_statement(postgresql), {"campaign": campaign.id, "sequences": sequences})
         for row in rows:
             ticket = row[0]
@@ -249,26 +312,49 @@ class _Tickets:
                 self.bases[ticket.id] = tuple(row[2:8])
             if not postgresql and row[8] is not None:
                 self.first[ticket.id] = row[8]
-        if postgresql:
-            second = [ticket.id for ticket, _ in self.by_sequence.values()
-                      if ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED)]
-            if second:
-                self.first.update(db.session.execute(_FIRST_COUNTS, {"tickets": second}).all())
 
-    def sheet_leaders(self, inputs: list[counting.CountInput]) -> dict[int, set[int]]:
-        """Ticket id -> the leaders of its recount sheets (``counting.on_recount_sheet_of``), for the tickets
-        ``inputs`` name, in one statement (third counts: one statement each cost a tenth of the writer)."""
-        ids = set()
-        for data in inputs:
+    def read_the_rest(self, user_ids: set[int], thirds: list[counting.CountInput], heads: dict
+                      ) -> tuple[dict[int, _Team], dict[int, set[int]]]:
+        """What the rules read besides the tickets: each user's team in the campaign (users in none are left
+        out) and, for the tickets that ``thirds`` (third counts) name, the leaders of their recount sheets
+        (``counting.on_recount_sheet_of``), each in one statement, not one per count. On PostgreSQL the 1st
+        counts of tickets past issue (read after their lock) and the users' audit sub-chains (locked, their
+        heads put in ``heads`` for ``audit.chained_rows``) come too, all in one round trip (the driver's
+        pipeline): a batch's round trips, each a wait on a busy server, were most of its time."""
+        on_sheets = set()
+        for data in thirds:
             parts = numbering.number_parts(data.ticket)
             found = self.by_sequence.get(parts[0]) if parts is not None else None
             if found is not None:
-                ids.add(found[0].id)
-        leaders: dict[int, set[int]] = {}
-        if ids:
-            for ticket_id, first, second in db.session.execute(_SHEET_LEADERS, {"tickets": sorted(ids)}):
-                leaders.setdefault(ticket_id, set()).update((first, second))
-        return leaders
+                on_sheets.add(found[0].id)
+        reads = _reads(self.postgresql)
+        users = sorted(user_ids)
+        if self.postgresql:
+            second = [ticket.id for ticket, _ in self.by_sequence.values()
+                      if ticket.status not in (TicketStatus.CREATED, TicketStatus.ISSUED)]
+            chains = sorted(audit.user_chain(user_id) for user_id in users)   # audit.chained_rows's order
+            heads_sql, heads_parameters = audit.sub_chain_heads_pg(self.campaign.id, chains)
+            raw = db.session.connection().connection.driver_connection
+            with raw.pipeline():
+                cursors = [_sent(raw, sql, parameters) for sql, parameters in (
+                    (reads.first.sql, reads.first.parameters({"tickets": second}) if second else None),
+                    (reads.teams.sql, reads.teams.parameters({"campaign": self.campaign.id, "users": users})
+                     if users else None),
+                    (reads.leaders.sql, reads.leaders.parameters({"tickets": sorted(on_sheets)}) if on_sheets else None),
+                    (heads_sql, heads_parameters if chains else None))]
+                first, teams, leaders, chain_heads = (cursor.fetchall() if cursor else [] for cursor in cursors)
+            self.first.update(first)
+            heads.update(audit.heads_of(self.campaign.id, chain_heads))
+        else:
+            teams = db.session.execute(reads.teams, {"campaign": self.campaign.id, "users": users}).all() if users else []
+            leaders = (db.session.execute(reads.leaders, {"tickets": sorted(on_sheets)}).all() if on_sheets else [])
+        users_teams: dict[int, _Team] = {}
+        for user_id, *team in teams:
+            users_teams.setdefault(user_id, _Team(*team))
+        sheets: dict[int, set[int]] = {}
+        for ticket_id, leader1, leader2 in leaders:
+            sheets.setdefault(ticket_id, set()).update((leader1, leader2))
+        return users_teams, sheets
 
     def find(self, text) -> tuple[Ticket, str | None]:
         """The ticket a count names and its unit; what is wrong is named as for a tablet's count."""

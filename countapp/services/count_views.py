@@ -177,12 +177,19 @@ def _iso(moment) -> str | None:
     return moment.isoformat()
 
 
-def count_view(count: Count, campaign: Campaign) -> dict:
-    team = db.session.get(Team, count.team_id) if count.team_id else None
+_LOOK_UP = object()
+
+
+def count_view(count: Count, campaign: Campaign, *, team_number=_LOOK_UP) -> dict:
+    """A count as the API shows it. ``team_number``: its team's number when the caller has it (the count
+    writer read its users' teams in bulk); else the team is looked up."""
+    if team_number is _LOOK_UP:
+        team = db.session.get(Team, count.team_id) if count.team_id else None
+        team_number = team.number if team else None
     return {
         "id": count.id, "ticket": numbering.format_number(count.ticket.sequence, campaign.fiscal_year),
         "round": count.round, "quantity": qty_text(count.quantity), "state": count.state.value,
-        "method": count.method.value, "packaging": count.packaging, "team": team.number if team else None,
+        "method": count.method.value, "packaging": count.packaging, "team": team_number,
         "counted_by": count.counted_by_name, "counted_at": _iso(count.counted_at),
         "recorded_at": _iso(count.recorded_at),
         "source": count.source.value, "client_id": count.client_id, "supersedes": count.supersedes_id,
