@@ -12,7 +12,7 @@ in the right order) are the app's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal
 
 from tickets.errors import N_

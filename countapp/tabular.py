@@ -22,7 +22,6 @@ import datetime as dt
 import io
 import os
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal

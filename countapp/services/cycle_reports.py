@@ -5,6 +5,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -17,6 +18,9 @@ from ..extensions import db
 from ..models import Role, User
 from ..models.cycles import OPEN_STATUSES, CycleAdjustment, CycleItem, CycleLine, CyclePlan
 from . import cycles as programmes
+
+if TYPE_CHECKING:
+    from reports.annual_data import CycleCoverage
 
 DONE = ("difference", "settled", "adjusted")
 SAMPLERS = (Role.AUDITOR, Role.MANAGER)

@@ -7,7 +7,6 @@ back every chunk already written. Items and lines are written with one statement
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa

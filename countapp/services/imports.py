@@ -22,7 +22,7 @@ from flask_babel import format_decimal, gettext, ngettext
 from tickets.errors import CountappError, N_
 
 from .. import filecheck, tabular
-from ..filecheck import STOCK_CHUNK, ImportRefused
+from ..filecheck import STOCK_CHUNK, ImportRefused  # noqa: F401 - callers catch imports.ImportRefused
 from ..extensions import db
 from ..i18n import message_gettext
 from ..models import (BookLine, Campaign, CampaignStatus, Item, Location, Movement, OpeningBalance, Site, Zone)

@@ -15,7 +15,7 @@ from tickets.errors import CountappError, Forbidden, N_, NotFound, Unavailable
 
 from ... import count_writer
 from ...extensions import db
-from ...models import Campaign, CountSource, Role, SessionUser
+from ...models import CountSource, Role, SessionUser
 from ...services import campaigns as campaign_service
 from ...services import count_views, counting, jobs, progress as progress_service
 from ...services.count_batch import CountRequest

@@ -71,7 +71,7 @@ def _fill_facts(form: FactsForm, facts: service.Facts) -> None:
         form.auditors.pop_entry()
     for row in facts.auditors:
         form.auditors.append_entry(row)
-    for _ in range(EMPTY_AUDITOR_ROWS):
+    for _row in range(EMPTY_AUDITOR_ROWS):   # not `_`: that is gettext here
         form.auditors.append_entry({"kind": "statutory_auditor", "name": "", "firm": ""})
 
 

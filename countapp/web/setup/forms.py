@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 
