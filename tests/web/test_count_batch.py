@@ -121,6 +121,11 @@ def test_a_batch_gives_what_one_count_at_a_time_gives(s, tmp_path):
     assert {"Forbidden", "NotFound", "CountappError", "Conflict"} <= set(kinds)
     assert _state(CODE)[:2] == _state("TWIN")[:2]
     assert _events(CODE) == _events("TWIN") and len(_events(CODE)) == 14
+    # What the batch stored hashes as what it hashed: its audit log verifies, every sub-chain whole.
+    from countapp.services import audit_review, campaigns
+
+    check = audit_review.verify(campaigns.get(CODE))
+    assert check.breaks == () and check.events >= 14 and len(check.sub_chains) >= 4
 
 
 def _events(code: str) -> list[tuple]:
