@@ -6,6 +6,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from tickets.errors import CountappError
 
 from .secret_key import MIN_BYTES, instance_secret_key, is_too_short
@@ -45,7 +47,7 @@ def _whole(raw: str | None, default: int, name: str) -> int:
     return value
 
 
-# Connections each process keeps open to PostgreSQL: one for each thread of `countapp serve` (8 by default,
+# Connections each process keeps open to the database: one for each thread of `countapp serve` (8 by default,
 # cli_serve.DEFAULT_THREADS) and two to spare. With SQLAlchemy's 5, a request that found none idle opened one
 # and closed it after, and PostgreSQL started a server process for it: at 8 threads that churn took a third of
 # the machine and the counts' rate fell from 0.81 to 0.64 of the bare insert's (issue 20).
@@ -112,8 +114,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if overrides:
         config.update(overrides)
     config.setdefault("RATELIMIT_STORAGE_URI", config["COUNTAPP_REDIS_URL"] or "memory://")
-    url = str(config["SQLALCHEMY_DATABASE_URI"])
-    if not (url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:")):   # StaticPool: no size
+    url = sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):   # StaticPool: no size
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": config["COUNTAPP_DB_POOL_SIZE"],
                                                **config["SQLALCHEMY_ENGINE_OPTIONS"]}
     _secret_key(config, instance_path)

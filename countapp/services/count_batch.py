@@ -248,8 +248,8 @@ def _reads(postgresql: bool) -> SimpleNamespace:
     """The batch's reads after its tickets' lock, built once per database (on PostgreSQL compiled for the
     driver, to go together in one round trip):
 
-    * ``first``: the 1st counts of locked tickets (parameter: tickets), read after the lock (PostgreSQL; on
-      SQLite the tickets' statement brings them);
+    * ``first`` (PostgreSQL only: on SQLite the tickets' statement brings them): the 1st counts of locked
+      tickets (parameter: tickets), read after the lock;
     * ``teams``: the users' teams in a campaign, as leader or member (parameters: campaign, users), lowest
       number first as ``counting.team_of`` chooses;
     * ``leaders``: the two leaders of the recount sheets that hold the tickets (parameter: tickets), for
@@ -273,7 +273,7 @@ def _reads(postgresql: bool) -> SimpleNamespace:
     if postgresql:
         return SimpleNamespace(first=bulk.DriverStatement(first), teams=bulk.DriverStatement(teams),
                                leaders=bulk.DriverStatement(leaders))
-    return SimpleNamespace(first=first, teams=teams, leaders=leaders)
+    return SimpleNamespace(first=None, teams=teams, leaders=leaders)
 
 
 _LATER = shared_alias(Count, "later_count")
