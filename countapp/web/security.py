@@ -95,6 +95,11 @@ class _SessionUserQuery:
 
     def __init__(self, engine: sa.Engine) -> None:
         dialect = engine.dialect
+        # psycopg opens a transaction before a statement unless the connection is in autocommit: BEGIN, the
+        # SELECT, then the pool's ROLLBACK when the connection goes back, three round trips for one read.
+        # In autocommit the read is one, and the pool's rollback has nothing to do. (Only psycopg: sqlite3
+        # begins no transaction for a SELECT, and its ``autocommit`` attribute changes its whole mode.)
+        self.autocommit = dialect.name == "postgresql" and dialect.driver == "psycopg"
         # The codes' separator is a literal-execute parameter: rendered into the text (the id is a parameter).
         compiled = _SESSION_USER.params(id=0).compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql = compiled.string
@@ -107,7 +112,10 @@ class _SessionUserQuery:
     def row(self, engine: sa.Engine, ident: int):
         connection = engine.raw_connection()
         parameters = {"id": ident} if self.order is None else (ident,)
+        autocommit = self.autocommit
         try:
+            if autocommit:
+                connection.dbapi_connection.autocommit = True   # idle, as every connection the pool hands out
             cursor = connection.cursor()
             try:
                 cursor.execute(self.sql, parameters)
@@ -123,6 +131,11 @@ class _SessionUserQuery:
             finally:
                 cursor.close()
         finally:
+            if autocommit and connection.is_valid:
+                try:
+                    connection.dbapi_connection.autocommit = False   # as the pool's other users expect it
+                except engine.dialect.loaded_dbapi.Error as error:   # a connection in no state to be reused
+                    connection.invalidate(error)
             connection.close()   # back to the pool (rolled back there, as a session's would be)
         if values is None:
             return None

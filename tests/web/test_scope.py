@@ -104,3 +104,48 @@ def test_the_session_user_read_from_the_driver_is_the_row_the_orm_gives(app, wor
                 (expected.member_codes or "").split("\n")) - {""}
         assert security._SessionUserQuery(db.engine).row(db.engine, 10**9) is None
     assert {"FY2025", "OTHER"} <= security.load_user(f"{world.users['lead1'].id}:0").campaign_codes
+
+
+def test_the_session_user_read_opens_no_transaction_and_leaves_its_connection_as_found(app, world, monkeypatch):
+    """On PostgreSQL the read runs in autocommit: one round trip, not BEGIN, SELECT and the pool's ROLLBACK
+    (issue 20). Seen from the driver: no transaction is open once the SELECT has answered, and the connection
+    goes back to the pool out of autocommit, as the ORM's sessions expect it."""
+    from countapp.web import security
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: sqlite3 begins no transaction for a SELECT")
+    import psycopg
+
+    seen = []
+    taken = []
+    original = engine.raw_connection
+
+    def raw_connection():
+        connection = original()
+        taken.append(connection.dbapi_connection)
+        real_cursor = connection.cursor
+
+        class Cursor:   # the driver's cursor, its state looked at once the SELECT has answered
+            def __init__(self):
+                self.inner = real_cursor()
+
+            def execute(self, *args, **kwargs):
+                result = self.inner.execute(*args, **kwargs)
+                dbapi = connection.dbapi_connection
+                seen.append((dbapi.autocommit, dbapi.info.transaction_status))
+                return result
+
+            def __getattr__(self, name):
+                return getattr(self.inner, name)
+
+        connection.cursor = Cursor
+        return connection
+
+    ident = world.users["ann"].id
+    with app.test_request_context():
+        query = security._SessionUserQuery(engine)
+        monkeypatch.setattr(engine, "raw_connection", raw_connection)
+        assert query.row(engine, ident).login == "ann"
+    assert seen == [(True, psycopg.pq.TransactionStatus.IDLE)]
+    assert taken[0].autocommit is False and taken[0].info.transaction_status == psycopg.pq.TransactionStatus.IDLE

@@ -354,3 +354,30 @@ def test_a_session_write_without_csrf_is_refused(with_csrf):
     browser, csrf, _token = with_csrf
     assert browser.post("/api/v1/tokens").status_code == 400
     assert browser.post("/api/v1/tokens", headers={"X-CSRFToken": csrf}).status_code == 201
+
+
+def test_flask_limiter_hooks_no_request_while_no_route_has_a_limit(app, monkeypatch):
+    """Log-in throttling keeps its own counts in the limiter's storage (the tests above): Flask-Limiter's
+    per-request check, headers and context reset are left out of every request (issue 20), unless a limit is
+    declared somewhere, which they would then enforce."""
+    from flask import Flask
+
+    from countapp import _limiter_off_requests
+    from countapp.extensions import limiter
+
+    def hooked(flask_app):
+        return [f for hooks in (flask_app.before_request_funcs, flask_app.after_request_funcs,
+                                flask_app.teardown_request_funcs)
+                for functions in hooks.values() for f in functions
+                if getattr(f, "__self__", None) is limiter or getattr(f, "args", ())[:1] == (limiter,)]
+
+    assert hooked(app) == []
+    other = Flask("limited")
+    limiter.init_app(other)
+    assert len(hooked(other)) == 3   # what Flask-Limiter adds: the check, the headers, the reset
+    monkeypatch.setattr(limiter.limit_manager, "_decorated_limits", {"api.add_count": ["1/second"]})
+    _limiter_off_requests(other)
+    assert len(hooked(other)) == 3   # a route has a limit: they stay
+    monkeypatch.undo()
+    _limiter_off_requests(other)
+    assert hooked(other) == []
