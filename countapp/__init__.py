@@ -29,6 +29,9 @@ def create_app(config: dict | None = None, *, pages: bool = True) -> Flask:
     db.init_app(app)
     database.configure_engine_events(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    from .web.signed import CookieSessions
+
+    app.session_interface = CookieSessions()   # Flask's signed cookies, each verified once per process
     csrf.init_app(app)
     login.init_app(app)
     limiter.init_app(app)

@@ -7,9 +7,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .web.signed import RememberingCSRFProtect
 
 # Named constraints so Alembic migrations are stable on SQLite and PostgreSQL alike.
 NAMING = {
@@ -29,6 +30,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login = LoginManager()
 babel = Babel()
-csrf = CSRFProtect()
+csrf = RememberingCSRFProtect()   # Flask-WTF's, a token verified once per process (web.signed)
 # No limit on any route: web.auth.throttle counts failed log-ins in its storage (RATELIMIT_STORAGE_URI).
 limiter = Limiter(key_func=get_remote_address)
