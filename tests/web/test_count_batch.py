@@ -193,6 +193,48 @@ def test_a_client_id_taken_meanwhile_gets_the_tablet_paths_answer(s, app, monkey
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 2
 
 
+def test_a_count_from_elsewhere_by_a_user_of_the_batch_waits_for_it(s, app, monkeypatch):
+    """PostgreSQL: the batch holds its users' audit sub-chains from its reads to its commit. A count by one
+    of them from elsewhere (another worker, the counts-file import) waits for the batch, then goes on its
+    chain after the batch's event: both counts stored, the chain whole, nobody stuck."""
+    from countapp.services import audit_review, campaigns, count_batch
+    from tests.conftest import TEST_DB
+
+    if TEST_DB != "postgresql":
+        pytest.skip("SQLite holds the database's write lock for the whole batch: the other count waits on it")
+    ann = session_user("ann")
+    a1, c3 = s.tickets["A-1@L-01"], s.tickets["C-3@L-03"]
+    real, elsewhere, answers = counting.check_count, [], []
+
+    def other_count():
+        with app.app_context():
+            try:
+                result = counting.submit_count(CODE, _input(c3, 1, "4", {"client_id": "elsewhere"}), user=ann)
+                answers.append(result.created)
+            except Exception as error:   # noqa: BLE001 - reported by the assertion below
+                answers.append(error)
+            finally:
+                db.session.remove()
+
+    def check_while_another_counts(campaign, ticket, *args, **kwargs):
+        if not elsewhere:   # the batch has read and locked its tickets and its users' sub-chains
+            elsewhere.append(threading.Thread(target=other_count))
+            elsewhere[0].start()
+            elsewhere[0].join(1.5)
+            assert elsewhere[0].is_alive(), f"the other count did not wait for the batch: {answers}"
+        return real(campaign, ticket, *args, **kwargs)
+
+    monkeypatch.setattr(count_batch.counting, "check_count", check_while_another_counts)
+    outcomes = count_batch.submit_counts([CountRequest(CODE, _input(a1, 1, "1200", {"client_id": "batch"}), ann)])
+    elsewhere[0].join(30)
+    assert not elsewhere[0].is_alive() and answers == [True]
+    assert outcomes[0].created and outcomes[0].view["client_id"] == "batch"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Count)) == 2
+    assert [event[4]["client_id"] for event in _events(CODE)] == ["batch", "elsewhere"]   # one chain, in that order
+    check = audit_review.verify(campaigns.get(CODE))
+    assert check.breaks == ()
+
+
 def test_the_user_and_the_answers_cross_the_socket_whole(s):
     ann = session_user("ann")
     again = pickle.loads(pickle.dumps(ann))
