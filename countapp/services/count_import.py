@@ -26,6 +26,7 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import numbering
@@ -81,8 +82,9 @@ class _TolerancesByCategory:
 
 
 class _Tickets:
-    """The file's tickets, read a few thousand at a time (locked on PostgreSQL, as a tablet's count locks
-    its ticket), with their unit; and what a 2nd count's decision reads, read in bulk too."""
+    """The file's tickets with their unit (on PostgreSQL in one statement, locked in ticket id order, as a
+    tablet's count locks its ticket; on SQLite a few thousand at a time); and what a 2nd count's decision
+    reads, read in bulk too."""
 
     def __init__(self, campaign, rows) -> None:
         self.campaign = campaign
@@ -100,11 +102,20 @@ class _Tickets:
                  .outerjoin(BookLine, BookLine.id == Ticket.book_line_id)
                  .outerjoin(line_item, line_item.id == BookLine.item_id))
         if dialect() == "postgresql":
-            query = query.with_for_update(of=Ticket)
-        for start in range(0, len(sequences), BATCH):
-            chunk = sequences[start:start + BATCH]
-            for ticket, unit in db.session.execute(query.where(Ticket.campaign_id == campaign.id,
-                                                               Ticket.sequence.in_(chunk))):
+            # One statement, its locks taken in ticket id order, the order of every other path that locks
+            # several tickets (a batch of tablets' counts, recount sheets). Locked as the rows came (a
+            # bitmap scan gives them in the table's physical order), an import and a batch of tablets'
+            # counts on the same tickets could each hold one the other waits for: a deadlock.
+            chunks = [query.where(Ticket.campaign_id == campaign.id,
+                                  Ticket.sequence == sa.any_(sa.bindparam("sequences", sequences,
+                                                                          type_=ARRAY(sa.Integer))))
+                      .order_by(Ticket.id).with_for_update(of=Ticket)] if sequences else []
+        else:   # SQLite: a few thousand at a time (its limit on a statement's parameters); nothing to lock
+            chunks = [query.where(Ticket.campaign_id == campaign.id,
+                                  Ticket.sequence.in_(sequences[start:start + BATCH]))
+                      for start in range(0, len(sequences), BATCH)]
+        for chunk in chunks:
+            for ticket, unit in db.session.execute(chunk):
                 # The teams are loaded: the rules read a ticket's teams without a query each.
                 set_committed_value(ticket, "team1", teams.get(ticket.team1_id))
                 set_committed_value(ticket, "team2", teams.get(ticket.team2_id))

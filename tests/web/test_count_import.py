@@ -457,3 +457,58 @@ def test_the_bulk_writer_stores_exactly_what_sqlalchemy_stores(s):
     one, two = _stored("audit_event", "seq = 900001"), _stored("audit_event", "seq = 900002")
     assert len(one) == 1 and one[0][2:] == two[0][2:] and two[0][1] == 900002
     db.session.rollback()
+
+
+def test_the_import_locks_its_tickets_in_ticket_id_order(s, app, tmp_path):
+    """PostgreSQL: the file's tickets are locked in id order, as a batch of tablets' counts and a recount
+    sheet lock theirs, so that neither can hold a ticket the other waits for while waiting for one the other
+    holds (a deadlock). Seen from outside: while the import waits for the file's lowest ticket, held by
+    another transaction, it holds none of the file's other tickets."""
+    import threading
+
+    from countapp.services import count_import
+    from tests.conftest import TEST_DB
+
+    if TEST_DB != "postgresql":
+        pytest.skip("SQLite locks the whole database, not tickets")
+    keys = ("A-1@L-01", "A-1@L-02", "B-2@L-02", "C-3@L-03", "D-4@L-04")
+    ids = sorted(ticket(s, key).id for key in keys)
+    path = write(tmp_path, [f"{number(s, key)};1;5;;;;;;;" for key in reversed(keys)])
+    # The order rows come in need not be id order (a bitmap scan gives them in the table's physical order,
+    # which updates reshuffle). Here the lowest id gets the highest of the five numbers, so that number
+    # order, the order an index on numbers gives, differs from id order. Numbers never change in the app
+    # (a trigger refuses it): the test sets it aside for its own transaction.
+    first, last = (db.session.scalar(sa.select(Ticket.sequence).where(Ticket.id == i)) for i in (ids[0], ids[-1]))
+    db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    for ident, sequence in ((ids[0], 999_999), (ids[-1], first), (ids[0], last)):
+        db.session.execute(sa.update(Ticket).where(Ticket.id == ident).values(sequence=sequence))
+    db.session.commit()
+    holder = db.engine.connect()
+    holder.begin()
+    holder.execute(sa.text("SELECT id FROM ticket WHERE id = :id FOR UPDATE"), {"id": ids[0]})
+    done = []
+
+    def run_import():
+        with app.app_context():
+            try:
+                done.append(count_import.import_counts(CODE, path)["rounds"])
+            except Exception as error:   # noqa: BLE001 - reported by the assertion below
+                done.append(error)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run_import)
+    thread.start()
+    try:
+        thread.join(1.5)
+        assert thread.is_alive(), f"the import did not wait for the held ticket: {done}"
+        with db.engine.connect() as other:
+            free = other.execute(sa.text("SELECT id FROM ticket WHERE id = ANY(:ids) ORDER BY id "
+                                         "FOR UPDATE SKIP LOCKED"), {"ids": ids[1:]}).scalars().all()
+            other.rollback()
+        assert free == ids[1:]
+    finally:
+        holder.rollback()
+        holder.close()
+        thread.join(30)
+    assert done == [{1: 5, 2: 0, 3: 0}]
