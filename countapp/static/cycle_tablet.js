@@ -135,7 +135,9 @@
       body: JSON.stringify(entry.body)
     }).then(function (r) {
       clearTimeout(timer);
-      return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
+      return r.json().catch(function () { return null; }).then(function (body) {
+        return { status: r.status, body: body, redirected: r.redirected };
+      });
     });
   }
 
@@ -144,7 +146,22 @@
     net.className = "net " + (on ? "online" : "offline");
   }
 
+  // The session has ended (logged out elsewhere, a new password, the next morning) or its CSRF token is
+  // stale: nobody refused the count, nobody could take it. A page that is not the JSON answer (the log-in
+  // page a redirect led to) is the same. The counts stay queued here, sent after the next log-in.
+  var loggedOut = false;
+  function sessionEnded(answer) {
+    var message = ((answer.body || {}).error || {}).message || "";
+    return answer.status === 401 || answer.redirected || (answer.status < 300 && answer.body === null) ||
+           (answer.status === 400 && /csrf/i.test(message));
+  }
+
   function answered(entry, answer) {
+    if (sessionEnded(answer)) {
+      loggedOut = true;
+      say(T.login_again, "error");
+      return false;
+    }
     if (answer.status >= 200 && answer.status < 300) {
       var b = answer.body || {};
       var line = byId(entry.line);
@@ -167,7 +184,7 @@
   }
 
   function flush() {
-    if (!queue.length || flush.busy) return;
+    if (!queue.length || flush.busy || loggedOut) return;
     flush.busy = true;
     var entry = queue[0];
     send(entry).then(function (answer) {

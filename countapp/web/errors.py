@@ -14,12 +14,19 @@ def error_message(error: CountappError) -> str:
     return error.render(message_gettext)
 
 
+def wants_json() -> bool:
+    """The caller reads JSON: the API, and a page's script that posts JSON (the cycle tablet's counts). A
+    script must not be handed a redirect to the log-in page or an HTML error page that it would take for an
+    answer."""
+    return request.path.startswith("/api/") or request.is_json
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CountappError)
     def countapp_error(error: CountappError):
         db.session.rollback()
         message = error_message(error)
-        if request.path.startswith("/api/"):
+        if wants_json():
             return jsonify(error={"message": message, "field": error.field}), error.status
         flash(message, "error")
         return redirect(request.referrer or "/"), 303
@@ -28,7 +35,7 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         # Keep the exception's own headers (Allow on a 405, Retry-After on a 429, ...): only the body changes.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        if request.path.startswith("/api/"):
+        if wants_json():
             return jsonify(error={"message": error.description, "field": None}), error.code, headers
         # A description of our own (e.g. which number is out of range) is shown; Werkzeug's stock English
         # texts are not (the page has its own translated one).

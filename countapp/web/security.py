@@ -24,6 +24,7 @@ from ..models.users import SESSION_COLUMNS, SessionUser
 from ..services import count_views
 from ..services.users import token_hash
 from .auth import throttle
+from .errors import wants_json
 
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "api.openapi", "healthz",
                     "welcome.first_manager"}
@@ -194,8 +195,6 @@ def needs_csrf() -> bool:
             and api_token_user() is None)
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
 
 
 def init_security(app: Flask) -> None:
@@ -205,7 +204,7 @@ def init_security(app: Flask) -> None:
 
     @login.unauthorized_handler
     def unauthorized():
-        if _wants_json():
+        if wants_json():
             return jsonify(error={"message": _("Log in first."), "field": None}), 401
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
@@ -221,14 +220,14 @@ def init_security(app: Flask) -> None:
         if not current_user.is_authenticated:
             return unauthorized()
         if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED:
-            if _wants_json():
+            if wants_json():
                 return jsonify(error={"message": _("Your password was reset: log in with the browser and choose "
                                                    "a new one first."), "field": None}), 403
             return redirect(url_for("auth.change_password"))
         if (current_user.role == Role.AUDITOR and request.method not in SAFE_METHODS
                 and endpoint not in AUDITOR_WRITABLE
                 and not getattr(app.view_functions.get(endpoint), "_countapp_auditor_may_post", False)):
-            if _wants_json():
+            if wants_json():
                 return jsonify(error={"message": _("Auditors have read-only access."), "field": None}), 403
             abort(403)
         return None

@@ -233,8 +233,20 @@ def run(walk: Walk, proxy: Proxy) -> None:
     expect(sam.locator("#l-note")).to_be_visible()
     sam.fill("#qty", far)
     walk.shot(sam, "tablet-second-count")
+    # His session ends meanwhile (he logs out on another tab): the count is not lost but waits on the
+    # tablet, which asks him to log in again; once he has, the page sends it.
+    other = sam_context.new_page()
+    other.goto(home + "/due")
+    other.click("form[action$='/logout'] button")
+    other.wait_for_url(lambda url: "/login" in url)
+    other.close()
     sam.keyboard.press("Enter")
-    expect(sam.locator("#left-count")).to_have_text("0")
+    expect(sam.locator("#toast")).to_contain_text("log in again")
+    expect(sam.locator("#pending-count")).to_have_text("1")
+    walk.shot(sam, "tablet-session-ended")
+    walk.log_in(sam_context, "sam").close()
+    sam.goto(f"{home}/count?day={DAYS[0]}")
+    expect(sam.locator("#left-count")).to_have_text("0", timeout=15_000)
     expect(sam.locator("#pending-count")).to_have_text("0")
 
     # 8. The manager accepts the difference with its cause; the adjustments CSV for the ERP.

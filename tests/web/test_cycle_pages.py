@@ -302,3 +302,30 @@ def test_the_cycle_tablet_has_its_service_worker_for_reloads_without_network(peo
     # The campaign tablet's worker keeps its own pages and files.
     counting = people["paul"].get("/count/sw.js").get_data(as_text=True)
     assert 'var NAME = "count"' in counting and "cycle_tablet.js" not in counting
+
+
+def test_a_tablet_count_after_the_session_ended_is_answered_in_json_not_taken(people, app):
+    """The cycle tablet posts JSON to a page address: once its session has ended, the answer is a JSON 401
+    (it keeps the count and asks to log in again), not the log-in page after a redirect, which the tablet
+    read as an answer and dropped the count; a stale CSRF token is a JSON 400 naming CSRF, as on the API."""
+    make_programme(people)
+    day = first_days(people, 1)[0]
+    paul = people["paul"]
+    line = tablet_lines(paul, day)[0]
+    assert paul.post("/logout").status_code in (302, 303)
+    answer = count(paul, line, "5", day)
+    assert answer.status_code == 401 and answer.is_json, answer.get_data(as_text=True)[:300]
+    assert answer.get_json()["error"]["message"] == "Log in first."
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        sam = people["sam"]
+        answer = sam.post(f"/cycles/{CODE}/count/{line['id']}", headers={"X-CSRFToken": "stale"},
+                          json={"quantity": "5", "round": line["round"], "day": day.isoformat(), "client_id": "x"})
+        assert answer.status_code == 400 and answer.is_json
+        assert "CSRF" in answer.get_json()["error"]["message"]
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    from countapp.extensions import db
+    from countapp.models import CycleCount
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CycleCount)) == 0

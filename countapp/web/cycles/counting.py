@@ -101,6 +101,7 @@ def tablet_texts() -> dict[str, str]:
         "refused": _("This count was refused."), "unknown_line": _("This barcode is not a line due on this day."),
         "already": _("%(reference)s is already counted.", reference="{reference}"),
         "bad_quantity": _("Type a number, for example 12 or 12,5."),
+        "login_again": _("Your session has ended: log in again. The waiting counts stay on this tablet."),
     }
 
 
