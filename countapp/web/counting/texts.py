@@ -10,6 +10,11 @@ from flask_babel import gettext as _
 from tickets.errors import Nn_, Plural
 
 
+def login_again() -> str:
+    """What a tablet says when its session has ended with counts waiting (the campaign's and the cycle's)."""
+    return _("Your session has ended: log in again. The waiting counts stay on this tablet.")
+
+
 def _forms(text: Plural) -> list[str]:
     """Both forms of a text whose words follow ``{n}``; the script picks one by ``plural_rule``."""
     return [ngettext(str(text), text.plural, 1), ngettext(str(text), text.plural, 2)]
@@ -45,7 +50,7 @@ def tablet_texts() -> dict[str, str | list[str]]:
                     "returns."),
         "sent_later": _("Waiting counts sent: {n}."),
         "refused": _("Refused by the server"),
-        "login_again": _("Your session has ended: log in again. The waiting counts stay on this tablet."),
+        "login_again": login_again(),
         "reload": _("Reload the page to send the waiting counts."),
         "needs_connection": _("A correction needs the connection: try again when the tablet is online."),
         "online": _("Online"),

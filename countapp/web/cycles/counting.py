@@ -22,6 +22,7 @@ from ...services import cycle_counts
 from ...services import cycles as cycle_service
 from ..counting import tablet_info
 from ..counting.routes import worker_response
+from ..counting.texts import login_again
 from ..errors import error_message
 from ..labels import STATES
 from ..security import ALL_ROLES, requires
@@ -101,7 +102,7 @@ def tablet_texts() -> dict[str, str]:
         "refused": _("This count was refused."), "unknown_line": _("This barcode is not a line due on this day."),
         "already": _("%(reference)s is already counted.", reference="{reference}"),
         "bad_quantity": _("Type a number, for example 12 or 12,5."),
-        "login_again": _("Your session has ended: log in again. The waiting counts stay on this tablet."),
+        "login_again": login_again(),   # the campaign tablet's words
     }
 
 
